@@ -1,0 +1,142 @@
+"""Command line: `lkmfuzz load`, `lkmfuzz info`.
+
+Verdict contract (scripts parse it): the first line of `load` is `loaded NAME`
+(exit 0), or the errno name first — `ENOEXEC (elf_validity_check: ...)` (exit 1) —
+or `kernel-fault (site: reason)` (exit 3).  Bad invocations and unreadable files
+get one line on stderr and exit 2.
+"""
+
+import argparse
+import sys
+
+from . import __version__
+from .errors import KernelFault, LoadError
+from .faults import FaultPlan, FaultPlanError
+from .kernel.kernel import Kernel
+from .kernel.profile import DEFAULT_PROFILE, PROFILES, ProfileError, get_profile
+
+EXIT_LOADED, EXIT_REFUSED, EXIT_USAGE, EXIT_KERNEL_FAULT = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """A bad flag, file or value: printed as one line, exit 2."""
+
+
+def read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror}") from None
+
+
+def parse_flags(text: str) -> int:
+    from .loader import MODULE_INIT_FLAGS
+    flags = 0
+    for word in filter(None, (w.strip() for w in text.split(","))):
+        name = word.upper().removeprefix("MODULE_INIT_")
+        if name in MODULE_INIT_FLAGS:
+            flags |= MODULE_INIT_FLAGS[name]
+            continue
+        try:
+            flags |= int(word, 0)
+        except ValueError:
+            raise UsageError(f"unknown flag {word!r}; use {', '.join(MODULE_INIT_FLAGS)} or a number") from None
+    return flags
+
+
+def make_kernel(args) -> Kernel:
+    switches = {}
+    if getattr(args, "sig_enforce", False):
+        switches["sig_enforce"] = True
+    try:
+        return Kernel(get_profile(args.profile, **switches))
+    except ProfileError as e:
+        raise UsageError(str(e)) from None
+
+
+def cmd_load(args) -> int:
+    from .loader import delete_module, finit_module, init_module
+    data = read_file(args.file)
+    kernel = make_kernel(args)
+    plan = None
+    if args.fault_plan:
+        try:
+            plan = FaultPlan.loads(args.fault_plan)
+        except FaultPlanError as e:
+            raise UsageError(f"--fault-plan: {e}") from None
+    params = " ".join(args.params)
+    for dep in args.preload:
+        pre = finit_module(kernel, read_file(dep))
+        if not pre.ok:
+            raise UsageError(f"--preload {dep} was refused: {pre}")
+    if args.syscall == "init_module":
+        result = init_module(kernel, data, params, fault_plan=plan, init_result=args.init_result)
+    else:
+        result = finit_module(kernel, data, params, parse_flags(args.flags), fault_plan=plan,
+                              init_result=args.init_result)
+    print(result)
+    if args.trace:
+        for step, outcome in result.trace:
+            print(f"  {step}: {outcome}")
+        for label in result.unwound:
+            print(f"  unwind {label}")
+    if result.ok:
+        if args.trace:
+            print(f"  taints: {result.module.taint_letters or '-'}")
+        if args.unload:
+            try:
+                delete_module(kernel, result.name)
+                print(f"unloaded {result.name}")
+            except LoadError as e:
+                print(e)
+                return EXIT_REFUSED
+        return EXIT_LOADED
+    return EXIT_KERNEL_FAULT if isinstance(result.verdict, KernelFault) else EXIT_REFUSED
+
+
+def cmd_info(args) -> int:
+    from .inspect import inspect_module, render
+    from .loader import finit_module
+    data = read_file(args.file)
+    verdicts = {name: str(finit_module(Kernel(name), data)) for name in PROFILES}
+    print(render(inspect_module(data), Kernel(DEFAULT_PROFILE).symbols, verdicts))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lkmfuzz", description="Fuzz and fault-inject the Linux module loader.")
+    parser.add_argument("--version", action="version", version=f"lkmfuzz {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    load = sub.add_parser("load", help="load a module into a simulated kernel and print the verdict")
+    load.add_argument("file")
+    load.add_argument("params", nargs="*", help="module parameters, param=value")
+    load.add_argument("--profile", default=DEFAULT_PROFILE, help=f"{' or '.join(PROFILES)} (default {DEFAULT_PROFILE})")
+    load.add_argument("--flags", default="", help="finit_module flags: IGNORE_MODVERSIONS,IGNORE_VERMAGIC,...")
+    load.add_argument("--syscall", choices=("finit_module", "init_module"), default="finit_module")
+    load.add_argument("--sig-enforce", action="store_true", help="boot with module.sig_enforce=1")
+    load.add_argument("--init-result", type=int, default=0, help="what the module's init returns (default 0)")
+    load.add_argument("--fault-plan", default="", help='JSON, e.g. {"fail_nth": 3} or {"sites": ["percpu"]}')
+    load.add_argument("--preload", action="append", default=[], metavar="DEP.ko", help="load this module first")
+    load.add_argument("--unload", action="store_true", help="delete_module after a successful load")
+    load.add_argument("--trace", action="store_true", help="print each step of load_module in order")
+    load.set_defaults(func=cmd_load)
+
+    info = sub.add_parser("info", help="show what the loader sees in a module (modinfo + readelf)")
+    info.add_argument("file")
+    info.add_argument("--profile", default=DEFAULT_PROFILE)
+    info.set_defaults(func=cmd_info)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as e:
+        print(f"lkmfuzz: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_LOADED

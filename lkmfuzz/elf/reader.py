@@ -1,0 +1,130 @@
+"""Bounds-checked views over raw bytes.
+
+``Image`` is the kernel's temporary copy of the module file: ``kernel_read_file``
+vmallocs exactly ``len`` bytes, rounded up to a page by vmalloc; Debian's 6.1
+boots with init_on_alloc, so the slack up to the page end reads as zeros and the
+guard page after it faults.  Reads in the slack therefore succeed with zeros,
+and reads beyond it raise ``OutOfBounds`` — which the ``linux-6.1`` profile turns
+into a kernel-fault verdict and the ``hardened`` profile into ENOEXEC.
+
+Nothing here allocates memory sized by a field of the input: every read is a
+``struct.unpack_from`` or a slice whose length is bounded by the buffer.
+"""
+
+from .structs import EHDR, SHDR, SYM, U8, U16, U32, U64, S32, S64, Ehdr, Shdr, Sym
+
+PAGE_SIZE = 4096
+
+
+def page_align(n: int) -> int:
+    return (n + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+
+
+class OutOfBounds(Exception):
+    """An access outside mapped memory: internal signal, never a verdict by itself.
+
+    The loader converts it (see ``loader.context``) into the profile's verdict,
+    naming the kernel function that would have faulted.
+    """
+
+    def __init__(self, what: str, addr: int | None = None, size: int = 0, write: bool = False):
+        super().__init__(what)
+        self.what = what
+        self.addr = addr
+        self.size = size
+        self.write = write
+
+
+class Image:
+    """Read-only, page-padded view of the module file (the kernel's ``info->hdr``)."""
+
+    __slots__ = ("data", "len", "mapped")
+
+    def __init__(self, data: bytes):
+        self.data = memoryview(bytes(data))
+        self.len = len(self.data)
+        self.mapped = page_align(self.len)
+
+    def _check(self, off: int, size: int, what: str) -> bool:
+        """True when [off, off+size) lies in the file; False when only in the zero slack."""
+        end = off + size
+        if 0 <= off and end <= self.len:
+            return True
+        if 0 <= off and end <= self.mapped:
+            return False
+        raise OutOfBounds(f"{what} at file offset {off:#x}+{size} beyond the {self.len}-byte image", off, size)
+
+    def read(self, off: int, size: int, what: str = "read") -> bytes:
+        if self._check(off, size, what):
+            return bytes(self.data[off:off + size])
+        head = bytes(self.data[off:self.len]) if off < self.len else b""
+        return head + bytes(size - len(head))
+
+    def unpack(self, st, off: int, what: str):
+        if self._check(off, st.size, what):
+            return st.unpack_from(self.data, off)
+        return st.unpack_from(self.read(off, st.size, what))
+
+    def u8(self, off, what="u8"):
+        return self.unpack(U8, off, what)[0]
+
+    def u16(self, off, what="u16"):
+        return self.unpack(U16, off, what)[0]
+
+    def u32(self, off, what="u32"):
+        return self.unpack(U32, off, what)[0]
+
+    def s32(self, off, what="s32"):
+        return self.unpack(S32, off, what)[0]
+
+    def u64(self, off, what="u64"):
+        return self.unpack(U64, off, what)[0]
+
+    def s64(self, off, what="s64"):
+        return self.unpack(S64, off, what)[0]
+
+    def ehdr(self) -> Ehdr:
+        return Ehdr(*self.unpack(EHDR, 0, "ELF header"))
+
+    def shdr(self, off: int, what: str = "section header") -> Shdr:
+        return Shdr(*self.unpack(SHDR, off, what))
+
+    def sym(self, off: int, what: str = "symbol") -> Sym:
+        return Sym(*self.unpack(SYM, off, what))
+
+    def cstring(self, off: int, what: str = "string") -> bytes:
+        """strlen()-style read: up to the first NUL, faulting if none before the guard page."""
+        if not 0 <= off < self.mapped:
+            raise OutOfBounds(f"{what} at file offset {off:#x} outside the {self.len}-byte image", off, 1)
+        if off >= self.len:
+            return b""  # zero slack: an empty string
+        end = _find_nul(self.data, off, self.len)
+        if end < 0:
+            if self.len < self.mapped:
+                return bytes(self.data[off:self.len])  # terminated by the zero slack
+            raise OutOfBounds(f"{what} at file offset {off:#x} runs past the end of the image", off, self.len - off)
+        return bytes(self.data[off:end])
+
+    def window(self, off: int, size: int, what: str = "read") -> bytes:
+        """Bytes of [off, off+size) clipped to the mapped image (slack reads as zeros).
+
+        For loops that stop early (strncmp, the modinfo walk): the caller raises
+        ``OutOfBounds`` itself only if it needs a byte past the clip.
+        """
+        if not 0 <= off < self.mapped:
+            raise OutOfBounds(f"{what} at file offset {off:#x} outside the {self.len}-byte image", off, 1)
+        end = min(off + max(size, 0), self.mapped)
+        head = bytes(self.data[off:min(end, self.len)])
+        return head + bytes(end - off - len(head))
+
+    def cstring_within(self, off: int, limit: int) -> bytes | None:
+        """The string at ``off`` if a NUL occurs before ``limit`` (exclusive), else None."""
+        if not 0 <= off < limit <= self.len:
+            return None
+        end = _find_nul(self.data, off, limit)
+        return None if end < 0 else bytes(self.data[off:end])
+
+
+def _find_nul(view: memoryview, start: int, stop: int) -> int:
+    # memoryview has no find(); the underlying bytes object does, without a copy.
+    return view.obj.find(b"\0", start, stop)

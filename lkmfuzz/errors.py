@@ -1,0 +1,52 @@
+"""The loader's verdicts other than success.
+
+``LoadError`` is what ``load_module()`` returns to user space: an errno plus the
+step that refused and a reason in the kernel's words.  ``KernelFault`` is the
+``linux-6.1`` profile's prediction that the real kernel would touch memory it
+does not own at ``site`` (a kernel function) — an oops, not an errno.
+
+Both are *results*.  Any other exception escaping the loader is a bug in the
+model, and harnesses report it as a crash.
+"""
+
+import errno as _errno
+
+
+class Verdict(Exception):
+    """Base of the loader's non-success verdicts (never raised for model bugs)."""
+
+
+class LoadError(Verdict):
+    def __init__(self, err: int, step: str, reason: str):
+        super().__init__(err, step, reason)
+        self.errno = err
+        self.step = step
+        self.reason = reason
+
+    @property
+    def errno_name(self) -> str:
+        return errno_name(self.errno)
+
+    def __str__(self) -> str:
+        return f"{self.errno_name} ({self.step}: {self.reason})"
+
+
+class KernelFault(Verdict):
+    def __init__(self, site: str, reason: str):
+        super().__init__(site, reason)
+        self.site = site
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"kernel-fault ({self.site}: {self.reason})"
+
+
+def errno_name(err: int) -> str:
+    return _errno.errorcode.get(err, f"E{err}")
+
+
+def errno_by_name(name: str) -> int:
+    value = getattr(_errno, name.upper(), None)
+    if not isinstance(value, int):
+        raise ValueError(f"unknown errno name {name!r}")
+    return value

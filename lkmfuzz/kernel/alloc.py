@@ -1,0 +1,106 @@
+"""The one allocator of the simulated kernel.
+
+Every allocation the loader makes goes through ``Allocator.alloc`` with its site
+(the allocator kind: vmalloc, module_alloc, percpu, kmalloc, strdup, sysfs) and its
+caller (the kernel function), so that a fault plan can fail it and the invariant
+checker can find what a failed or unloaded module left behind.  Allocations that
+hold bytes get a ``Region`` mapped in the address space.
+"""
+
+import errno
+import itertools
+from dataclasses import dataclass, field
+
+from ..faults import FaultInjector
+from .memory import AddressSpace, Region, page_align, PAGE_SIZE
+
+# Address ranges, as on x86-64 (arch/x86/include/asm/pgtable_64_types.h).
+VMALLOC_START = 0xFFFFC90000000000
+MODULES_VADDR = 0xFFFFFFFFC0000000
+MODULES_END = 0xFFFFFFFFFF000000
+KMALLOC_START = 0xFFFF888100000000
+# The per-cpu "address" of a module's percpu block is an offset in the percpu area.
+PERCPU_MODULE_BASE = 0x32000
+PERCPU_MODULE_RESERVE = 8 << 10  # PERCPU_MODULE_RESERVE in include/linux/percpu.h
+
+
+class AllocFailed(Exception):
+    """An injected allocation failure; carries the errno the site returns."""
+
+    def __init__(self, site: str, caller: str, err: int = errno.ENOMEM):
+        super().__init__(f"{caller}: {site} allocation failed")
+        self.site = site
+        self.caller = caller
+        self.errno = err
+
+
+@dataclass(eq=False)
+class Allocation:
+    id: int
+    site: str
+    caller: str
+    size: int
+    owner: str | None
+    addr: int
+    region: Region | None = None
+    freed: bool = False
+    tag: str = ""
+
+
+@dataclass
+class Allocator:
+    space: AddressSpace = field(default_factory=AddressSpace)
+    injector: FaultInjector = field(default_factory=FaultInjector)
+    live: dict = field(default_factory=dict)
+    _ids: itertools.count = field(default_factory=itertools.count)
+    _next_vmalloc: int = VMALLOC_START
+    _next_module: int = MODULES_VADDR
+    _next_kmalloc: int = KMALLOC_START
+    percpu_used: int = 0
+
+    def fault_point(self, site: str, caller: str, err: int = errno.ENOMEM) -> None:
+        """A fallible operation that allocates nothing we track (e.g. a notifier)."""
+        if self.injector.should_fail(site, caller):
+            raise AllocFailed(site, caller, err)
+
+    def alloc(self, site: str, caller: str, size: int, owner: str | None,
+              backed: bool = False, tag: str = "") -> Allocation:
+        if self.injector.should_fail(site, caller):
+            raise AllocFailed(site, caller)
+        addr = self._place(site, size)
+        a = Allocation(next(self._ids), site, caller, size, owner, addr, tag=tag)
+        if backed:
+            a.region = Region(addr, size, f"{caller}:{tag or site}")
+            self.space.map(a.region)
+        self.live[a.id] = a
+        return a
+
+    def _place(self, site: str, size: int) -> int:
+        # Each range hands out page-aligned blocks with a guard page between them, as
+        # vmalloc does, so a stray access past one block never lands in the next.
+        span = page_align(max(size, 1)) + PAGE_SIZE
+        if site == "module_alloc":
+            addr, self._next_module = self._next_module, self._next_module + span
+        elif site == "percpu":
+            addr = PERCPU_MODULE_BASE + self.percpu_used
+            self.percpu_used += size
+        elif site == "vmalloc":
+            addr, self._next_vmalloc = self._next_vmalloc, self._next_vmalloc + span
+        else:
+            addr, self._next_kmalloc = self._next_kmalloc, self._next_kmalloc + span
+        return addr
+
+    def free(self, a: Allocation | None) -> None:
+        """kfree/vfree/module_memfree: freeing None is a no-op, as kfree(NULL) is."""
+        if a is None or a.freed:
+            return
+        a.freed = True
+        self.live.pop(a.id, None)
+        if a.site == "percpu":
+            self.percpu_used -= a.size
+        if a.region is not None:
+            self.space.unmap(a.region)
+            a.region.release()
+
+    def owned_by(self, owner: str) -> list[Allocation]:
+        return [a for a in self.live.values() if a.owner == owner]

@@ -1,0 +1,50 @@
+"""The simulated kernel: profile, symbols, module list, taints, sysfs, allocator, log."""
+
+from ..faults import FaultInjector, FaultPlan, NO_FAULTS
+from .alloc import Allocator
+from .keyring import Keyring
+from .module import Module, ModuleState
+from .profile import Profile, get_profile
+from .symbols import KernelSymbolTable, debian_symbols
+from .sysfs import Sysfs
+
+
+class Kernel:
+    def __init__(self, profile: Profile | str | None = None, symbols: KernelSymbolTable | None = None):
+        self.profile = get_profile(profile) if isinstance(profile, str) or profile is None else profile
+        self.config = self.profile.config
+        self.symbols = symbols if symbols is not None else debian_symbols()
+        self.alloc = Allocator()
+        self.sysfs = Sysfs(self.alloc, self.config.builtin_modules)
+        self.modules: list[Module] = []   # list_add_rcu() adds at the head
+        self.taint = 0
+        self.log: list[str] = []
+        self.keyring = Keyring()
+        self.last_unloaded = ""
+
+    @property
+    def hardened(self) -> bool:
+        return self.profile.hardened
+
+    def set_fault_plan(self, plan: FaultPlan | None) -> FaultInjector:
+        """Start a new attempt's fault accounting (fail-nth counts from here)."""
+        self.alloc.injector = FaultInjector(plan or NO_FAULTS)
+        return self.alloc.injector
+
+    def printk(self, msg: str) -> None:
+        self.log.append(msg)
+
+    def add_taint(self, bit: int) -> None:
+        self.taint |= 1 << bit
+
+    def find_module(self, name: str, even_unformed: bool = False) -> Module | None:
+        """find_module_all(): the list walk, skipping UNFORMED unless asked."""
+        for mod in self.modules:
+            if not even_unformed and mod.state == ModuleState.UNFORMED:
+                continue
+            if mod.name == name:
+                return mod
+        return None
+
+    def live_modules(self) -> list[str]:
+        return [m.name for m in self.modules if m.state != ModuleState.UNFORMED]

@@ -1,0 +1,159 @@
+"""Simulated kernel virtual memory: module regions with page permissions.
+
+A ``Region`` is the memory behind one allocation that holds bytes (module_alloc's
+core and init areas, kmalloc'd strings).  Small regions are bytearrays; large ones
+are anonymous mmaps, whose pages materialise only when touched — so a module that
+declares a 1 GiB .bss costs what the kernel's vmalloc would cost in page tables,
+not a gigabyte of Python memory (the "no attacker-sized allocation" rule).
+
+``AddressSpace`` maps absolute addresses to regions.  Every access by address is
+checked; an access outside any live region raises ``OutOfBounds`` (the kernel
+would oops), a write to a read-only range raises it too (STRICT_MODULE_RWX).
+"""
+
+import bisect
+import mmap
+import struct
+
+from ..elf.reader import OutOfBounds, PAGE_SIZE, page_align
+
+DENSE_LIMIT = 1 << 20
+
+PERM_R = 1
+PERM_W = 2
+PERM_X = 4
+PERM_RW = PERM_R | PERM_W
+PERM_RX = PERM_R | PERM_X
+PERM_RWX = PERM_R | PERM_W | PERM_X
+
+
+def perm_str(perm: int) -> str:
+    return "".join(c if perm & bit else "-" for c, bit in (("r", PERM_R), ("w", PERM_W), ("x", PERM_X)))
+
+
+class Region:
+    """Bytes at [base, base+size), mapped page-aligned; ``perms`` are (start, end, perm) runs."""
+
+    __slots__ = ("base", "size", "mapped", "buf", "perms", "label")
+
+    def __init__(self, base: int, size: int, label: str):
+        self.base = base
+        self.size = size
+        self.mapped = page_align(max(size, 1))
+        self.buf = bytearray(self.mapped) if self.mapped <= DENSE_LIMIT else mmap.mmap(-1, self.mapped)
+        # x86 module_alloc() maps PAGE_KERNEL (read-write, no exec); complete_formation()
+        # makes text executable and read-only data read-only.
+        self.perms = [(0, self.mapped, PERM_RW)]
+        self.label = label
+
+    def contains(self, addr: int, size: int) -> bool:
+        return self.base <= addr and addr + size <= self.base + self.mapped
+
+    def set_perm(self, start: int, end: int, perm: int) -> None:
+        """Set permission on [start, end) (offsets), keeping runs sorted and merged."""
+        if start >= end:
+            return
+        runs = []
+        for s, e, p in self.perms:
+            if e <= start or s >= end:
+                runs.append((s, e, p))
+                continue
+            if s < start:
+                runs.append((s, start, p))
+            if e > end:
+                runs.append((end, e, p))
+        runs.append((start, end, perm))
+        runs.sort()
+        merged = []
+        for run in runs:
+            if merged and merged[-1][1] == run[0] and merged[-1][2] == run[2]:
+                merged[-1] = (merged[-1][0], run[1], run[2])
+            else:
+                merged.append(run)
+        self.perms = merged
+
+    def perm_at(self, off: int) -> int:
+        for s, e, p in self.perms:
+            if s <= off < e:
+                return p
+        return 0
+
+    def writable(self, off: int, size: int) -> bool:
+        return all(p & PERM_W for s, e, p in self.perms if s < off + size and e > off)
+
+    def release(self) -> None:
+        if isinstance(self.buf, mmap.mmap):
+            self.buf.close()
+        self.buf = bytearray()
+
+
+class AddressSpace:
+    """Live regions sorted by base address."""
+
+    def __init__(self):
+        self._bases: list[int] = []
+        self._regions: list[Region] = []
+
+    def map(self, region: Region) -> None:
+        i = bisect.bisect_left(self._bases, region.base)
+        self._bases.insert(i, region.base)
+        self._regions.insert(i, region)
+
+    def unmap(self, region: Region) -> None:
+        i = bisect.bisect_left(self._bases, region.base)
+        if i < len(self._regions) and self._regions[i] is region:
+            del self._bases[i]
+            del self._regions[i]
+
+    def find(self, addr: int, size: int = 1) -> Region | None:
+        i = bisect.bisect_right(self._bases, addr) - 1
+        if i >= 0 and self._regions[i].contains(addr, size):
+            return self._regions[i]
+        return None
+
+    def regions(self) -> list[Region]:
+        return list(self._regions)
+
+    def view(self, addr: int, size: int):
+        """(buffer, offset) when [addr, addr+size) lies in one region, else None.
+
+        For loops over a table (relocations, symbols): one lookup, then unpack_from."""
+        region = self.find(addr, max(size, 1))
+        return None if region is None else (region.buf, addr - region.base)
+
+    def _locate(self, addr: int, size: int, what: str, write: bool) -> tuple[Region, int]:
+        region = self.find(addr, size)
+        if region is None:
+            verb = "write" if write else "read"
+            raise OutOfBounds(f"{what}: {verb} of {size} bytes at {addr:#x} outside mapped memory", addr, size, write)
+        return region, addr - region.base
+
+    def read(self, addr: int, size: int, what: str = "read") -> bytes:
+        region, off = self._locate(addr, size, what, False)
+        return bytes(region.buf[off:off + size])
+
+    def unpack(self, st: struct.Struct, addr: int, what: str = "read"):
+        region, off = self._locate(addr, st.size, what, False)
+        return st.unpack_from(region.buf, off)
+
+    def write(self, addr: int, data: bytes, what: str = "write", check_perm: bool = True) -> None:
+        region, off = self._locate(addr, len(data), what, True)
+        if check_perm and not region.writable(off, len(data)):
+            raise OutOfBounds(f"{what}: write of {len(data)} bytes at {addr:#x} into read-only memory "
+                              f"({region.label})", addr, len(data), True)
+        region.buf[off:off + len(data)] = data
+
+    def cstring(self, addr: int, what: str = "string", limit: int = 1 << 16) -> bytes:
+        """strlen()-style read from memory; faults at the end of the region."""
+        region, off = self._locate(addr, 1, what, False)
+        stop = min(region.mapped, off + limit)
+        end = region.buf.find(b"\0", off, stop)
+        if end < 0:
+            if stop == region.mapped:
+                raise OutOfBounds(f"{what}: string at {addr:#x} runs past the end of {region.label}", addr, 1)
+            return bytes(region.buf[off:stop])
+        return bytes(region.buf[off:end])
+
+
+__all__ = ["Region", "AddressSpace", "PAGE_SIZE", "PERM_R", "PERM_W", "PERM_X", "PERM_RW",
+           "PERM_RX", "PERM_RWX", "perm_str", "page_align"]

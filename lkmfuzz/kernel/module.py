@@ -1,0 +1,94 @@
+"""struct module, as far as the model needs it, and its state machine."""
+
+import enum
+from dataclasses import dataclass, field
+
+from .taint import taint_string
+
+
+class ModuleState(enum.IntEnum):
+    LIVE = 0
+    COMING = 1
+    GOING = 2
+    UNFORMED = 3
+
+
+# The transitions load_module(), do_init_module(), delete_module() and free_module()
+# make; anything else is an invariant violation.
+LEGAL_TRANSITIONS = frozenset({
+    (ModuleState.UNFORMED, ModuleState.COMING),   # complete_formation
+    (ModuleState.COMING, ModuleState.LIVE),       # do_init_module
+    (ModuleState.COMING, ModuleState.GOING),      # bug_cleanup / coming_cleanup / init failed
+    (ModuleState.UNFORMED, ModuleState.GOING),    # bug_cleanup reached before formation completed
+    (ModuleState.LIVE, ModuleState.GOING),        # try_stop_module
+    (ModuleState.GOING, ModuleState.UNFORMED),    # free_module
+})
+
+
+@dataclass(frozen=True)
+class ExportedSymbol:
+    name: str
+    addr: int
+    crc: int | None
+    gpl_only: bool
+    namespace: str
+    owner: str | None  # None: vmlinux
+
+
+@dataclass(eq=False)
+class Module:
+    name: str
+    state: ModuleState = ModuleState.UNFORMED
+    taints: int = 0
+    refcnt: int = 0
+    sig_ok: bool = False
+    using_gplonly_symbols: bool = False
+    async_probe_requested: bool = False
+    # memory
+    core: object = None          # Allocation (module_alloc) holding text|ro|ro_after_init|data
+    init: object = None          # Allocation (module_alloc) for .init* sections, symtab, strtab
+    percpu: object = None        # Allocation (percpu)
+    core_text_size: int = 0
+    core_ro_size: int = 0
+    core_ro_after_init_size: int = 0
+    core_size: int = 0
+    init_text_size: int = 0
+    init_ro_size: int = 0
+    init_size: int = 0
+    # module_use links: names of modules we use (targets) and that use us (sources)
+    targets: dict = field(default_factory=dict)   # name -> Allocation of the module_use
+    sources: set = field(default_factory=set)
+    # pieces set up during the load
+    args: str = ""
+    args_alloc: object = None
+    version: object = None       # Allocation of kstrdup'ed modinfo version
+    srcversion: object = None
+    exports: list = field(default_factory=list)   # ExportedSymbol
+    kallsyms: list = field(default_factory=list)  # (name, value, type) core symbols
+    params: list = field(default_factory=list)    # decoded struct kernel_param
+    param_allocs: dict = field(default_factory=dict)  # variable address -> Allocation (kmalloc_parameter)
+    section_addrs: dict = field(default_factory=dict)  # section index -> final address (SHF_ALLOC ones)
+    init_fn: int = 0
+    exit_fn: int = 0
+    sysfs_dir: str = ""
+    freeinit: object = None
+    arch_sites: int = 0          # alternatives/retpoline sites registered by module_finalize
+    bug_registered: bool = False
+    notified_coming: bool = False
+    ftrace_initialised: bool = False
+    transitions: list = field(default_factory=list)
+
+    def set_state(self, new: ModuleState) -> None:
+        self.transitions.append((self.state, new))
+        self.state = new
+
+    @property
+    def taint_letters(self) -> str:
+        return taint_string(self.taints, module_only=True)
+
+    def within_text(self, addr: int) -> bool:
+        core = self.core
+        if core is not None and core.addr <= addr < core.addr + self.core_text_size:
+            return True
+        init = self.init
+        return init is not None and init.addr <= addr < init.addr + self.init_text_size

@@ -1,0 +1,72 @@
+"""x86 module_finalize() / module_arch_cleanup(): text patching tables.
+
+The model cannot patch instructions, but it can check what the patching code
+trusts: every entry of .retpoline_sites, .return_sites, .ibt_endbr_seal is an s32
+offset to an instruction that the kernel decodes, and every .altinstructions
+entry (struct alt_instr) names an instruction range and must pass two BUG_ON()s.
+An entry pointing outside mapped memory, or failing a BUG_ON, is a kernel-fault
+in 6.1 and ENOEXEC in hardened.
+"""
+
+import struct
+
+from ..elf.reader import OutOfBounds
+from ..elf.structs import S32
+from .context import LoadInfo
+
+ALT_INSTR = struct.Struct("<iiHBB")   # instr_offset, repl_offset, cpuid, instrlen, replacementlen
+ALTINSTR_FLAG_INV = 1 << 15
+MAX_CPU_FEATURE = (21 + 2) * 32        # (NCAPINTS + NBUGINTS) * 32 in 6.1
+MAX_PATCH_LEN = 255 - 1
+SITE_TABLES = (b".retpoline_sites", b".return_sites", b".ibt_endbr_seal")
+MAX_INSN_LEN = 15
+
+
+def _table(info: LoadInfo, name: bytes):
+    """The last section of that name, ALLOC or not, as module_finalize()'s strcmp loop finds it."""
+    found = None
+    for i in range(info.shnum):
+        if info.sec_name(i) == name:
+            found = info.sechdrs[i]
+    return found
+
+
+def _check_sites(info: LoadInfo, name: bytes, sec) -> int:
+    space = info.kernel.alloc.space
+    count = sec.sh_size // S32.size
+    for n in range(count):
+        entry = sec.sh_addr + n * S32.size
+        target = (entry + space.unpack(S32, entry, f"{name.decode()} entry {n}")[0]) & ((1 << 64) - 1)
+        space.read(target, 1, f"{name.decode()} entry {n}: instruction")
+    return count
+
+
+def _check_alternatives(info: LoadInfo, sec) -> int:
+    space = info.kernel.alloc.space
+    count = sec.sh_size // ALT_INSTR.size
+    for n in range(count):
+        entry = sec.sh_addr + n * ALT_INSTR.size
+        instr_off, _repl, cpuid, instrlen, _replen = space.unpack(ALT_INSTR, entry, f"alt_instr {n}")
+        if instrlen > MAX_PATCH_LEN or (cpuid & ~ALTINSTR_FLAG_INV) >= MAX_CPU_FEATURE:
+            raise OutOfBounds(f"alt_instr {n}: BUG_ON(instrlen {instrlen} / cpuid {cpuid:#x}) in apply_alternatives")
+        if instrlen:
+            space.read((entry + instr_off) & ((1 << 64) - 1), instrlen, f"alt_instr {n}: instruction")
+    return count
+
+
+def module_finalize(info: LoadInfo) -> None:
+    """Requires: relocated memory.  Sets: mod.arch_sites.  Errors: none in the kernel."""
+    sites = 0
+    for name in SITE_TABLES:
+        sec = _table(info, name)
+        if sec is not None:
+            sites += _check_sites(info, name, sec)
+    alt = _table(info, b".altinstructions")
+    if alt is not None:
+        sites += _check_alternatives(info, alt)
+    info.mod.arch_sites = sites
+
+
+def module_arch_cleanup(mod) -> None:
+    """alternatives_smp_module_del(): forget the module's patch sites."""
+    mod.arch_sites = 0

@@ -1,0 +1,164 @@
+"""struct load_info: what the steps of load_module() share.
+
+Steps read the module through this object, never through raw offsets, so that
+every access is bounds-checked in one place.  Two kinds of trouble are told apart:
+
+* ``OutOfBounds`` (raised by the image or the address space): the kernel would
+  fault.  The orchestrator turns it into kernel-fault (linux-6.1) or ENOEXEC
+  (hardened), naming the step.
+* ``unchecked()``: the kernel reads something it never validated but survives
+  (garbage in, garbage on).  linux-6.1 carries on with the garbage; hardened
+  refuses with ENOEXEC, as later kernels do.
+"""
+
+import errno
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from ..elf.constants import SHDR_SIZE, SHF_ALLOC
+from ..elf.reader import Image, OutOfBounds
+from ..elf.structs import Shdr
+from ..errors import KernelFault, LoadError
+from ..kernel.alloc import AllocFailed
+
+# uapi/linux/module.h
+MODULE_INIT_IGNORE_MODVERSIONS = 1
+MODULE_INIT_IGNORE_VERMAGIC = 2
+MODULE_INIT_COMPRESSED_FILE = 4
+MODULE_INIT_FLAGS = {"IGNORE_MODVERSIONS": MODULE_INIT_IGNORE_MODVERSIONS,
+                     "IGNORE_VERMAGIC": MODULE_INIT_IGNORE_VERMAGIC,
+                     "COMPRESSED_FILE": MODULE_INIT_COMPRESSED_FILE}
+
+
+@dataclass
+class Index:
+    sym: int = 0
+    str: int = 0
+    mod: int = 0
+    info: int = 0
+    vers: int = 0
+    pcpu: int = 0
+
+
+@dataclass
+class LoadInfo:
+    kernel: object
+    image: Image
+    flags: int = 0
+    args: str = ""
+    len: int = 0
+    sig_ok: bool = False
+    hdr: object = None
+    sechdrs: list = field(default_factory=list)
+    secstrings: int = 0            # file offset of the section name table
+    secstrings_size: int = 0
+    strtab: int = 0                # file offset of the symbol string table
+    index: Index = field(default_factory=Index)
+    name: str = ""
+    mod: object = None             # kernel.module.Module once layout_and_allocate ran
+    copy: object = None            # Allocation of the temporary copy
+    # kallsyms layout (layout_symtab -> add_kallsyms)
+    symoffs: int = 0
+    stroffs: int = 0
+    core_typeoffs: int = 0
+    init_typeoffs: int = 0
+    mod_kallsyms_init_off: int = 0
+    core_ndst: int = 0
+    syms: list = field(default_factory=list)   # the module's symtab as simplify_symbols left it
+    trace: list = field(default_factory=list)   # (step, outcome) in order
+    step: str = ""
+    undo: object = None
+    _names: dict = field(default_factory=dict)
+
+    def run(self, step_fn, name: str | None = None) -> None:
+        """Run one step of load_module(), turning internal signals into verdicts:
+        an out-of-bounds access into the profile's verdict, an injected allocation
+        failure into the errno its site returns."""
+        name = name or step_fn.__name__
+        self.step = name
+        try:
+            step_fn(self)
+        except OutOfBounds as oob:
+            verdict = self.fault_verdict(oob)
+        except AllocFailed as failed:
+            verdict = LoadError(failed.errno, self.step, f"{failed.caller}: {failed.site} allocation failed")
+        except LoadError as refused:
+            verdict = refused
+        else:
+            self.trace.append((name, "ok"))
+            return
+        self.trace.append((name, str(verdict)))
+        raise verdict
+
+    @property
+    def hardened(self) -> bool:
+        return self.kernel.profile.hardened
+
+    @property
+    def shnum(self) -> int:
+        return self.hdr.e_shnum
+
+    @contextmanager
+    def within(self, name: str):
+        """Name the kernel function doing the work, for verdicts raised inside it.
+
+        The outer name comes back only on normal exit: a verdict keeps the inner one."""
+        outer, self.step = self.step, name
+        yield
+        self.step = outer
+
+    def refuse(self, err: int, reason: str, step: str | None = None) -> LoadError:
+        return LoadError(err, step or self.step, reason)
+
+    def unchecked(self, what: str) -> None:
+        """The kernel uses ``what`` without validating it; hardened refuses it."""
+        if self.hardened:
+            raise LoadError(errno.ENOEXEC, self.step, what)
+
+    def fault_verdict(self, oob: OutOfBounds, site: str | None = None) -> LoadError | KernelFault:
+        if self.hardened:
+            return LoadError(errno.ENOEXEC, self.step, oob.what)
+        return KernelFault(site or self.step, oob.what)
+
+    # --- section headers -------------------------------------------------
+    def shdr(self, i: int, what: str = "section") -> Shdr:
+        """sechdrs[i]; past the table the kernel reads whatever follows it in the file."""
+        if 0 <= i < len(self.sechdrs):
+            return self.sechdrs[i]
+        self.unchecked(f"{what}: section index {i} >= e_shnum {self.shnum}")
+        return self.image.shdr(self.hdr.e_shoff + i * SHDR_SIZE, f"{what}: section header {i}")
+
+    def sec_name(self, i: int) -> bytes:
+        """info->secstrings + sh_name, read as the kernel's strcmp reads it."""
+        # Names never change after elf_validity_check, and find_sec() runs often.
+        name = self._names.get(i)
+        if name is None:
+            sh = self.sechdrs[i]
+            if sh.sh_name >= self.secstrings_size:
+                self.unchecked(f"section {i} name offset {sh.sh_name:#x} past the section name table")
+            name = self._names[i] = self.image.cstring(self.secstrings + sh.sh_name, f"name of section {i}")
+        return name
+
+    def find_sec(self, name: bytes) -> int:
+        """find_sec(): first SHF_ALLOC section of that name, 0 if none."""
+        for i in range(1, len(self.sechdrs)):
+            if self.sechdrs[i].sh_flags & SHF_ALLOC and self.sec_name(i) == name:
+                return i
+        return 0
+
+    def count_any_sec(self, name: bytes) -> tuple[int, int]:
+        """(count, last index) of sections with that name, ALLOC or not."""
+        count = idx = 0
+        for i in range(1, len(self.sechdrs)):
+            if self.sec_name(i) == name:
+                count, idx = count + 1, i
+        return count, idx
+
+    def section_bytes(self, i: int) -> bytes:
+        """Contents of a section in the temporary copy (sh_offset/sh_size validated)."""
+        sh = self.sechdrs[i]
+        return self.image.read(sh.sh_offset, sh.sh_size, f"contents of section {i}")
+
+    def strtab_string(self, st_name: int, what: str) -> bytes:
+        """info->strtab + st_name (the temporary copy's string table)."""
+        return self.image.cstring(self.strtab + st_name, what)

@@ -1,0 +1,95 @@
+"""do_init_module() and free_module().
+
+The model cannot run the module's init: it checks that mod->init (relocated into
+struct module by modpost's relocation) points into the module's text, and takes
+the result the caller asked for (0 by default).
+"""
+
+from ..elf.structs import U64
+from ..errors import LoadError
+from ..kernel.alloc import AllocFailed
+from ..kernel.module import ModuleState
+from .arch import module_arch_cleanup
+from .kparams import destroy_params
+from .strict_rwx import module_enable_protections
+from .symbols import module_unload_free
+from .sysfs import mod_sysfs_teardown
+
+
+def read_init_exit(info) -> None:
+    """mod->init / mod->exit from the relocated struct module (in core memory)."""
+    mod, space, profile = info.mod, info.kernel.alloc.space, info.kernel.profile
+    this_module = info.sechdrs[info.index.mod].sh_addr
+    mod.init_fn = space.unpack(U64, this_module + profile.init_offset, "struct module init")[0]
+    mod.exit_fn = space.unpack(U64, this_module + profile.exit_offset, "struct module exit")[0]
+
+
+def do_init_module(info, init_result: int = 0) -> None:
+    """Requires: a COMING module in sysfs.  Sets: state LIVE, init memory freed,
+    ro_after_init read-only, refcount dropped to its base.  Errors: ENOMEM (freeinit),
+    the init function's negative result; on error the module is freed."""
+    kernel, mod = info.kernel, info.mod
+    try:
+        mod.freeinit = kernel.alloc.alloc("kmalloc", "do_init_module", 24, mod.name, tag="freeinit")
+        ret = _call_init(info, init_result)
+        if ret < 0:
+            kernel.alloc.free(mod.freeinit)
+            mod.freeinit = None
+            raise info.refuse(-ret, f"{mod.name}: init returned {ret}")
+    except (AllocFailed, LoadError) as failed:
+        _init_failed(kernel, mod)
+        if isinstance(failed, AllocFailed):
+            raise info.refuse(failed.errno, "do_init_module: kmalloc(freeinit) failed") from None
+        raise
+    if ret > 0:
+        kernel.printk(f"do_init_module: '{mod.name}'->init suspiciously returned {ret}, it should follow 0/-E "
+                      f"convention")
+    mod.set_state(ModuleState.LIVE)
+    mod.refcnt -= 1                       # drop the initial reference
+    module_enable_protections(mod, after_init=True)
+    kernel.alloc.free(mod.init)           # freed by the init_free_wq worker
+    mod.init = None
+    mod.init_text_size = mod.init_ro_size = mod.init_size = 0
+    kernel.alloc.free(mod.freeinit)
+    mod.freeinit = None
+
+
+def _call_init(info, init_result: int) -> int:
+    mod = info.mod
+    if not mod.init_fn:
+        return 0
+    if not mod.within_text(mod.init_fn):
+        info.unchecked(f"init function pointer {mod.init_fn:#x} is outside the module's text")
+        info.kernel.alloc.space.read(mod.init_fn, 1, "do_one_initcall: init function")
+    return init_result
+
+
+def _init_failed(kernel, mod) -> None:
+    """do_init_module()'s fail label: GOING, drop the init reference, free_module()."""
+    mod.set_state(ModuleState.GOING)
+    mod.refcnt -= 1
+    free_module(kernel, mod)
+
+
+def free_module(kernel, mod) -> None:
+    """Tear down a formed module, for unload and for a failed init."""
+    mod_sysfs_teardown(kernel, mod)
+    mod.set_state(ModuleState.UNFORMED)
+    module_arch_cleanup(mod)
+    module_unload_free(kernel, mod)
+    destroy_params(kernel, mod)
+    unlink_module(kernel, mod)
+    mod.bug_registered = False
+    kernel.alloc.free(mod.init)
+    kernel.alloc.free(mod.args_alloc)
+    kernel.alloc.free(mod.percpu)
+    kernel.alloc.free(mod.core)
+    mod.init = mod.args_alloc = mod.percpu = mod.core = None
+
+
+def unlink_module(kernel, mod) -> None:
+    if mod in kernel.modules:
+        kernel.modules.remove(mod)
+
+
+__all__ = ["do_init_module", "free_module", "read_init_exit", "unlink_module"]

@@ -1,0 +1,176 @@
+"""The module's struct kernel_param table, bound to the kernel's setters.
+
+``__param`` holds struct kernel_param {name*, mod*, ops*, u16 perm, s8 level,
+u8 flags, arg*} (40 bytes on x86-64) after relocation.  ``ops`` points at an
+exported ``param_ops_<type>`` (or ``param_array_ops``), which names the setter;
+``arg`` points at the C variable, which the setter writes in module memory — a
+variable in read-only memory is a write fault, as with STRICT_MODULE_RWX.
+Setters whose ops live in the module itself (module_param_cb) are module code the
+model cannot run: they are taken to succeed.
+"""
+
+import errno
+import struct
+
+from ..elf.structs import U32
+from ..kernel.alloc import AllocFailed
+from .context import LoadInfo
+from .params import (KERNEL_PARAM_OPS_FL_NOARG, LOAD_MODULE_MAX_LEVEL, LOAD_MODULE_MIN_LEVEL, PARAM_TYPES,
+                     ParamError, ParamType, kstrtobool, param_array_split, parse_args)
+from .symbols import KERNEL_PARAM_SIZE
+
+KERNEL_PARAM = struct.Struct("<QQQHbB4xQ")
+KPARAM_ARRAY = struct.Struct("<IIQQQ")
+KPARAM_STRING = struct.Struct("<I4xQ")
+ARRAY_OPS = "param_array_ops"
+assert KERNEL_PARAM.size == KERNEL_PARAM_SIZE
+
+
+class BoundParam:
+    """One struct kernel_param: a ParamLike whose ops write module memory."""
+
+    def __init__(self, info: LoadInfo, index: int, name: str, ops_addr: int, perm: int, level: int, arg: int):
+        self.info, self.index = info, index
+        self.name, self.perm, self.level, self.arg = name, perm, level, arg
+        self.ops_addr = ops_addr
+
+    @property
+    def ops(self):
+        return self
+
+    @property
+    def flags(self) -> int:
+        kind = self._kind()
+        if kind is None:   # the module's own kernel_param_ops: its flags word
+            return self.info.kernel.alloc.space.unpack(U32, self.ops_addr, f"ops of parameter {self.name}")[0]
+        return kind.flags if isinstance(kind, ParamType) else 0
+
+    def _kind(self):
+        """The ParamType, ARRAY_OPS, or None for the module's own ops."""
+        return ops_kind(self.info, self.ops_addr, f"ops of parameter {self.name}")
+
+    def set(self, val: str | None) -> int:
+        kind = self._kind()
+        if kind is None:
+            return 0
+        if kind == ARRAY_OPS:
+            return set_array(self.info, self.name, val, self.arg)
+        return set_scalar(self.info, kind, self.name, val, self.arg)
+
+
+def ops_kind(info: LoadInfo, addr: int, what: str):
+    ksym = info.kernel.symbols.at(addr)
+    if ksym is not None and (ksym.name in PARAM_TYPES or ksym.name == ARRAY_OPS):
+        return PARAM_TYPES.get(ksym.name, ARRAY_OPS)
+    if info.kernel.alloc.space.find(addr, 32) is not None:
+        return None
+    info.unchecked(f"{what}: {addr:#x} is not a kernel_param_ops")
+    # 6.1 calls through whatever is there: a jump into the unknown.
+    info.kernel.alloc.space.read(addr, 32, what)
+    return None
+
+
+def set_scalar(info: LoadInfo, ptype: ParamType, name: str, val: str | None, arg: int) -> int:
+    err, value = ptype.parse(val)
+    return err or store_value(info, ptype, name, value, arg)
+
+
+def store_value(info: LoadInfo, ptype: ParamType, name: str, value, arg: int) -> int:
+    """The setter's write of a parsed value into the variable at ``arg``."""
+    space = info.kernel.alloc.space
+    what = f"param_set for parameter {name}"
+    if ptype.ops_symbol == "param_ops_charp":
+        return set_charp(info, name, value, arg)
+    if ptype.ops_symbol == "param_ops_string":
+        maxlen, buf = space.unpack(KPARAM_STRING, arg, what)
+        data = value.encode("latin-1") + b"\0"
+        if len(data) > maxlen:
+            return errno.ENOSPC
+        space.write(buf, data, what)
+        return 0
+    space.write(arg, ptype.encode(value), what)
+    return 0
+
+
+def set_charp(info: LoadInfo, name: str, value: str, arg: int) -> int:
+    """param_set_charp(): kmalloc a copy, free the previous kmalloc'd one."""
+    mod, alloc, space = info.mod, info.kernel.alloc, info.kernel.alloc.space
+    data = value.encode("latin-1") + b"\0"
+    try:
+        copy = alloc.alloc("kmalloc", "param_set_charp", len(data), mod.name, backed=True, tag=f"param:{name}")
+    except AllocFailed:
+        return errno.ENOMEM
+    space.write(copy.addr, data, f"param_set_charp {name}")
+    alloc.free(mod.param_allocs.pop(arg, None))
+    mod.param_allocs[arg] = copy
+    space.write(arg, copy.addr.to_bytes(8, "little"), f"param_set_charp for parameter {name}")
+    return 0
+
+
+def set_array(info: LoadInfo, name: str, val: str | None, arg: int) -> int:
+    """param_array_set(): elements stored one by one; *num counts the ones that stuck."""
+    space = info.kernel.alloc.space
+    what = f"param_array_set for parameter {name}"
+    max_elems, elemsize, num_ptr, elem_ops, elem = space.unpack(KPARAM_ARRAY, arg, what)
+    kind = ops_kind(info, elem_ops, f"element ops of parameter {name}")
+    if not isinstance(kind, ParamType):
+        return 0   # the module's own element setter (or a nested array): module code
+    err, values = param_array_split(val, max_elems, kind, name)
+    count = 0
+    for value in values:
+        stored = store_value(info, kind, name, value, elem + count * elemsize)
+        if stored:
+            err = stored
+            break
+        count += 1
+    if num_ptr:
+        space.write(num_ptr, U32.pack(count), what)
+    return err
+
+
+def decode_params(info: LoadInfo) -> list[BoundParam]:
+    s = info.sections
+    space = info.kernel.alloc.space
+    out = []
+    for i in range(s.num_kp):
+        addr = s.kp + i * KERNEL_PARAM_SIZE
+        name_ptr, _mod, ops, perm, level, _flags, arg = space.unpack(KERNEL_PARAM, addr, f"kernel_param {i}")
+        name = space.cstring(name_ptr, f"name of kernel_param {i}").decode("latin-1")
+        out.append(BoundParam(info, i, name, ops, perm, level, arg))
+    return out
+
+
+def unknown_module_param_cb(info: LoadInfo):
+    def unknown(param: str, val: str | None, doing: str) -> int:
+        if param == "async_probe":
+            err, value = kstrtobool(val)
+            info.mod.async_probe_requested = True if err else bool(value)
+            return 0
+        info.kernel.printk(f"{doing}: unknown parameter '{param}' ignored")
+        return 0
+    return unknown
+
+
+def module_parse_args(info: LoadInfo) -> None:
+    """parse_args(mod->name, mod->args, mod->kp, ...).  Requires: complete_formation().
+    Sets: parameter variables in module memory.  Errors: the last failing parameter's
+    errno (EINVAL, ERANGE, ENOSPC, ENOMEM)."""
+    mod = info.mod
+    mod.params = decode_params(info)
+    try:
+        after = parse_args(mod.name, mod.args, mod.params, LOAD_MODULE_MIN_LEVEL, LOAD_MODULE_MAX_LEVEL,
+                           unknown_module_param_cb(info))
+    except ParamError as failed:
+        raise info.refuse(failed.errno, failed.message) from None
+    if after:
+        info.kernel.printk(f"{mod.name}: parameters '{after}' after `--' ignored")
+
+
+def destroy_params(kernel, mod) -> None:
+    """Free what charp setters kmalloc'd (param_free_charp, param_array_free)."""
+    for copy in mod.param_allocs.values():
+        kernel.alloc.free(copy)
+    mod.param_allocs.clear()
+
+
+__all__ = ["module_parse_args", "destroy_params", "KERNEL_PARAM_OPS_FL_NOARG"]

@@ -1,0 +1,81 @@
+"""setup_load_info(), blacklisted(), rewrite_section_headers()."""
+
+import errno
+
+from ..elf import constants as C
+from ..kernel.module import Module
+from ..kernel.profile import MODULE_NAME_LEN, MODULE_NAME_OFFSET
+from .context import MODULE_INIT_IGNORE_MODVERSIONS, LoadInfo
+from .modinfo import get_modinfo
+
+
+def setup_load_info(info: LoadInfo) -> None:
+    """Requires: sechdrs, secstrings (elf_validity_check).
+    Sets: index.{info,sym,str,mod,vers,pcpu}, strtab, name, mod (the temporary struct module).
+    Errors: ENOEXEC (no symbol table, no .gnu.linkonce.this_module)."""
+    if not info.hardened:
+        _find_indices_61(info)
+    elif info.index.info:
+        info.name = _modinfo_name(info)
+    info.mod = Module(name=this_module_name(info))
+    if not info.name:
+        info.name = info.mod.name
+    info.index.vers = 0 if info.flags & MODULE_INIT_IGNORE_MODVERSIONS else info.find_sec(b"__versions")
+    info.index.pcpu = info.find_sec(b".data..percpu")
+
+
+def _find_indices_61(info: LoadInfo) -> None:
+    info.index.info = info.find_sec(b".modinfo")
+    if info.index.info:
+        info.name = _modinfo_name(info)
+    for i in range(1, info.shnum):
+        if info.sechdrs[i].sh_type == C.SHT_SYMTAB:
+            info.index.sym = i
+            info.index.str = info.sechdrs[i].sh_link
+            info.strtab = info.shdr(info.index.str, "symbol string table").sh_offset
+            break
+    if info.index.sym == 0:
+        raise info.refuse(errno.ENOEXEC, f"{_display(info)}: module has no symbols (stripped?)")
+    info.index.mod = info.find_sec(b".gnu.linkonce.this_module")
+    if not info.index.mod:
+        raise info.refuse(errno.ENOEXEC, f"{_display(info)}: No module found in object")
+
+
+def _modinfo_name(info: LoadInfo) -> str:
+    name = get_modinfo(info, "name")
+    return name.decode("latin-1") if name is not None else ""
+
+
+def _display(info: LoadInfo) -> str:
+    return info.name or "(missing .modinfo section or name field)"
+
+
+def this_module_name(info: LoadInfo) -> str:
+    """mod->name: char[MODULE_NAME_LEN] at offset 24 of the struct module in the file.
+
+    6.1 reads it as a C string, so an unterminated name runs into the fields after
+    it; hardened requires the NUL inside the array."""
+    sh = info.sechdrs[info.index.mod]
+    off = sh.sh_offset + MODULE_NAME_OFFSET
+    if sh.sh_type == C.SHT_NOBITS or sh.sh_size < MODULE_NAME_OFFSET + MODULE_NAME_LEN:
+        info.unchecked(f".gnu.linkonce.this_module (section {info.index.mod}) too small to hold a name")
+    name = info.image.cstring(off, "module name in .gnu.linkonce.this_module")
+    if len(name) >= MODULE_NAME_LEN:
+        info.unchecked(f"module name in .gnu.linkonce.this_module is not NUL-terminated within {MODULE_NAME_LEN} bytes")
+    return name.decode("latin-1")
+
+
+def blacklisted(info: LoadInfo) -> None:
+    """module_blacklist= is a comma-separated list.  Errors: EPERM."""
+    if info.name in info.kernel.config.blacklist:
+        raise info.refuse(errno.EPERM, f"Module {info.name} is blacklisted")
+
+
+def rewrite_section_headers(info: LoadInfo) -> None:
+    """Point every sh_addr at the temporary copy; drop SHF_ALLOC from .modinfo and
+    __versions (kept for reading, not loaded).  Requires: index.  Errors: none."""
+    info.sechdrs[0].sh_addr = 0
+    for sh in info.sechdrs[1:]:
+        sh.sh_addr = (info.copy.addr + sh.sh_offset) & C.U64_MASK
+    info.sechdrs[info.index.vers].sh_flags &= ~C.SHF_ALLOC
+    info.sechdrs[info.index.info].sh_flags &= ~C.SHF_ALLOC

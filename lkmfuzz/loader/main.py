@@ -1,0 +1,253 @@
+"""load_module(): the orchestrator, in the kernel's order, with its unwind as a stack.
+
+Each step is a function named after the kernel's; each successful setup pushes
+the undo label the kernel's error path would reach for it (free_copy ...
+sysfs_cleanup).  On any failure the stack unwinds innermost first, so each label
+runs exactly when the kernel's goto chain would run it — and each one is a named,
+separately testable function (``UNDO_ACTIONS``).
+
+Whatever the input, ``init_module``/``finit_module`` return a ``LoadResult`` whose
+verdict is None (loaded), a LoadError (errno) or a KernelFault (linux-6.1 only).
+Anything else escaping is a bug in the model.
+"""
+
+import errno
+from dataclasses import dataclass, field
+
+from ..elf.reader import Image, OutOfBounds
+from ..errors import KernelFault, LoadError, Verdict
+from ..faults import FaultPlan
+from ..kernel import taint as T
+from ..kernel.alloc import AllocFailed
+from ..kernel.module import ModuleState
+from .arch import module_arch_cleanup, module_finalize
+from .context import MODULE_INIT_COMPRESSED_FILE, MODULE_INIT_FLAGS, LoadInfo
+from .elf_validity import elf_validity_check
+from .init import do_init_module, free_module, read_init_exit, unlink_module
+from .kallsyms import add_kallsyms
+from .kparams import destroy_params, module_parse_args
+from .layout import layout_and_allocate, percpu_modalloc
+from .load_info import blacklisted, rewrite_section_headers, setup_load_info
+from .modinfo import check_modinfo, free_modinfo, setup_modinfo
+from .relocate import apply_relocations
+from .signing import module_sig_check
+from .strict_rwx import module_enable_protections
+from .version import check_modstruct_version
+from .symbols import (check_export_symbol_versions, find_module_sections, module_unload_free, simplify_symbols,
+                      verify_exported_symbols)
+from .sysfs import mod_sysfs_setup, mod_sysfs_teardown
+
+VALID_FLAGS = sum(MODULE_INIT_FLAGS.values())
+MODULE_REF_BASE = 1
+
+
+@dataclass
+class LoadResult:
+    verdict: Verdict | None
+    name: str = ""
+    trace: list = field(default_factory=list)
+    unwound: list = field(default_factory=list)
+    module: object = None
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict is None
+
+    @property
+    def kind(self) -> str:
+        """'loaded', an errno name, or 'kernel-fault'."""
+        if self.verdict is None:
+            return "loaded"
+        if isinstance(self.verdict, KernelFault):
+            return "kernel-fault"
+        return self.verdict.errno_name
+
+    def __str__(self) -> str:
+        return f"loaded {self.name}" if self.ok else str(self.verdict)
+
+
+# --- undo actions: one per label of load_module()'s error path ---------------
+
+def undo_sysfs_cleanup(info):
+    mod_sysfs_teardown(info.kernel, info.mod)
+
+
+def undo_coming_cleanup(info):
+    _going(info.mod)
+    destroy_params(info.kernel, info.mod)
+    info.mod.notified_coming = False     # MODULE_STATE_GOING notifier
+
+
+def undo_bug_cleanup(info):
+    _going(info.mod)
+    info.mod.bug_registered = False
+
+
+def undo_ddebug_cleanup(info):
+    info.mod.ftrace_initialised = False
+    info.kernel.alloc.free(info.mod.args_alloc)
+    info.mod.args_alloc = None
+
+
+def undo_free_arch_cleanup(info):
+    module_arch_cleanup(info.mod)
+
+
+def undo_free_modinfo(info):
+    free_modinfo(info)
+
+
+def undo_free_unload(info):
+    module_unload_free(info.kernel, info.mod)
+
+
+def undo_unlink_mod(info):
+    unlink_module(info.kernel, info.mod)
+
+
+def undo_free_module(info):
+    """module_deallocate(): percpu, init and core memory."""
+    mod, alloc = info.mod, info.kernel.alloc
+    for part in ("percpu", "init", "core"):
+        alloc.free(getattr(mod, part))
+        setattr(mod, part, None)
+
+
+def undo_free_copy(info):
+    info.kernel.alloc.free(info.copy)
+    info.copy = None
+
+
+UNDO_ACTIONS = {f.__name__[len("undo_"):]: f for f in (
+    undo_sysfs_cleanup, undo_coming_cleanup, undo_bug_cleanup, undo_ddebug_cleanup, undo_free_arch_cleanup,
+    undo_free_modinfo, undo_free_unload, undo_unlink_mod, undo_free_module, undo_free_copy)}
+
+
+def _going(mod):
+    if mod.state != ModuleState.GOING:
+        mod.set_state(ModuleState.GOING)
+
+
+class UndoStack:
+    def __init__(self, info: LoadInfo):
+        self.info = info
+        self.labels: list[str] = []
+        self.ran: list[str] = []
+
+    def push(self, label: str) -> None:
+        self.labels.append(label)
+
+    def unwind(self) -> None:
+        while self.labels:
+            label = self.labels.pop()
+            self.ran.append(label)
+            UNDO_ACTIONS[label](self.info)
+
+
+# --- steps that live here because they are about the module list -------------
+
+def add_unformed_module(info: LoadInfo) -> None:
+    """Reserve the name.  Errors: EEXIST (a LIVE module of that name), EBUSY (one loading)."""
+    kernel, mod = info.kernel, info.mod
+    check_not_loaded(info)
+    mod.state = ModuleState.UNFORMED
+    kernel.modules.insert(0, mod)
+
+
+def check_not_loaded(info: LoadInfo) -> None:
+    old = info.kernel.find_module(info.mod.name, even_unformed=True)
+    if old is None:
+        return
+    if old.state == ModuleState.LIVE:
+        raise info.refuse(errno.EEXIST, f"module {info.mod.name} is already loaded")
+    raise info.refuse(errno.EBUSY, f"module {info.mod.name} is still loading or unloading")
+
+
+def module_unload_init(info: LoadInfo) -> None:
+    info.mod.refcnt = MODULE_REF_BASE + 1   # base, plus the reference held during init
+
+
+def taint_unsigned(info: LoadInfo) -> None:
+    info.mod.sig_ok = info.sig_ok
+    if not info.sig_ok and info.kernel.config.module_sig:
+        info.kernel.add_taint(T.TAINT_UNSIGNED_MODULE)
+        info.mod.taints |= 1 << T.TAINT_UNSIGNED_MODULE
+
+
+def post_relocation(info: LoadInfo) -> None:
+    with info.within("add_kallsyms"):
+        add_kallsyms(info)
+    with info.within("module_finalize"):
+        module_finalize(info)
+    read_init_exit(info)
+
+
+def copy_args(info: LoadInfo) -> None:
+    """mod->args = strndup_user(uargs): a kmalloc of the argument string."""
+    data = info.args.encode("latin-1", "replace")
+    info.mod.args = info.args
+    info.mod.args_alloc = info.kernel.alloc.alloc("kmalloc", "strndup_user", len(data) + 1, info.mod.name,
+                                                  tag="args")
+    info.mod.ftrace_initialised = True
+
+
+def complete_formation(info: LoadInfo) -> None:
+    """Errors: ENOEXEC (an export already exists).  Sets: page permissions, state COMING."""
+    verify_exported_symbols(info)
+    info.mod.bug_registered = True
+    module_enable_protections(info.mod)
+    info.mod.set_state(ModuleState.COMING)
+
+
+def prepare_coming_module(info: LoadInfo) -> None:
+    """The MODULE_STATE_COMING notifier chain (jump labels, tracepoints, ...) may fail."""
+    info.kernel.alloc.fault_point("notifier", "prepare_coming_module")
+    info.mod.notified_coming = True
+
+
+# --- the pipeline ------------------------------------------------------------
+
+def load_module(info: LoadInfo, init_result: int = 0) -> None:
+    """Everything after the file is in memory.  Raises a Verdict (or an internal
+    OutOfBounds/AllocFailed that ``run_step`` converts) after unwinding."""
+    undo, run = info.undo, info.run
+    run(module_sig_check)
+    run(elf_validity_check)
+    run(setup_load_info)
+    run(blacklisted)
+    run(rewrite_section_headers)
+    run(check_modstruct_version)
+    run(check_modinfo)   # 6.1 does this first thing in layout_and_allocate()
+    if info.hardened:    # later kernels refuse a duplicate before allocating anything
+        run(check_not_loaded)
+    run(layout_and_allocate)
+    undo.push("free_module")
+    run(add_unformed_module)
+    undo.push("unlink_mod")
+    run(taint_unsigned)
+    run(percpu_modalloc)
+    run(module_unload_init)
+    undo.push("free_unload")
+    run(find_module_sections)
+    run(check_export_symbol_versions)
+    run(setup_modinfo)
+    undo.push("free_modinfo")
+    run(simplify_symbols)
+    run(apply_relocations)
+    run(post_relocation)
+    undo.push("free_arch_cleanup")
+    run(copy_args)
+    undo.push("ddebug_cleanup")
+    run(complete_formation)
+    undo.push("bug_cleanup")
+    run(prepare_coming_module)
+    undo.push("coming_cleanup")
+    run(module_parse_args)
+    run(mod_sysfs_setup)
+    undo.push("sysfs_cleanup")
+    # Success: only the temporary copy goes; everything else now belongs to the module.
+    undo.labels = ["free_copy"]
+    undo.unwind()
+    undo.ran.clear()
+    run(lambda i: do_init_module(i, init_result), "do_init_module")
+

@@ -1,0 +1,229 @@
+"""Symbols: find_module_sections(), simplify_symbols(), resolve_symbol(), exports.
+
+Exported symbols of a module are ``struct kernel_symbol`` with PREL32 offsets
+(x86-64): {s32 value_offset, s32 name_offset, s32 namespace_offset}, read from the
+module's relocated memory, and found with the kernel's own bsearch() — so a
+module whose __ksymtab is not sorted hides symbols exactly as on the real kernel.
+"""
+
+import errno
+import struct
+
+from ..elf import constants as C
+from ..elf.structs import SYM, U32, Sym
+from ..errors import LoadError
+from ..kernel import taint as T
+from ..kernel.alloc import AllocFailed
+from ..kernel.module import ExportedSymbol, ModuleState
+from .context import LoadInfo
+from .modinfo import modinfo_values, try_to_force_load
+from .version import check_version
+
+KSYM = struct.Struct("<iii")
+KERNEL_PARAM_SIZE = 40
+
+
+class Sections:
+    """What find_module_sections() finds: (address, count) of the tables the loader uses."""
+    __slots__ = ("kp", "num_kp", "syms", "num_syms", "crcs", "gpl_syms", "num_gpl_syms", "gpl_crcs")
+
+
+def section_objs(info: LoadInfo, name: bytes, size: int) -> tuple[int, int]:
+    """(sh_addr, sh_size // size) of find_sec(name); section 0 when absent."""
+    sh = info.sechdrs[info.find_sec(name)]
+    return sh.sh_addr, sh.sh_size // size
+
+
+def find_module_sections(info: LoadInfo) -> None:
+    """Requires: layout_and_allocate().  Sets: info.sections.  Errors: EINVAL when both
+    .ctors and .init_array exist (CONFIG_CONSTRUCTORS)."""
+    s = info.sections = Sections()
+    s.kp, s.num_kp = section_objs(info, b"__param", KERNEL_PARAM_SIZE)
+    s.syms, s.num_syms = section_objs(info, b"__ksymtab", KSYM.size)
+    s.crcs = section_objs(info, b"__kcrctab", 1)[0]
+    s.gpl_syms, s.num_gpl_syms = section_objs(info, b"__ksymtab_gpl", KSYM.size)
+    s.gpl_crcs = section_objs(info, b"__kcrctab_gpl", 1)[0]
+    if info.find_sec(b".ctors") and info.find_sec(b".init_array"):
+        raise info.refuse(errno.EINVAL, f"{info.mod.name}: has both .ctors and .init_array.")
+
+
+def check_export_symbol_versions(info: LoadInfo) -> None:
+    s = info.sections
+    if info.kernel.config.modversions and ((s.num_syms and not s.crcs) or (s.num_gpl_syms and not s.gpl_crcs)):
+        try_to_force_load(info, "no versions for exported symbols")
+
+
+# --- exported symbols ------------------------------------------------------
+
+def read_exports(info: LoadInfo) -> list[ExportedSymbol]:
+    """Decode the module's __ksymtab and __ksymtab_gpl from its memory, in table order."""
+    s, space = info.sections, info.kernel.alloc.space
+    out = []
+    for table, num, crcs, gpl in ((s.syms, s.num_syms, s.crcs, False),
+                                  (s.gpl_syms, s.num_gpl_syms, s.gpl_crcs, True)):
+        for i in range(num):
+            entry = table + i * KSYM.size
+            value_off, name_off, ns_off = space.unpack(KSYM, entry, f"__ksymtab entry {i}")
+            name = space.cstring(entry + 4 + name_off, f"name of exported symbol {i}")
+            ns = space.cstring(entry + 8 + ns_off, f"namespace of exported symbol {i}") if ns_off else b""
+            crc = space.unpack(U32, crcs + 4 * i, f"crc of exported symbol {i}")[0] if crcs else None
+            out.append(ExportedSymbol(name.decode("latin-1"), (entry + value_off) & C.U64_MASK, crc, gpl,
+                                      ns.decode("latin-1"), info.mod.name))
+    return out
+
+
+def kernel_bsearch(entries: list, name: str):
+    """lib/bsearch.c over one table: finds only what a sorted table would let it find."""
+    lo, num = 0, len(entries)
+    while num > 0:
+        pivot = lo + (num >> 1)
+        probe = entries[pivot].name
+        if name == probe:
+            return entries[pivot]
+        if name.encode("latin-1") > probe.encode("latin-1"):
+            lo = pivot + 1
+            num -= 1
+        num >>= 1
+    return None
+
+
+def find_symbol(kernel, name: str, gplok: bool):
+    """(symbol, owner module or None) — kernel tables first, then modules from the list head."""
+    ksym = kernel.symbols.get(name)
+    if ksym is not None and (gplok or not ksym.gpl_only):
+        return ExportedSymbol(ksym.name, ksym.addr, ksym.crc, ksym.gpl_only, ksym.namespace, None), None
+    for mod in kernel.modules:
+        if mod.state == ModuleState.UNFORMED:
+            continue
+        for gpl in (False, True):
+            if gpl and not gplok:
+                continue
+            hit = kernel_bsearch([e for e in mod.exports if e.gpl_only == gpl], name)
+            if hit is not None:
+                return hit, mod
+    return None, None
+
+
+def verify_exported_symbols(info: LoadInfo) -> None:
+    """No export may already exist in the kernel or another module.  Errors: ENOEXEC."""
+    info.mod.exports = read_exports(info)
+    for sym in info.mod.exports:
+        found, owner = find_symbol(info.kernel, sym.name, gplok=True)
+        if found is not None:
+            raise info.refuse(errno.ENOEXEC, f"{info.mod.name}: exports duplicate symbol {sym.name} "
+                                             f"(owned by {owner.name if owner else 'kernel'})")
+
+
+# --- resolution ------------------------------------------------------------
+
+def _namespace_imported(info: LoadInfo, namespace: str) -> bool:
+    want = namespace.encode("latin-1")
+    return any(info.image.cstring(v, "modinfo import_ns") == want for v in modinfo_values(info, "import_ns"))
+
+
+def ref_module(info: LoadInfo, owner) -> None:
+    """Record that this module uses ``owner``, taking a reference on it."""
+    mod = info.mod
+    if owner is None or owner.name in mod.targets:
+        return
+    if owner.state == ModuleState.COMING:
+        raise info.refuse(errno.EBUSY, f"{owner.name} is still initialising")
+    if owner.state == ModuleState.GOING or owner.refcnt == 0:
+        raise info.refuse(errno.ENOENT, f"cannot get a reference on {owner.name}")
+    owner.refcnt += 1
+    try:
+        use = info.kernel.alloc.alloc("kmalloc", "add_module_usage", 32, mod.name, tag=f"use:{owner.name}")
+    except BaseException:
+        owner.refcnt -= 1   # module_put(b)
+        raise
+    mod.targets[owner.name] = use
+    owner.sources.add(mod.name)
+
+
+def resolve_symbol(info: LoadInfo, name: str):
+    """The exported symbol for an undefined one, or None (not found), or a LoadError."""
+    mod = info.mod
+    sym, owner = find_symbol(info.kernel, name, gplok=not mod.taints & (1 << T.TAINT_PROPRIETARY_MODULE))
+    if sym is None:
+        return None
+    if sym.gpl_only:
+        mod.using_gplonly_symbols = True
+    if owner is not None and owner.taints & (1 << T.TAINT_PROPRIETARY_MODULE):
+        if mod.using_gplonly_symbols:
+            info.kernel.printk(f"{mod.name}: module using GPL-only symbols uses symbols {name} from "
+                               f"proprietary module {owner.name}.")
+            return None
+        mod.taints |= 1 << T.TAINT_PROPRIETARY_MODULE
+    if not check_version(info, name, sym.crc):
+        return info.refuse(errno.EINVAL, f"disagrees about version of symbol {name}")
+    if sym.namespace and not _namespace_imported(info, sym.namespace):
+        return info.refuse(errno.EINVAL, f"module uses symbol ({name}) from namespace {sym.namespace}, "
+                                         f"but does not import it.")
+    try:
+        ref_module(info, owner)
+    except LoadError as refused:
+        return refused
+    except AllocFailed as failed:
+        return info.refuse(failed.errno, f"{failed.caller}: {failed.site} allocation failed")
+    return sym
+
+
+def simplify_symbols(info: LoadInfo) -> None:
+    """Make st_value of every symbol its final address.  Requires: layout, percpu.
+    Sets: the symtab copy in init memory, info.syms.  Errors: ENOEXEC (SHN_COMMON),
+    ENOENT (unresolved), EINVAL (CRC or namespace), EBUSY, ENOMEM; the last error wins
+    and every symbol is still visited, as in the kernel."""
+    symsec = info.sechdrs[info.index.sym]
+    space = info.kernel.alloc.space
+    ret = None
+    for i in range(1, symsec.sh_size // C.SYM_SIZE):
+        addr = symsec.sh_addr + i * C.SYM_SIZE
+        sym = Sym(*space.unpack(SYM, addr, f"symbol {i}"))
+        error = _simplify_one(info, i, sym)
+        if error is not None:
+            ret = error
+            continue
+        space.write(addr, sym.pack(), f"symbol {i}", check_perm=False)
+    if ret is not None:
+        raise ret
+
+
+def _simplify_one(info: LoadInfo, i: int, sym: Sym):
+    shndx = sym.st_shndx
+    if shndx == C.SHN_COMMON:
+        name = info.strtab_string(sym.st_name, f"name of symbol {i}")
+        if name.startswith(b"__gnu_lto"):
+            return None
+        return info.refuse(errno.ENOEXEC, f"{info.mod.name}: please compile with -fno-common (symbol {i})")
+    if shndx in (C.SHN_ABS, C.SHN_LIVEPATCH):
+        return None
+    if shndx == C.SHN_UNDEF:
+        name = info.strtab_string(sym.st_name, f"name of symbol {i}").decode("latin-1")
+        ksym = resolve_symbol(info, name)
+        if isinstance(ksym, Exception):
+            return ksym
+        if ksym is not None:
+            sym.st_value = ksym.addr
+            return None
+        if sym.st_info >> 4 == C.STB_WEAK or name == "_GLOBAL_OFFSET_TABLE_":
+            return None
+        return info.refuse(errno.ENOENT, f"{info.mod.name}: Unknown symbol {name} (symbol {i})")
+    if shndx == info.index.pcpu and info.mod.percpu is not None:
+        secbase = info.mod.percpu.addr
+    elif shndx == info.index.pcpu:
+        secbase = 0
+    else:
+        secbase = info.shdr(shndx, f"symbol {i}").sh_addr
+    sym.st_value = (sym.st_value + secbase) & C.U64_MASK
+    return None
+
+
+def module_unload_free(kernel, mod) -> None:
+    """Drop the references this module holds on the modules it uses."""
+    for target_name, use in list(mod.targets.items()):
+        target = kernel.find_module(target_name, even_unformed=True)
+        if target is not None:
+            target.refcnt -= 1
+            target.sources.discard(mod.name)
+        kernel.alloc.free(use)
+    mod.targets.clear()

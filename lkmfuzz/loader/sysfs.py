@@ -1,0 +1,100 @@
+"""mod_sysfs_setup() / mod_sysfs_teardown(): /sys/module/<name> and what hangs off it.
+
+Setup undoes its own partial work before returning an error, as the kernel's
+out_unreg_* labels do; teardown removes the directory, the holders links in the
+modules this one uses, and frees the MODINFO_ATTR strings (module_remove_modinfo_attrs).
+"""
+
+import errno
+
+from ..elf import constants as C
+from ..kernel.alloc import AllocFailed
+from ..kernel.sysfs import SysfsError
+from .context import LoadInfo
+from .modinfo import free_modinfo
+
+MODINFO_ATTRS = ("uevent", "initstate", "coresize", "initsize", "taint", "refcnt")
+
+
+def sysfs_name(name: str) -> str:
+    """kobject_set_name() replaces '/' by '!'."""
+    return name.replace("/", "!")
+
+
+def mod_sysfs_setup(info: LoadInfo) -> None:
+    """Requires: mod.params, mod.targets.  Sets: mod.sysfs_dir.  Errors: EINVAL (empty
+    name, or /sys/module/<name> exists: a built-in of that name), EEXIST (duplicate
+    parameter name), ENOMEM."""
+    mod, sysfs = info.mod, info.kernel.sysfs
+    name = sysfs_name(mod.name)
+    if not name:
+        raise info.refuse(errno.EINVAL, "kobject: attempted to be registered with empty name")
+    path = f"module/{name}"
+    if sysfs.exists(path):
+        raise info.refuse(errno.EINVAL, f"{mod.name}: module is already loaded (/sys/{path} exists)")
+    links = []
+    try:
+        sysfs.create(path, mod.name, "mod_sysfs_init")
+        sysfs.create(f"{path}/holders", mod.name, "mod_sysfs_setup")
+        _add_params(info, path)
+        for attr in _modinfo_attr_names(mod):
+            sysfs.create(f"{path}/{attr}", mod.name, "module_add_modinfo_attrs")
+        for target in mod.targets:
+            link = f"module/{sysfs_name(target)}/holders/{name}"
+            sysfs.create(link, mod.name, "add_usage_links")
+            links.append(link)
+    except (SysfsError, AllocFailed) as failed:
+        for link in links:
+            sysfs.remove_tree(link)
+        sysfs.remove_tree(path)
+        err = failed.errno
+        raise info.refuse(err, f"{mod.name}: {failed}") from None
+    _add_sect_attrs(info, path)
+    mod.sysfs_dir = path
+
+
+def _modinfo_attr_names(mod):
+    names = list(MODINFO_ATTRS)
+    names += [f for f in ("version", "srcversion") if getattr(mod, f) is not None]
+    return names
+
+
+def _add_params(info: LoadInfo, path: str) -> None:
+    params = [p for p in info.mod.params if p.perm]
+    if not params:
+        return
+    sysfs = info.kernel.sysfs
+    sysfs.create(f"{path}/parameters", info.mod.name, "module_param_sysfs_setup")
+    for p in params:
+        sysfs.create(f"{path}/parameters/{p.name}", info.mod.name, "add_sysfs_param")
+
+
+def _add_sect_attrs(info: LoadInfo, path: str) -> None:
+    """add_sect_attrs(): one file per named SHF_ALLOC section; failure is ignored (void)."""
+    sysfs, mod = info.kernel.sysfs, info.mod
+    try:
+        sysfs.create(f"{path}/sections", mod.name, "add_sect_attrs")
+        for i, sh in enumerate(info.sechdrs):
+            if sh.sh_flags & C.SHF_ALLOC and sh.sh_name:
+                sec = info.sec_name(i).decode("latin-1")
+                sysfs.create(f"{path}/sections/{sec}", mod.name, "add_sect_attrs")
+    except (SysfsError, AllocFailed):
+        sysfs.remove_tree(f"{path}/sections")
+
+
+def mod_sysfs_teardown(kernel, mod) -> None:
+    for target in mod.targets:
+        kernel.sysfs.remove_tree(f"module/{sysfs_name(target)}/holders/{sysfs_name(mod.name)}")
+    if mod.sysfs_dir:
+        kernel.sysfs.remove_tree(mod.sysfs_dir)
+        mod.sysfs_dir = ""
+    free_modinfo_of(kernel, mod)
+
+
+def free_modinfo_of(kernel, mod) -> None:
+    for field in ("version", "srcversion"):
+        kernel.alloc.free(getattr(mod, field))
+        setattr(mod, field, None)
+
+
+__all__ = ["mod_sysfs_setup", "mod_sysfs_teardown", "free_modinfo", "sysfs_name"]

@@ -1,0 +1,55 @@
+"""Modversions: check_version() and check_modstruct_version() (kernel/module/version.c).
+
+``__versions`` is an array of struct modversion_info { unsigned long crc;
+char name[56]; }.  The kernel strcmp()s each name, so an unterminated name runs
+into the next entry (or past the image); the model reads it the same way.
+"""
+
+import errno
+
+from ..elf.structs import U64
+from .context import LoadInfo
+from .modinfo import try_to_force_load
+
+MODVERSION_INFO_SIZE = 64
+MODVERSION_NAME_OFFSET = 8
+MODVERSION_NAME_LEN = 56
+
+
+def check_version(info: LoadInfo, symname: str, crc: int | None) -> bool:
+    """True when the module's recorded CRC for ``symname`` matches ``crc``.
+
+    No CRC from the exporter, no __versions (force-load taints F) or no entry for
+    the symbol (a broken toolchain: warn once) all count as a match."""
+    if crc is None or not info.kernel.config.modversions:
+        return True
+    if info.index.vers == 0:
+        try_to_force_load(info, symname)
+        return True
+    sec = info.sechdrs[info.index.vers]
+    want = symname.encode()
+    image = info.image
+    for i in range(sec.sh_size // MODVERSION_INFO_SIZE):
+        entry = sec.sh_offset + i * MODVERSION_INFO_SIZE
+        name = image.cstring(entry + MODVERSION_NAME_OFFSET, f"__versions entry {i} name")
+        if len(name) >= MODVERSION_NAME_LEN:
+            info.unchecked(f"__versions entry {i} name is not NUL-terminated within {MODVERSION_NAME_LEN} bytes")
+        if name != want:
+            continue
+        # crc is unsigned long in the entry, u32 in the kernel's table: all 64 bits must match.
+        if image.unpack(U64, entry, f"__versions entry {i} crc")[0] == crc:
+            return True
+        info.kernel.printk(f"{info.name}: disagrees about version of symbol {symname}")
+        return False
+    info.kernel.printk(f"{info.name}: no symbol version for {symname}")
+    return True
+
+
+def check_modstruct_version(info: LoadInfo) -> None:
+    """The module's CRC of ``module_layout`` must match the kernel's.
+    Requires: index.vers.  Errors: ENOEXEC."""
+    layout = info.kernel.symbols.get("module_layout")
+    if layout is None:
+        return  # a kernel without module_layout (6.3+) has nothing to compare
+    if not check_version(info, "module_layout", layout.crc):
+        raise info.refuse(errno.ENOEXEC, "disagrees about version of symbol module_layout")
