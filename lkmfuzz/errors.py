@@ -41,8 +41,12 @@ class KernelFault(Verdict):
         return f"kernel-fault ({self.site}: {self.reason})"
 
 
+# Where Linux has two names for one number, the one its headers and tools print.
+PREFERRED_NAMES = {_errno.EOPNOTSUPP: "EOPNOTSUPP", _errno.EAGAIN: "EAGAIN", _errno.EDEADLK: "EDEADLK"}
+
+
 def errno_name(err: int) -> str:
-    return _errno.errorcode.get(err, f"E{err}")
+    return PREFERRED_NAMES.get(err) or _errno.errorcode.get(err, f"E{err}")
 
 
 def errno_by_name(name: str) -> int:

@@ -6,8 +6,6 @@ the result the caller asked for (0 by default).
 """
 
 from ..elf.structs import U64
-from ..errors import LoadError
-from ..kernel.alloc import AllocFailed
 from ..kernel.module import ModuleState
 from .arch import module_arch_cleanup
 from .kparams import destroy_params
@@ -27,19 +25,18 @@ def read_init_exit(info) -> None:
 def do_init_module(info, init_result: int = 0) -> None:
     """Requires: a COMING module in sysfs.  Sets: state LIVE, init memory freed,
     ro_after_init read-only, refcount dropped to its base.  Errors: ENOMEM (freeinit),
-    the init function's negative result; on error the module is freed."""
+    the init function's negative result; on any error the module is freed (the
+    fail_free_freeinit / fail labels)."""
     kernel, mod = info.kernel, info.mod
     try:
         mod.freeinit = kernel.alloc.alloc("kmalloc", "do_init_module", 24, mod.name, tag="freeinit")
         ret = _call_init(info, init_result)
         if ret < 0:
-            kernel.alloc.free(mod.freeinit)
-            mod.freeinit = None
             raise info.refuse(-ret, f"{mod.name}: init returned {ret}")
-    except (AllocFailed, LoadError) as failed:
+    except BaseException:
+        kernel.alloc.free(mod.freeinit)
+        mod.freeinit = None
         _init_failed(kernel, mod)
-        if isinstance(failed, AllocFailed):
-            raise info.refuse(failed.errno, "do_init_module: kmalloc(freeinit) failed") from None
         raise
     if ret > 0:
         kernel.printk(f"do_init_module: '{mod.name}'->init suspiciously returned {ret}, it should follow 0/-E "

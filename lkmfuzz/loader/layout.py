@@ -92,17 +92,24 @@ def _module_alloc(info: LoadInfo, size: int, tag: str):
 def move_module(info: LoadInfo, core: Layout, init: Layout) -> None:
     mod, alloc = info.mod, info.kernel.alloc
     mod.core = _module_alloc(info, core.size, "core")
-    if init.size:
-        try:
+    try:
+        if init.size:
             mod.init = _module_alloc(info, init.size, "init")
-        except BaseException:
-            alloc.free(mod.core)   # move_module frees what it allocated before failing
-            mod.core = None
-            raise
+        _copy_sections(info, core, init)
+    except BaseException:
+        # move_module()'s out_err: free what it allocated.  (6.1 cannot fail in the
+        # copy itself — there it would have crashed — but the model must not leak.)
+        alloc.free(mod.init)
+        alloc.free(mod.core)
+        mod.core = mod.init = None
+        raise
+
+
+def _copy_sections(info: LoadInfo, core: Layout, init: Layout) -> None:
+    mod, space = info.mod, info.kernel.alloc.space
     mod.core_text_size, mod.core_ro_size = core.text_size, core.ro_size
     mod.core_ro_after_init_size, mod.core_size = core.ro_after_init_size, core.size
     mod.init_text_size, mod.init_ro_size, mod.init_size = init.text_size, init.ro_size, init.size
-    space = alloc.space
     for i, sh in enumerate(info.sechdrs):
         if not sh.sh_flags & C.SHF_ALLOC:
             continue

@@ -1,0 +1,74 @@
+"""The CLI verdict contract that scripts parse, and one-line errors for bad input."""
+
+import subprocess
+import sys
+
+import pytest
+
+from lkmfuzz.cli import main
+
+from conftest import CORPUS
+
+
+def run(*argv):
+    proc = subprocess.run([sys.executable, "-m", "lkmfuzz", *argv], capture_output=True, text=True, timeout=120)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_load_prints_loaded_name_and_exits_zero():
+    code, out, err = run("load", str(CORPUS / "hello.ko"), "myint=5")
+    assert (code, out.splitlines()[0], err) == (0, "loaded hello", "")
+
+
+def test_refusal_prints_errno_first_and_exits_one():
+    code, out, _ = run("load", str(CORPUS / "consumer.ko"))
+    assert code == 1 and out.startswith("ENOENT (simplify_symbols: ")
+
+
+def test_kernel_fault_verdict_exits_three(tmp_path):
+    from lkmfuzz.elf import patch
+    data = (CORPUS / "hello.ko").read_bytes()
+    # A relocation whose symbol index is far past the symbol table: 6.1 reads wild memory.
+    r_offset, r_info, addend = patch.relocations(data, ".rela.text")[0]
+    bad = tmp_path / "bad.ko"
+    bad.write_bytes(patch.set_relocation(data, ".rela.text", 0, info=(0x7FFFFFF << 32) | (r_info & 0xFFFFFFFF)))
+    code, out, _ = run("load", str(bad), "--profile", "linux-6.1")
+    assert code == 3 and out.startswith("kernel-fault (apply_relocate_add: ")
+    code, out, _ = run("load", str(bad))
+    assert code == 1 and out.startswith("ENOEXEC (apply_relocate_add: ")
+
+
+def test_trace_lists_every_step_in_kernel_order():
+    code, out, _ = run("load", str(CORPUS / "hello.ko"), "--trace", "--unload")
+    steps = [line.strip().split(":")[0] for line in out.splitlines() if line.startswith("  ") and ": " in line]
+    assert steps[:3] == ["module_sig_check", "elf_validity_check", "setup_load_info"]
+    assert steps.index("simplify_symbols") < steps.index("apply_relocations") < steps.index("do_init_module")
+    assert out.splitlines()[-1] == "unloaded hello"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["load", "/nonexistent.ko"], "cannot read /nonexistent.ko"),
+    (["load", str(CORPUS / "hello.ko"), "--flags", "BOGUS"], "unknown flag 'BOGUS'"),
+    (["load", str(CORPUS / "hello.ko"), "--profile", "linux-9"], "unknown profile 'linux-9'"),
+    (["load", str(CORPUS / "hello.ko"), "--fault-plan", "{bad"], "--fault-plan: fault plan is not valid JSON"),
+    (["info", "/nonexistent.ko"], "cannot read /nonexistent.ko"),
+])
+def test_bad_input_is_one_line_on_stderr(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_info_shows_modinfo_versions_and_verdicts():
+    code, out, _ = run("info", str(CORPUS / "consumer.ko"))
+    assert code == 0
+    assert "depends:        hello" in out
+    assert "module_layout" in out and "0x9060323f / 0x9060323f" in out
+    assert "verdict (hardened): ENOENT" in out
+
+
+def test_info_on_garbage_does_not_crash(tmp_path):
+    junk = tmp_path / "junk.ko"
+    junk.write_bytes(b"\x7fELF" + b"\xff" * 100)
+    code, out, err = run("info", str(junk))
+    assert code == 0 and "verdict (hardened): ENOEXEC" in out and err == ""

@@ -1,0 +1,277 @@
+"""The errno the real Debian 6.1 kernel gave for each kind of bad module (DESIGN.md),
+reproduced by the model — in both profiles unless the fact is profile-specific."""
+
+import errno
+import struct
+
+import pytest
+
+from lkmfuzz.elf import constants as C
+from lkmfuzz.elf import patch
+from lkmfuzz.kernel.kernel import Kernel
+from lkmfuzz.kernel.profile import get_profile
+from lkmfuzz.loader import finit_module, init_module
+from lkmfuzz.loader.signing import MODULE_SIG_STRING, MODULE_SIGNATURE, PKEY_ID_PKCS7
+
+from conftest import seed_bytes
+from kstate import snapshot
+
+HELLO = seed_bytes("hello")
+RELEASE = b"6.1.0-56-amd64"
+
+
+def load(data, args="", profile="hardened", flags=0, **config):
+    kernel = Kernel(get_profile(profile, **config))
+    before = snapshot(kernel)
+    result = finit_module(kernel, data, args, flags)
+    if not result.ok:
+        assert snapshot(kernel) == before, f"a refused load must leave no trace ({result})"
+    return result
+
+
+def sign_trailer(data, pkcs7=b"\x30\x03\x02\x01\x00", **fields):
+    """Append a signature trailer like scripts/sign-file's, with overridable fields."""
+    ms = dict(algo=0, hash=0, id_type=PKEY_ID_PKCS7, signer_len=0, key_id_len=0, pad=b"\0\0\0", sig_len=len(pkcs7))
+    ms.update(fields)
+    return data + pkcs7 + MODULE_SIGNATURE.pack(*ms.values()) + MODULE_SIG_STRING
+
+
+ENOEXEC_HEADER_CASES = {
+    "bad magic": lambda d: b"\x7fELG" + d[4:],
+    "truncated": lambda d: d[: len(d) // 2],
+    "e_shoff past EOF": lambda d: patch.set_ehdr(d, e_shoff=len(d) + 64),
+    "sh_offset past EOF": lambda d: patch.set_shdr(d, ".text", sh_offset=len(d)),
+    "shstrndx out of range": lambda d: patch.set_ehdr(d, e_shstrndx=patch.ehdr(d).e_shnum),
+    "ET_EXEC": lambda d: patch.set_ehdr(d, e_type=C.ET_EXEC),
+    "wrong e_machine": lambda d: patch.set_ehdr(d, e_machine=C.EM_386),
+    "e_shentsize != 64": lambda d: patch.set_ehdr(d, e_shentsize=40),
+    "no .gnu.linkonce.this_module": lambda d: patch.rename_section(d, ".gnu.linkonce.this_module", ".gnu.linkonce.other"),
+}
+
+
+@pytest.mark.parametrize("case", ENOEXEC_HEADER_CASES)
+def test_invalid_elf_is_enoexec(profile, case):
+    result = load(ENOEXEC_HEADER_CASES[case](HELLO), profile=profile)
+    assert result.kind == "ENOEXEC", str(result)
+
+
+def test_empty_file_is_einval_at_read(profile):
+    result = load(b"", profile=profile)
+    assert (result.kind, result.verdict.step) == ("EINVAL", "kernel_read_file")
+
+
+def test_init_module_refuses_short_image_before_the_signature():
+    result = init_module(Kernel(get_profile("hardened", sig_enforce=True)), b"\x7fELF")
+    assert (result.kind, result.verdict.step) == ("ENOEXEC", "copy_module_from_user")
+
+
+def test_vermagic_release_may_differ_when_modversions_vouch(profile):
+    data = patch.replace_in_section(HELLO, ".modinfo", RELEASE, b"6.1.0-99-amd64")
+    assert load(data, profile=profile).ok
+
+
+def test_other_vermagic_words_must_match(profile):
+    data = patch.replace_in_section(HELLO, ".modinfo", b"mod_unload", b"mod_unloax")
+    result = load(data, profile=profile)
+    assert (result.kind, result.verdict.step) == ("ENOEXEC", "check_modinfo")
+
+
+@pytest.mark.parametrize("how", ["missing", "ignored"])
+def test_no_vermagic_loads_forced(profile, how):
+    if how == "missing":
+        result = load(patch.replace_in_section(HELLO, ".modinfo", b"vermagic=", b"vermagiX="), profile=profile)
+    else:
+        result = load(HELLO, profile=profile, flags=2)   # MODULE_INIT_IGNORE_VERMAGIC
+    assert result.ok and "F" in result.module.taint_letters
+
+
+def test_module_layout_crc_mismatch_is_enoexec(profile):
+    result = load(patch.set_version_crc(HELLO, "module_layout", 0x12345678), profile=profile)
+    assert (result.kind, result.verdict.step) == ("ENOEXEC", "check_modstruct_version")
+
+
+def test_other_symbol_crc_mismatch_is_einval(profile):
+    result = load(patch.set_version_crc(HELLO, "_printk", 0x12345678), profile=profile)
+    assert (result.kind, result.verdict.step) == ("EINVAL", "simplify_symbols")
+
+
+@pytest.mark.parametrize("how", ["no __versions", "IGNORE_MODVERSIONS"])
+def test_no_modversions_loads_forced(profile, how):
+    if how == "no __versions":
+        result = load(patch.rename_section(HELLO, "__versions", "__versionz"), profile=profile)
+    else:
+        result = load(HELLO, profile=profile, flags=1)
+    assert result.ok and "F" in result.module.taint_letters
+
+
+def test_unknown_symbol_is_enoent(profile):
+    data = patch.replace_in_section(HELLO, ".strtab", b"\0_printk\0", b"\0_printx\0")
+    result = load(data, profile=profile)
+    assert (result.kind, result.verdict.step) == ("ENOENT", "simplify_symbols")
+    assert "_printx" in result.verdict.reason
+
+
+def test_gpl_only_symbol_from_non_gpl_module_is_enoent(profile):
+    kernel = Kernel(profile)
+    assert finit_module(kernel, HELLO).ok
+    consumer = patch.replace_in_section(seed_bytes("consumer"), ".modinfo", b"license=GPL", b"license=BSD")
+    result = finit_module(kernel, consumer)
+    assert result.kind == "ENOENT" and "hello_count" in result.verdict.reason
+
+
+def test_same_module_twice_is_eexist(profile):
+    kernel = Kernel(profile)
+    assert finit_module(kernel, HELLO).ok
+    assert finit_module(kernel, HELLO).kind == "EEXIST"
+
+
+def test_sig_len_corrupt_is_ebadmsg(profile):
+    result = load(sign_trailer(HELLO, sig_len=len(HELLO) * 2), profile=profile)
+    assert (result.kind, result.verdict.step) == ("EBADMSG", "module_sig_check")
+
+
+@pytest.mark.parametrize("field", ["algo", "hash", "signer_len", "key_id_len"])
+def test_nonzero_signature_params_are_ebadmsg(profile, field):
+    assert load(sign_trailer(HELLO, **{field: 1}), profile=profile).kind == "EBADMSG"
+
+
+@pytest.mark.parametrize("variant", ["unknown key", "wrong id_type", "stripped"])
+def test_soft_signature_errors_load_tainted_without_enforcement(profile, variant):
+    data = {"unknown key": sign_trailer(HELLO), "wrong id_type": sign_trailer(HELLO, id_type=1),
+            "stripped": HELLO}[variant]
+    result = load(data, profile=profile)
+    assert result.ok and "E" in result.module.taint_letters
+
+
+@pytest.mark.parametrize("variant", ["unknown key", "wrong id_type", "stripped", "corrupt ELF"])
+def test_sig_enforce_rejects_before_any_elf_check(profile, variant):
+    data = {"unknown key": sign_trailer(HELLO), "wrong id_type": sign_trailer(HELLO, id_type=1),
+            "stripped": HELLO, "corrupt ELF": b"garbage" * 20}[variant]
+    result = load(data, profile=profile, sig_enforce=True)
+    assert (result.kind, result.verdict.step) == ("EKEYREJECTED", "module_sig_check")
+
+
+@pytest.mark.parametrize("args, errno_name", [
+    ("myint=abc", "EINVAL"),
+    ("myint=99999999999", "ERANGE"),
+    ("myint", "EINVAL"),
+    ("myshort=40000", "ERANGE"),
+    ("mybyte=256", "ERANGE"),
+    ("nosuchparam=1", "loaded"),
+    ('mycharp="quoted value" myint=3', "loaded"),
+    ("myint=1 -- myint=abc", "loaded"),
+    ("my-int=7", "loaded"),
+])
+def test_param_verdicts(profile, args, errno_name):
+    result = load(HELLO, args, profile=profile)
+    assert result.kind == errno_name, str(result)
+
+
+def test_param_errors_keep_going_and_the_last_one_wins(profile):
+    result = load(HELLO, "myint=abc mybyte=999", profile=profile)
+    assert result.kind == "ERANGE"
+
+
+def test_this_module_size_is_checked_only_when_hardened():
+    data = patch.set_shdr(HELLO, ".gnu.linkonce.this_module", sh_size=0x370)
+    assert load(data, profile="linux-6.1").ok
+    result = load(data, profile="hardened")
+    assert (result.kind, result.verdict.step) == ("ENOEXEC", "elf_validity_check")
+
+
+def test_non_gpl_license_loads_tainted_p(profile):
+    result = load(seed_bytes("proprietary"), profile=profile)
+    assert result.ok and "P" in result.module.taint_letters
+
+
+def test_trailing_garbage_loads(profile):
+    assert load(HELLO + b"\xa5" * 333, profile=profile).ok
+
+
+def test_ctors_and_init_array_together_are_einval(profile):
+    data = patch.rename_section(HELLO, ".rodata.str1.1", ".ctors")
+    data = patch.rename_section(data, ".rodata.str1.8", ".init_array")
+    result = load(data, profile=profile)
+    assert (result.kind, result.verdict.step) == ("EINVAL", "find_module_sections")
+
+
+def test_common_symbol_is_enoexec(profile):
+    result = load(patch.set_symbol(HELLO, "hello_greet", st_shndx=C.SHN_COMMON), profile=profile)
+    assert (result.kind, result.verdict.step) == ("ENOEXEC", "simplify_symbols")
+
+
+def _retype_first_relocation(data, section, rtype):
+    r_offset, r_info, addend = patch.relocations(data, section)[0]
+    return patch.set_relocation(data, section, 0, info=(r_info & ~0xFFFFFFFF) | rtype)
+
+
+def test_unknown_relocation_type_is_enoexec(profile):
+    result = load(_retype_first_relocation(HELLO, ".rela.text", C.R_X86_64_GOTPCREL), profile=profile)
+    assert (result.kind, result.verdict.step) == ("ENOEXEC", "apply_relocate_add")
+
+
+def test_32s_overflow_is_enoexec(profile):
+    # An absolute 32-bit reference to a module address (0xffffffffc...) fits 32S; one to
+    # address + 2^32 does not.
+    rela = ".rela.init.text"
+    n = next(i for i, (_o, info, _a) in enumerate(patch.relocations(HELLO, rela))
+             if info & 0xFFFFFFFF == C.R_X86_64_32S)
+    data = patch.set_relocation(HELLO, rela, n, addend=1 << 32)
+    result = load(data, profile=profile)
+    assert result.kind == "ENOEXEC" and "overflow" in result.verdict.reason
+
+
+def test_nonzero_relocation_target_is_enoexec(profile):
+    r_offset, _info, _addend = patch.relocations(HELLO, ".rela.text")[0]
+    text_off, _ = patch.section_bytes(HELLO, ".text")
+    at = text_off + r_offset
+    data = HELLO[:at] + b"\x01" + HELLO[at + 1:]
+    result = load(data, profile=profile)
+    assert result.kind == "ENOEXEC" and "nonzero" in result.verdict.reason
+
+
+def test_rel_sections_are_unsupported(profile):
+    result = load(patch.set_shdr(HELLO, ".rela.text", sh_type=C.SHT_REL), profile=profile)
+    assert (result.kind, result.verdict.step) == ("ENOEXEC", "apply_relocate")
+
+
+def test_writable_executable_section_is_enoexec(profile):
+    result = load(patch.set_shdr(HELLO, ".text", sh_flags=C.SHF_ALLOC | C.SHF_EXECINSTR | C.SHF_WRITE),
+                  profile=profile)
+    assert result.kind == "ENOEXEC" and "WRITE|EXEC" in result.verdict.reason
+
+
+def test_blacklisted_module_is_eperm(profile):
+    assert load(HELLO, profile=profile, blacklist=("hello",)).kind == "EPERM"
+
+
+def test_modules_disabled_is_eperm(profile):
+    assert load(HELLO, profile=profile, modules_disabled=True).kind == "EPERM"
+
+
+def test_unknown_flags_are_einval(profile):
+    assert load(HELLO, profile=profile, flags=8).kind == "EINVAL"
+
+
+def test_compressed_flag_without_decompress_support(profile):
+    assert load(HELLO, profile=profile, flags=4).kind == "EOPNOTSUPP"
+
+
+def test_failing_init_returns_its_errno_and_leaves_nothing(profile):
+    kernel = Kernel(profile)
+    before = snapshot(kernel)
+    result = finit_module(kernel, HELLO, init_result=-errno.ENODEV)
+    assert (result.kind, result.verdict.step) == ("ENODEV", "do_init_module")
+    assert snapshot(kernel) == before
+
+
+def test_percpu_overflow_is_enomem(profile):
+    data = patch.rename_section(HELLO, ".note.gnu.build-id", ".data..percpu")
+    data = patch.set_shdr(data, ".data..percpu", sh_type=C.SHT_NOBITS, sh_size=1 << 20,
+                          sh_flags=C.SHF_ALLOC | C.SHF_WRITE)
+    result = load(data, profile=profile)
+    assert (result.kind, result.verdict.step) == ("ENOMEM", "percpu_modalloc")
+
+
+def test_module_signature_struct_is_twelve_bytes():
+    assert MODULE_SIGNATURE.size == 12 and struct.calcsize(">I") == 4
