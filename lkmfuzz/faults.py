@@ -77,7 +77,7 @@ class FaultPlan:
 NO_FAULTS = FaultPlan()
 
 
-@dataclass
+@dataclass(slots=True)
 class FaultPoint:
     """One fault point passed during an attempt."""
     n: int

@@ -34,7 +34,7 @@ class AllocFailed(Exception):
         self.errno = err
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Allocation:
     id: int
     site: str

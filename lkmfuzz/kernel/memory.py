@@ -87,6 +87,48 @@ class Region:
         self.buf = bytearray()
 
 
+class TableView:
+    """A table of fixed-size entries at ``addr``: one region lookup, then direct access.
+
+    Entries outside the region the table starts in (a count or index the kernel does
+    not check) go through the address space's checked path, so they fault exactly
+    where the kernel would.  Writes do not check permissions: the loader writes
+    tables before complete_formation() protects them."""
+
+    __slots__ = ("space", "addr", "entsize", "count", "what", "buf", "off")
+
+    def __init__(self, space: "AddressSpace", addr: int, entsize: int, count: int, what: str):
+        self.space, self.addr, self.entsize, self.count, self.what = space, addr, entsize, count, what
+        view = space.view(addr, entsize * count) if count else None
+        self.buf, self.off = view if view is not None else (None, 0)
+
+    def _inside(self, i: int, size: int) -> bool:
+        return self.buf is not None and 0 <= i and i * self.entsize + size <= self.count * self.entsize
+
+    def unpack(self, st: struct.Struct, i: int):
+        if self._inside(i, st.size):
+            return st.unpack_from(self.buf, self.off + i * self.entsize)
+        return self.space.unpack(st, self.addr + i * self.entsize, f"{self.what} {i}")
+
+    def iter(self, st: struct.Struct):
+        """All entries in order; in one region, unpacked lazily from the live buffer.
+
+        Not struct.iter_unpack over a memoryview slice: on CPython 3.11 that crashed the
+        interpreter in the garbage collector while the bytearray behind it was written
+        (seen in tests/test_random_mutations.py, arrparam mutant 666)."""
+        if self.buf is not None and st.size == self.entsize:
+            buf, off, size = self.buf, self.off, self.entsize
+            return (st.unpack_from(buf, off + i * size) for i in range(self.count))
+        return (self.unpack(st, i) for i in range(self.count))
+
+    def write(self, i: int, data: bytes) -> None:
+        if self._inside(i, len(data)):
+            start = self.off + i * self.entsize
+            self.buf[start:start + len(data)] = data
+        else:
+            self.space.write(self.addr + i * self.entsize, data, f"{self.what} {i}", check_perm=False)
+
+
 class AddressSpace:
     """Live regions sorted by base address."""
 

@@ -22,12 +22,15 @@ SITE_TABLES = (b".retpoline_sites", b".return_sites", b".ibt_endbr_seal")
 MAX_INSN_LEN = 15
 
 
-def _table(info: LoadInfo, name: bytes):
-    """The last section of that name, ALLOC or not, as module_finalize()'s strcmp loop finds it."""
-    found = None
+def _tables(info: LoadInfo) -> dict:
+    """name -> the last section of that name, ALLOC or not, as module_finalize()'s strcmp
+    loop finds it (one pass over all section names, as the kernel's loop makes)."""
+    wanted = set(SITE_TABLES) | {b".altinstructions"}
+    found = {}
     for i in range(info.shnum):
-        if info.sec_name(i) == name:
-            found = info.sechdrs[i]
+        name = info.sec_name(i)
+        if name in wanted:
+            found[name] = info.sechdrs[i]
     return found
 
 
@@ -57,11 +60,11 @@ def _check_alternatives(info: LoadInfo, sec) -> int:
 def module_finalize(info: LoadInfo) -> None:
     """Requires: relocated memory.  Sets: mod.arch_sites.  Errors: none in the kernel."""
     sites = 0
+    tables = _tables(info)
     for name in SITE_TABLES:
-        sec = _table(info, name)
-        if sec is not None:
-            sites += _check_sites(info, name, sec)
-    alt = _table(info, b".altinstructions")
+        if name in tables:
+            sites += _check_sites(info, name, tables[name])
+    alt = tables.get(b".altinstructions")
     if alt is not None:
         sites += _check_alternatives(info, alt)
     info.mod.arch_sites = sites

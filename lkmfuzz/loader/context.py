@@ -68,6 +68,10 @@ class LoadInfo:
     trace: list = field(default_factory=list)   # (step, outcome) in order
     step: str = ""
     undo: object = None
+    modinfo_cache: tuple | None = None
+    core_syms: list = field(default_factory=list)   # (index, name) that layout_symtab counted
+    symtab_dirty: bool = False     # a relocation targeted the symtab or strtab copy
+    versions_cache: list = field(default_factory=list)
     _names: dict = field(default_factory=dict)
 
     def run(self, step_fn, name: str | None = None) -> None:

@@ -20,9 +20,13 @@ Errors: ENOEXEC.
 """
 
 import errno
+import struct
 
 from ..elf import constants as C
+from ..elf.structs import SHDR, Shdr
 from .context import LoadInfo
+
+ST_NAMES = struct.Struct("<I20x")   # st_name of each Elf64_Sym
 
 NOEXEC = errno.ENOEXEC
 
@@ -87,7 +91,8 @@ def check_shdr_table(info: LoadInfo) -> None:
     if hdr.e_shoff >= info.len or hdr.e_shnum * C.SHDR_SIZE > info.len - hdr.e_shoff:
         raise info.refuse(NOEXEC, f"Invalid ELF section header overflow (e_shoff {hdr.e_shoff:#x}, "
                                   f"e_shnum {hdr.e_shnum}, len {info.len})")
-    info.sechdrs = [info.image.shdr(hdr.e_shoff + i * C.SHDR_SIZE) for i in range(hdr.e_shnum)]
+    table = info.image.read(hdr.e_shoff, hdr.e_shnum * C.SHDR_SIZE, "section header table")
+    info.sechdrs = [Shdr(*fields) for fields in SHDR.iter_unpack(table)]
 
 
 def check_sechdr0(info: LoadInfo) -> None:
@@ -181,8 +186,10 @@ def cache_strtab(info: LoadInfo) -> None:
     if image.u8(strsec.sh_offset + strsec.sh_size - 1) != 0:
         raise info.refuse(NOEXEC, "symbol string table isn't NUL terminated")
     symsec = info.sechdrs[info.index.sym]
-    for i in range(symsec.sh_size // C.SYM_SIZE):
-        st_name = image.u32(symsec.sh_offset + i * C.SYM_SIZE)
+    count = symsec.sh_size // C.SYM_SIZE
+    # The symbol table lies in the file (checked above), so its names can be read in one go.
+    table = image.read(symsec.sh_offset, count * C.SYM_SIZE, "symbol table")
+    for i, (st_name,) in enumerate(ST_NAMES.iter_unpack(table)):
         if st_name >= strsec.sh_size:
             raise info.refuse(NOEXEC, f"symbol {i} name offset {st_name:#x} out of bounds in string table")
     info.strtab = strsec.sh_offset

@@ -9,6 +9,7 @@ the bytes let them.
 
 from ..elf import constants as C
 from ..elf.structs import SYM, Sym
+from ..kernel.memory import TableView
 from .context import LoadInfo
 from .sizes import INIT_OFFSET_MASK, align_u32, get_offset, strict_align
 
@@ -16,12 +17,12 @@ SIZEOF_MOD_KALLSYMS = 32
 ALIGNOF_MOD_KALLSYMS = 8
 
 
-def is_core_symbol(info: LoadInfo, sym: Sym) -> bool:
-    if sym.st_shndx == C.SHN_UNDEF or sym.st_shndx >= info.shnum or not sym.st_name:
+def is_core_symbol(info: LoadInfo, st_name: int, st_shndx: int) -> bool:
+    if st_shndx == C.SHN_UNDEF or st_shndx >= info.shnum or not st_name:
         return False
-    if info.kernel.config.kallsyms_all and sym.st_shndx == info.index.pcpu:
+    if info.kernel.config.kallsyms_all and st_shndx == info.index.pcpu:
         return True
-    sec = info.sechdrs[sym.st_shndx]
+    sec = info.sechdrs[st_shndx]
     if not sec.sh_flags & C.SHF_ALLOC:
         return False
     if not info.kernel.config.kallsyms_all and not sec.sh_flags & C.SHF_EXECINSTR:
@@ -39,10 +40,14 @@ def layout_symtab(info: LoadInfo, core, init) -> None:
     symsect.sh_entsize = get_offset(info, init, info.index.sym) | INIT_OFFSET_MASK
     nsrc = symsect.sh_size // C.SYM_SIZE
     strtab_size = ndst = 0
-    for i in range(nsrc):
-        sym = info.image.sym(symsect.sh_offset + i * C.SYM_SIZE)
-        if i == 0 or is_core_symbol(info, sym):
-            strtab_size += len(info.strtab_string(sym.st_name, f"name of symbol {i}")) + 1
+    core_syms = info.core_syms = []
+    # SHT_SYMTAB contents lie in the file (elf_validity_check), so read them in one go.
+    table = info.image.read(symsect.sh_offset, nsrc * C.SYM_SIZE, "symbol table")
+    for i, (st_name, _info, _other, st_shndx, _value, _size) in enumerate(SYM.iter_unpack(table)):
+        if i == 0 or is_core_symbol(info, st_name, st_shndx):
+            name = info.strtab_string(st_name, f"name of symbol {i}")
+            core_syms.append((i, name))
+            strtab_size += len(name) + 1
             ndst += 1
     info.symoffs = align_u32(core.size, symsect.sh_addralign or 1)
     info.stroffs = core.size = (info.symoffs + ndst * C.SYM_SIZE) & 0xFFFFFFFF
@@ -59,19 +64,18 @@ def layout_symtab(info: LoadInfo, core, init) -> None:
     init.size = strict_align(init.size + nsrc)
 
 
-def elf_type(info: LoadInfo, sym: Sym) -> str:
+def elf_type(info: LoadInfo, st_info: int, shndx: int) -> str:
     """The nm-style letter of a symbol (kallsyms' type table)."""
-    bind, typ = sym.st_info >> 4, sym.st_info & 0xF
+    bind, typ = st_info >> 4, st_info & 0xF
     if bind == C.STB_WEAK:
         return "v" if typ == C.STT_OBJECT else "w"
-    shndx = sym.st_shndx
     if shndx == C.SHN_UNDEF:
         return "U"
     if shndx == C.SHN_ABS or shndx == info.index.pcpu:
         return "a"
     if shndx >= C.SHN_LORESERVE:
         return "?"
-    sec = info.shdr(shndx, f"type of symbol in section {shndx}")
+    sec = info.sechdrs[shndx] if shndx < len(info.sechdrs) else info.shdr(shndx, "type of symbol")
     if sec.sh_flags & C.SHF_EXECINSTR:
         return "t"
     if sec.sh_flags & C.SHF_ALLOC and sec.sh_type != C.SHT_NOBITS:
@@ -84,27 +88,60 @@ def elf_type(info: LoadInfo, sym: Sym) -> str:
 
 def add_kallsyms(info: LoadInfo) -> None:
     """Copy the core symbols, with their names, into core memory.  Requires:
-    simplify_symbols(), apply_relocations().  Sets: mod.kallsyms."""
+    simplify_symbols(), apply_relocations().  Sets: mod.kallsyms.
+
+    When no relocation touched the symtab/strtab copies, the symbols chosen and the
+    names copied are exactly those layout_symtab() measured, so its list is reused
+    and the three tables are written in one go; otherwise the kernel's loop runs on
+    the memory copies as they are."""
+    if info.symtab_dirty:
+        _add_kallsyms_from_memory(info)
+        return
+    mod, space = info.mod, info.kernel.alloc.space
+    symsec = info.sechdrs[info.index.sym]
+    symtab = TableView(space, symsec.sh_addr, C.SYM_SIZE, symsec.sh_size // C.SYM_SIZE, "kallsyms symbol")
+    letters = [elf_type(info, f[1], f[3]) for f in symtab.iter(SYM)]
+    entries, names, types, kallsyms = [], [], [], []
+    offset = 0
+    for i, name in info.core_syms:
+        st_name, st_info, st_other, st_shndx, st_value, st_size = symtab.unpack(SYM, i)
+        entries.append(SYM.pack(offset, st_info, st_other, st_shndx, st_value, st_size))
+        names.append(name + b"\0")
+        types.append(letters[i])
+        offset += len(name) + 1
+        if i:
+            kallsyms.append((name.decode("latin-1"), st_value, letters[i]))
+    area = TableView(space, mod.core.addr, 1, info.core_typeoffs + info.core_ndst, "core kallsyms byte")
+    area.write(info.symoffs, b"".join(entries))
+    area.write(info.stroffs, b"".join(names))
+    area.write(info.core_typeoffs, "".join(types).encode("latin-1"))
+    mod.kallsyms = kallsyms
+
+
+def _add_kallsyms_from_memory(info: LoadInfo) -> None:
     mod, space = info.mod, info.kernel.alloc.space
     symsec = info.sechdrs[info.index.sym]
     strsec_addr = info.sechdrs[info.index.str].sh_addr
     core = mod.core.addr
-    dst, s = core + info.symoffs, core + info.stroffs
+    symtab = TableView(space, symsec.sh_addr, C.SYM_SIZE, symsec.sh_size // C.SYM_SIZE, "kallsyms symbol")
+    # The core copy: symbols at symoffs, names at stroffs, types at core_typeoffs.
+    area = TableView(space, core, 1, info.core_typeoffs + info.core_ndst, "core kallsyms byte")
+    s = info.stroffs
     strtab_size = info.core_typeoffs - info.stroffs
     ndst = 0
     kallsyms = []
-    for i in range(symsec.sh_size // C.SYM_SIZE):
-        sym = Sym(*space.unpack(SYM, symsec.sh_addr + i * C.SYM_SIZE, f"kallsyms symbol {i}"))
-        letter = elf_type(info, sym)
-        if not (i == 0 or is_core_symbol(info, sym)):
+    for i in range(symtab.count):
+        sym = Sym(*symtab.unpack(SYM, i))
+        letter = elf_type(info, sym.st_info, sym.st_shndx)
+        if not (i == 0 or is_core_symbol(info, sym.st_name, sym.st_shndx)):
             continue
         name = space.cstring(strsec_addr + sym.st_name, f"name of symbol {i}", limit=strtab_size)
         if len(name) >= strtab_size:
             break  # strscpy() returned -E2BIG
-        out = Sym(s - (core + info.stroffs), sym.st_info, sym.st_other, sym.st_shndx, sym.st_value, sym.st_size)
-        space.write(dst + ndst * C.SYM_SIZE, out.pack(), f"core kallsyms entry {ndst}", check_perm=False)
-        space.write(s, name + b"\0", f"core kallsyms name {ndst}", check_perm=False)
-        space.write(core + info.core_typeoffs + ndst, letter.encode("latin-1"), "core kallsyms type", check_perm=False)
+        out = Sym(s - info.stroffs, sym.st_info, sym.st_other, sym.st_shndx, sym.st_value, sym.st_size)
+        area.write(info.symoffs + ndst * C.SYM_SIZE, out.pack())
+        area.write(s, name + b"\0")
+        area.write(info.core_typeoffs + ndst, letter.encode("latin-1"))
         s += len(name) + 1
         strtab_size -= len(name) + 1
         ndst += 1

@@ -19,30 +19,38 @@ GPL_COMPATIBLE = frozenset({b"GPL", b"GPL v2", b"GPL and additional rights", b"D
 
 
 def _next_string(info: LoadInfo, p: int, size: int) -> tuple[int, int] | None:
-    """module_next_tag_pair(): skip this string, then the NUL padding; None when size runs out."""
-    window = info.image.window(p, size, "modinfo")
-    n = window.find(b"\0")
-    if n < 0:
-        if len(window) >= size:
-            return None          # the countdown ends inside the string
-        raise OutOfBounds(f"modinfo string at file offset {p:#x} runs past the end of the image", p, size)
-    if n >= 1 and n >= size:
-        return None
-    size -= n
-    q = n
-    while q < len(window) and window[q] == 0:
+    """module_next_tag_pair(): skip this string, then the NUL padding; None when the
+    size countdown runs out first.  Raises OutOfBounds where the kernel would read past
+    the image before its countdown stops."""
+    image = info.image
+    if p + size <= image.len:        # the whole countdown lies in the file: search in place
+        buf, start, stop = image.data.obj, p, p + size
+    else:                            # clipped at the image's mapped end (zero slack included)
+        buf, start = image.window(p, size, "modinfo"), 0
+        stop = len(buf)
+    clipped = stop - start < size
+    nul = buf.find(b"\0", start, stop)
+    if nul < 0:
+        if clipped:
+            raise OutOfBounds(f"modinfo string at file offset {p:#x} runs past the end of the image", p, size)
+        return None                  # the countdown ends inside the string
+    size -= nul - start
+    q = nul
+    while q < stop and buf[q] == 0:
         q += 1
-    zeros = q - n
-    if zeros >= size:
-        return None
-    if q == len(window):
-        raise OutOfBounds(f"modinfo padding at file offset {p + q:#x} runs past the end of the image", p + q, 1)
-    return p + q, size - zeros
+    if q - nul >= size:
+        return None                  # the countdown ends inside the padding
+    if q == stop:
+        raise OutOfBounds(f"modinfo padding at file offset {p + q - start:#x} runs past the end of the image", p, 1)
+    return p + (q - start), size - (q - nul)
 
 
 def _tag_matches(info: LoadInfo, p: int, tag_eq: bytes) -> bool:
     """strncmp(p, tag, taglen) == 0 && p[taglen] == '=' — reading only as far as strncmp does."""
-    window = info.image.window(p, len(tag_eq), "modinfo tag")
+    image = info.image
+    if p + len(tag_eq) <= image.len:
+        return image.data[p:p + len(tag_eq)] == tag_eq
+    window = image.window(p, len(tag_eq), "modinfo tag")
     for k, ch in enumerate(window):
         if ch != tag_eq[k]:
             return False
@@ -51,22 +59,44 @@ def _tag_matches(info: LoadInfo, p: int, tag_eq: bytes) -> bool:
     raise OutOfBounds(f"modinfo tag at file offset {p:#x} runs past the end of the image", p, len(tag_eq))
 
 
+def modinfo_walk(info: LoadInfo) -> tuple[list[tuple[int, bytes | None]], OutOfBounds | None]:
+    """The strings get_next_modinfo() visits, as (start, key) — key being the bytes before
+    the first '=' when the string lies in the file (None: check the tag the slow way) —
+    and the fault that ends the walk, if any.
+
+    The walk does not depend on the tag (after a match it resumes from the matched
+    string, which lands where the plain walk goes), so it is computed once per load."""
+    cached = info.modinfo_cache
+    if cached is not None and cached[0] == info.index.info:
+        return cached[1], cached[2]
+    sec = info.sechdrs[info.index.info]
+    data, length = info.image.data.obj, info.image.len
+    entries: list[tuple[int, bytes | None]] = []
+    fault = None
+    cur: tuple[int, int] | None = (sec.sh_offset, sec.sh_size)
+    try:
+        while cur is not None:
+            p = cur[0]
+            nul = data.find(b"\0", p, length) if p < length else -1
+            eq = data.find(b"=", p, nul) if nul >= 0 else -1
+            entries.append((p, data[p:eq] if eq >= 0 else (b"" if nul >= 0 else None)))
+            cur = _next_string(info, *cur)
+    except OutOfBounds as oob:
+        fault = oob
+    info.modinfo_cache = (info.index.info, entries, fault)
+    return entries, fault
+
+
 def modinfo_values(info: LoadInfo, tag: str):
     """for_each_modinfo_entry(): yields the file offset of each value of ``tag``."""
-    sec = info.sechdrs[info.index.info]
-    size, p = sec.sh_size, sec.sh_offset
-    tag_eq = tag.encode() + b"="
-    cur: tuple[int, int] | None = (p, size)
-    while cur is not None:
-        p, size = cur
-        if _tag_matches(info, p, tag_eq):
-            value = p + len(tag_eq)
-            yield value
-            # get_next_modinfo(prev=value): size -= prev - modinfo; continue after it
-            size -= value - p
-            cur = _next_string(info, value, size)
-            continue
-        cur = _next_string(info, p, size)
+    tag_b = tag.encode()
+    tag_eq = tag_b + b"="
+    entries, fault = modinfo_walk(info)
+    for p, key in entries:
+        if key == tag_b or (key is None and _tag_matches(info, p, tag_eq)):
+            yield p + len(tag_eq)
+    if fault is not None:
+        raise fault
 
 
 def get_modinfo(info: LoadInfo, tag: str) -> bytes | None:

@@ -10,8 +10,10 @@ Hardened refuses both before touching memory.
 import errno
 
 from ..elf import constants as C
+from ..elf.constants import U64_MASK
 from ..elf.relocs import X86_64_RELA
-from ..elf.structs import RELA, SYM, Sym
+from ..elf.structs import RELA, SYM
+from ..kernel.memory import TableView
 from .context import LoadInfo
 
 ZERO8 = bytes(8)
@@ -33,6 +35,8 @@ def apply_relocations(info: LoadInfo) -> None:
             raise info.refuse(errno.ENOEXEC, f"module {info.mod.name}: REL relocation unsupported (section {i})",
                               "apply_relocate")
         if sh.sh_type == C.SHT_RELA:
+            if infosec in (info.index.sym, info.index.str):
+                info.symtab_dirty = True
             with info.within("apply_relocate_add"):
                 apply_relocate_add(info, i)
 
@@ -43,36 +47,51 @@ def apply_relocate_add(info: LoadInfo, relsec: int) -> None:
     symsec = info.sechdrs[info.index.sym]
     nsyms = symsec.sh_size // C.SYM_SIZE
     space = info.kernel.alloc.space
-    count = rel.sh_size // C.RELA_SIZE
-    table = space.view(rel.sh_addr, count * C.RELA_SIZE)
-    for n in range(count):
-        if table is not None:
-            r_offset, r_info, r_addend = RELA.unpack_from(table[0], table[1] + n * C.RELA_SIZE)
-        else:
-            r_offset, r_info, r_addend = space.unpack(RELA, rel.sh_addr + n * C.RELA_SIZE,
-                                                      f"relocation {n} in section {relsec}")
-        loc = (target.sh_addr + r_offset) & C.U64_MASK
+    relas = TableView(space, rel.sh_addr, C.RELA_SIZE, rel.sh_size // C.RELA_SIZE, f"relocation in section {relsec}")
+    symtab = TableView(space, symsec.sh_addr, C.SYM_SIZE, nsyms, "symbol")
+    place = TableView(space, target.sh_addr, 1, target.sh_size, f"target section {rel.sh_info} byte")
+    base, size_limit = target.sh_addr, target.sh_size
+    for n, (r_offset, r_info, r_addend) in enumerate(relas.iter(RELA)):
         symidx = r_info >> 32
         if symidx >= nsyms:
             info.unchecked(f"relocation {n} in section {relsec}: symbol index {symidx} >= {nsyms} symbols")
-        sym = Sym(*space.unpack(SYM, symsec.sh_addr + symidx * C.SYM_SIZE,
-                                f"symbol {symidx} of relocation {n} in section {relsec}"))
+        st_value = symtab.unpack(SYM, symidx)[4]
         rtype = r_info & 0xFFFFFFFF
-        if rtype not in X86_64_RELA:
+        try:
+            recipe = X86_64_RELA[rtype]
+        except KeyError:
             raise info.refuse(errno.ENOEXEC, f"{info.mod.name}: Unknown rela relocation: {rtype} "
-                                             f"(relocation {n} in section {relsec})")
-        recipe = X86_64_RELA[rtype]
+                                             f"(relocation {n} in section {relsec})") from None
         if recipe is None:
             continue
-        if r_offset + recipe.size > target.sh_size:
-            info.unchecked(f"relocation {n} in section {relsec}: r_offset {r_offset:#x}+{recipe.size} outside "
-                           f"target section {rel.sh_info} ({target.sh_size:#x} bytes)")
-        val = recipe.value(sym.st_value, r_addend, loc)
+        size = recipe.size
+        loc = (base + r_offset) & U64_MASK
+        in_section = r_offset + size <= size_limit
+        if not in_section:
+            info.unchecked(f"relocation {n} in section {relsec}: r_offset {r_offset:#x}+{size} outside "
+                           f"target section {rel.sh_info} ({size_limit:#x} bytes)")
+        val = recipe.value(st_value, r_addend, loc)
         if recipe.fits is not None and not recipe.fits(val):
             raise info.refuse(errno.ENOEXEC, f"overflow in relocation type {rtype} val {val:#x} (relocation {n} "
                                              f"in section {relsec}); likely not compiled with -mcmodel=kernel")
-        what = f"relocation {n} in section {relsec}"
-        if space.read(loc, recipe.size, what) != ZERO8[:recipe.size]:
-            raise info.refuse(errno.ENOEXEC, f"Invalid relocation target, existing value is nonzero for type "
-                                             f"{rtype}, relocation {n} in section {relsec}")
-        space.write(loc, recipe.encode(val), what, check_perm=False)
+        if in_section and place.buf is not None:
+            at = place.off + r_offset
+            if place.buf[at:at + size] != ZERO8[:size]:
+                raise _nonzero(info, rtype, n, relsec)
+            place.buf[at:at + size] = recipe.encode(val)
+        else:
+            _write_checked(info, loc, recipe.encode(val), rtype, n, relsec)
+
+
+def _nonzero(info: LoadInfo, rtype: int, n: int, relsec: int):
+    return info.refuse(errno.ENOEXEC, f"Invalid relocation target, existing value is nonzero for type {rtype}, "
+                                      f"relocation {n} in section {relsec}")
+
+
+def _write_checked(info: LoadInfo, loc: int, data: bytes, rtype: int, n: int, relsec: int) -> None:
+    """The kernel's check-then-write(loc, &val, size) through the address space: a place
+    outside the target section (or its region) is read and written where it really is."""
+    space, what = info.kernel.alloc.space, f"relocation {n} in section {relsec}"
+    if space.read(loc, len(data), what) != ZERO8[:len(data)]:
+        raise _nonzero(info, rtype, n, relsec)
+    space.write(loc, data, what, check_perm=False)

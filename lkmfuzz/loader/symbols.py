@@ -10,10 +10,11 @@ import errno
 import struct
 
 from ..elf import constants as C
-from ..elf.structs import SYM, U32, Sym
+from ..elf.structs import SYM, U32
 from ..errors import LoadError
 from ..kernel import taint as T
 from ..kernel.alloc import AllocFailed
+from ..kernel.memory import TableView
 from ..kernel.module import ExportedSymbol, ModuleState
 from .context import LoadInfo
 from .modinfo import modinfo_values, try_to_force_load
@@ -170,52 +171,57 @@ def resolve_symbol(info: LoadInfo, name: str):
 
 def simplify_symbols(info: LoadInfo) -> None:
     """Make st_value of every symbol its final address.  Requires: layout, percpu.
-    Sets: the symtab copy in init memory, info.syms.  Errors: ENOEXEC (SHN_COMMON),
-    ENOENT (unresolved), EINVAL (CRC or namespace), EBUSY, ENOMEM; the last error wins
-    and every symbol is still visited, as in the kernel."""
+    Sets: the symtab copy in init memory.  Errors: ENOEXEC (SHN_COMMON), ENOENT
+    (unresolved), EINVAL (CRC or namespace), EBUSY, ENOMEM; the last error wins and
+    every symbol is still visited, as in the kernel."""
     symsec = info.sechdrs[info.index.sym]
-    space = info.kernel.alloc.space
+    table = TableView(info.kernel.alloc.space, symsec.sh_addr, C.SYM_SIZE, symsec.sh_size // C.SYM_SIZE, "symbol")
     ret = None
-    for i in range(1, symsec.sh_size // C.SYM_SIZE):
-        addr = symsec.sh_addr + i * C.SYM_SIZE
-        sym = Sym(*space.unpack(SYM, addr, f"symbol {i}"))
-        error = _simplify_one(info, i, sym)
-        if error is not None:
+    for i, fields in enumerate(table.iter(SYM)):
+        if i == 0:
+            continue
+        try:
+            value = _symbol_value(info, i, fields)
+        except LoadError as error:
             ret = error
             continue
-        space.write(addr, sym.pack(), f"symbol {i}", check_perm=False)
+        if value != fields[4]:
+            table.write(i, SYM.pack(*fields[:4], value, fields[5]))
     if ret is not None:
         raise ret
 
 
-def _simplify_one(info: LoadInfo, i: int, sym: Sym):
-    shndx = sym.st_shndx
+def _symbol_value(info: LoadInfo, i: int, fields: tuple) -> int:
+    """The final st_value of one symbol (the switch in simplify_symbols()); raises its error."""
+    st_name, st_info, _other, shndx, st_value, _size = fields
     if shndx == C.SHN_COMMON:
-        name = info.strtab_string(sym.st_name, f"name of symbol {i}")
+        name = info.strtab_string(st_name, f"name of symbol {i}")
         if name.startswith(b"__gnu_lto"):
-            return None
-        return info.refuse(errno.ENOEXEC, f"{info.mod.name}: please compile with -fno-common (symbol {i})")
+            return st_value
+        raise info.refuse(errno.ENOEXEC, f"{info.mod.name}: please compile with -fno-common (symbol {i})")
     if shndx in (C.SHN_ABS, C.SHN_LIVEPATCH):
-        return None
+        return st_value
     if shndx == C.SHN_UNDEF:
-        name = info.strtab_string(sym.st_name, f"name of symbol {i}").decode("latin-1")
-        ksym = resolve_symbol(info, name)
-        if isinstance(ksym, Exception):
-            return ksym
-        if ksym is not None:
-            sym.st_value = ksym.addr
-            return None
-        if sym.st_info >> 4 == C.STB_WEAK or name == "_GLOBAL_OFFSET_TABLE_":
-            return None
-        return info.refuse(errno.ENOENT, f"{info.mod.name}: Unknown symbol {name} (symbol {i})")
-    if shndx == info.index.pcpu and info.mod.percpu is not None:
-        secbase = info.mod.percpu.addr
-    elif shndx == info.index.pcpu:
-        secbase = 0
+        return _resolve_undefined(info, i, st_name, st_info, st_value)
+    if shndx == info.index.pcpu:
+        secbase = info.mod.percpu.addr if info.mod.percpu is not None else 0
+    elif shndx < len(info.sechdrs):
+        secbase = info.sechdrs[shndx].sh_addr
     else:
         secbase = info.shdr(shndx, f"symbol {i}").sh_addr
-    sym.st_value = (sym.st_value + secbase) & C.U64_MASK
-    return None
+    return (st_value + secbase) & C.U64_MASK
+
+
+def _resolve_undefined(info: LoadInfo, i: int, st_name: int, st_info: int, st_value: int) -> int:
+    name = info.strtab_string(st_name, f"name of symbol {i}").decode("latin-1")
+    ksym = resolve_symbol(info, name)
+    if isinstance(ksym, Exception):
+        raise ksym
+    if ksym is not None:
+        return ksym.addr
+    if st_info >> 4 == C.STB_WEAK or name == "_GLOBAL_OFFSET_TABLE_":
+        return st_value
+    raise info.refuse(errno.ENOENT, f"{info.mod.name}: Unknown symbol {name} (symbol {i})")
 
 
 def module_unload_free(kernel, mod) -> None:

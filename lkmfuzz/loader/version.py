@@ -31,9 +31,7 @@ def check_version(info: LoadInfo, symname: str, crc: int | None) -> bool:
     image = info.image
     for i in range(sec.sh_size // MODVERSION_INFO_SIZE):
         entry = sec.sh_offset + i * MODVERSION_INFO_SIZE
-        name = image.cstring(entry + MODVERSION_NAME_OFFSET, f"__versions entry {i} name")
-        if len(name) >= MODVERSION_NAME_LEN:
-            info.unchecked(f"__versions entry {i} name is not NUL-terminated within {MODVERSION_NAME_LEN} bytes")
+        name = _version_name(info, i, entry)
         if name != want:
             continue
         # crc is unsigned long in the entry, u32 in the kernel's table: all 64 bits must match.
@@ -43,6 +41,18 @@ def check_version(info: LoadInfo, symname: str, crc: int | None) -> bool:
         return False
     info.kernel.printk(f"{info.name}: no symbol version for {symname}")
     return True
+
+
+def _version_name(info: LoadInfo, i: int, entry: int) -> bytes:
+    """Entry i's name, read once per load (every resolved symbol scans the table)."""
+    cache = info.versions_cache
+    if i < len(cache):
+        return cache[i]
+    name = info.image.cstring(entry + MODVERSION_NAME_OFFSET, f"__versions entry {i} name")
+    if len(name) >= MODVERSION_NAME_LEN:
+        info.unchecked(f"__versions entry {i} name is not NUL-terminated within {MODVERSION_NAME_LEN} bytes")
+    cache.append(name)
+    return name
 
 
 def check_modstruct_version(info: LoadInfo) -> None:

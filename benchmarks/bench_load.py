@@ -1,0 +1,114 @@
+"""Loads per second of the loader model, beside pyelftools and LIEF merely parsing.
+
+Run: .venv/bin/python benchmarks/bench_load.py [--repeat N] [--seed NAME ...]
+
+For each seed: the time of one full finit_module() (every step, through do_init_module)
+in the hardened and linux-6.1 profiles, timed alone (the unload between runs is not
+counted); pyelftools opening the file and walking its sections, symbols and
+relocations; LIEF parsing it.  Figures are the minimum and median of --repeat runs
+on one core.  Not part of the test suite: speed is measured here, not asserted.
+"""
+
+import argparse
+import io
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from lkmfuzz.kernel.kernel import Kernel  # noqa: E402
+from lkmfuzz.loader import delete_module, finit_module  # noqa: E402
+
+SEEDS = ("hello", "consumer", "initexit", "relocs", "arrparam", "proprietary")
+DEPENDS = {"consumer": ("hello",)}
+
+
+def time_runs(fn, repeat: int, setup=None) -> list[float]:
+    runs = []
+    for _ in range(repeat):
+        if setup:
+            setup()
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    return runs
+
+
+def bench_model(data: bytes, profile: str, name: str, repeat: int) -> list[float]:
+    kernel = Kernel(profile)
+    for dep in DEPENDS.get(name, ()):
+        finit_module(kernel, (ROOT / "corpus" / f"{dep}.ko").read_bytes())
+    state = {}
+
+    def load():
+        state["result"] = finit_module(kernel, data)
+
+    def unload():
+        result = state.pop("result", None)
+        if result is not None and result.ok:
+            delete_module(kernel, result.name)
+
+    runs = time_runs(load, repeat, setup=unload)
+    unload()
+    return runs
+
+
+def bench_pyelftools(data: bytes, repeat: int) -> list[float] | None:
+    try:
+        from elftools.elf.elffile import ELFFile
+        from elftools.elf.relocation import RelocationSection
+        from elftools.elf.sections import SymbolTableSection
+    except ImportError:
+        return None
+
+    def parse():
+        elf = ELFFile(io.BytesIO(data))
+        for section in elf.iter_sections():
+            if isinstance(section, SymbolTableSection):
+                for _ in section.iter_symbols():
+                    pass
+            elif isinstance(section, RelocationSection):
+                for _ in section.iter_relocations():
+                    pass
+    return time_runs(parse, repeat)
+
+
+def bench_lief(data: bytes, repeat: int) -> list[float] | None:
+    try:
+        import lief
+    except ImportError:
+        return None
+    lief.logging.disable()
+    return time_runs(lambda: lief.ELF.parse(list(data)), max(1, repeat // 4))
+
+
+def fmt(runs) -> str:
+    if not runs:
+        return "n/a"
+    return f"{min(runs) * 1e3:7.3f} / {statistics.median(runs) * 1e3:7.3f} ms"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=500)
+    parser.add_argument("--seed", action="append", choices=SEEDS)
+    args = parser.parse_args(argv)
+    print(f"{'seed':<12} {'what':<22} {'min / median':>22}  {'loads/s':>8}  vs pyelftools")
+    for name in args.seed or SEEDS:
+        data = (ROOT / "corpus" / f"{name}.ko").read_bytes()
+        elf = bench_pyelftools(data, args.repeat)
+        rows = [("hardened load", bench_model(data, "hardened", name, args.repeat)),
+                ("linux-6.1 load", bench_model(data, "linux-6.1", name, args.repeat)),
+                ("pyelftools parse", elf), ("lief parse", bench_lief(data, args.repeat))]
+        for what, runs in rows:
+            rate = f"{1 / statistics.median(runs):8.0f}" if runs else "     n/a"
+            ratio = f"{statistics.median(elf) / statistics.median(runs):5.2f}x" if runs and elf else ""
+            print(f"{name:<12} {what:<22} {fmt(runs):>22}  {rate}  {ratio}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
