@@ -35,9 +35,11 @@ def is_init_section(name: bytes) -> bool:
 def layout_sections(info: LoadInfo, core: Layout, init: Layout) -> None:
     for sh in info.sechdrs:
         sh.sh_entsize = ENTSIZE_UNSET
+    # Every mask requires SHF_ALLOC, and no flag changes in here: filter once.
+    allocated = [(i, sh) for i, sh in enumerate(info.sechdrs) if sh.sh_flags & C.SHF_ALLOC]
     for is_init, layout in ((False, core), (True, init)):
         for m, (need, forbid) in enumerate(LAYOUT_MASKS):
-            for i, sh in enumerate(info.sechdrs):
+            for i, sh in allocated:
                 if ((sh.sh_flags & need) != need or sh.sh_flags & forbid or sh.sh_entsize != ENTSIZE_UNSET
                         or is_init_section(info.sec_name(i)) != is_init):
                     continue
