@@ -95,6 +95,20 @@ def cmd_load(args) -> int:
     return EXIT_KERNEL_FAULT if isinstance(result.verdict, KernelFault) else EXIT_REFUSED
 
 
+def cmd_faults(args) -> int:
+    from .systematic import BaselineError, render, run_systematic
+    data = read_file(args.file)
+    preload = tuple(read_file(dep) for dep in args.preload)
+    if args.profile not in PROFILES:
+        raise UsageError(f"unknown profile {args.profile!r}; choose one of: {', '.join(PROFILES)}")
+    try:
+        report = run_systematic(data, " ".join(args.params), args.profile, preload)
+    except BaselineError as e:
+        raise UsageError(str(e)) from None
+    print(render(report, args.file))
+    return EXIT_REFUSED if report.violations else EXIT_LOADED
+
+
 def cmd_info(args) -> int:
     from .inspect import inspect_module, render
     from .loader import finit_module
@@ -122,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--unload", action="store_true", help="delete_module after a successful load")
     load.add_argument("--trace", action="store_true", help="print each step of load_module in order")
     load.set_defaults(func=cmd_load)
+
+    faults = sub.add_parser("faults", help="fail every fault point of a clean load in turn; check invariants")
+    faults.add_argument("file")
+    faults.add_argument("params", nargs="*", help="module parameters, param=value")
+    faults.add_argument("--profile", default=DEFAULT_PROFILE)
+    faults.add_argument("--preload", action="append", default=[], metavar="DEP.ko", help="load this module first")
+    faults.set_defaults(func=cmd_faults)
 
     info = sub.add_parser("info", help="show what the loader sees in a module (modinfo + readelf)")
     info.add_argument("file")

@@ -12,8 +12,9 @@ import random
 from dataclasses import dataclass, field
 
 # Fault sites of the simulated kernel (the allocator kind, as fail_function names the
-# function).  Each fails with ENOMEM, as all of these do in 6.1.
-SITES = ("vmalloc", "module_alloc", "percpu", "kmalloc", "strdup", "sysfs", "notifier")
+# function).  Each fails with ENOMEM, as all of these do in 6.1.  "module_init" is the
+# module's own init function failing (-ENOMEM, as a driver whose allocation failed).
+SITES = ("vmalloc", "module_alloc", "percpu", "kmalloc", "strdup", "sysfs", "notifier", "module_init")
 
 
 class FaultPlanError(ValueError):

@@ -7,12 +7,7 @@ not a loader verdict).
 """
 
 from . import constants as C
-from .structs import EHDR, RELA, SHDR, SYM, U64, Ehdr, Shdr, Sym
-
-EHDR_FIELDS = Ehdr.__slots__
-SHDR_FIELDS = Shdr.__slots__
-SYM_FIELDS = Sym.__slots__
-
+from .structs import RELA, U64, Ehdr, Shdr, Sym
 
 class PatchError(ValueError):
     pass
@@ -41,24 +36,24 @@ def section_index(data: bytes, name: str) -> int:
     raise PatchError(f"no section named {name!r}")
 
 
-def set_ehdr(data: bytes, **fields) -> bytes:
-    h = ehdr(data)
+def _edit_record(data: bytes, off: int, record, what: str, fields: dict) -> bytes:
+    """Unpack the record at ``off``, set ``fields`` on it, pack it back in place."""
+    item = record.unpack_from(data, off)
     for key, value in fields.items():
-        if key not in EHDR_FIELDS:
-            raise PatchError(f"unknown ELF header field {key!r}")
-        setattr(h, key, value)
-    return h.pack() + data[EHDR.size:]
+        if key not in record.__slots__:
+            raise PatchError(f"unknown {what} field {key!r}")
+        setattr(item, key, value)
+    packed = item.pack()
+    return data[:off] + packed + data[off + len(packed):]
+
+
+def set_ehdr(data: bytes, **fields) -> bytes:
+    return _edit_record(data, 0, Ehdr, "ELF header", fields)
 
 
 def set_shdr(data: bytes, index: int | str, **fields) -> bytes:
     i = section_index(data, index) if isinstance(index, str) else index
-    off = ehdr(data).e_shoff + i * C.SHDR_SIZE
-    sh = Shdr.unpack_from(data, off)
-    for key, value in fields.items():
-        if key not in SHDR_FIELDS:
-            raise PatchError(f"unknown section header field {key!r}")
-        setattr(sh, key, value)
-    return data[:off] + sh.pack() + data[off + SHDR.size:]
+    return _edit_record(data, ehdr(data).e_shoff + i * C.SHDR_SIZE, Shdr, "section header", fields)
 
 
 def rename_section(data: bytes, old: str, new: str) -> bytes:
@@ -120,13 +115,7 @@ def symbol_index(data: bytes, name: str) -> int:
 def set_symbol(data: bytes, name_or_index: str | int, **fields) -> bytes:
     i = symbol_index(data, name_or_index) if isinstance(name_or_index, str) else name_or_index
     symtab = next(s for s in shdrs(data) if s.sh_type == C.SHT_SYMTAB)
-    off = symtab.sh_offset + i * C.SYM_SIZE
-    sym = Sym.unpack_from(data, off)
-    for key, value in fields.items():
-        if key not in SYM_FIELDS:
-            raise PatchError(f"unknown symbol field {key!r}")
-        setattr(sym, key, value)
-    return data[:off] + sym.pack() + data[off + SYM.size:]
+    return _edit_record(data, symtab.sh_offset + i * C.SYM_SIZE, Sym, "symbol", fields)
 
 
 def relocations(data: bytes, section: str) -> list[tuple[int, int, int]]:

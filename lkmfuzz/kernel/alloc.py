@@ -57,6 +57,8 @@ class Allocator:
     _next_module: int = MODULES_VADDR
     _next_kmalloc: int = KMALLOC_START
     percpu_used: int = 0
+    dense_bytes: int = 0      # bytes held in bytearray-backed regions (mmap ones are lazy)
+    peak_dense: int = 0       # highest dense_bytes since the current attempt began
 
     def fault_point(self, site: str, caller: str, err: int = errno.ENOMEM) -> None:
         """A fallible operation that allocates nothing we track (e.g. a notifier)."""
@@ -72,6 +74,9 @@ class Allocator:
         if backed:
             a.region = Region(addr, size, f"{caller}:{tag or site}")
             self.space.map(a.region)
+            if a.region.dense:
+                self.dense_bytes += a.region.mapped
+                self.peak_dense = max(self.peak_dense, self.dense_bytes)
         self.live[a.id] = a
         return a
 
@@ -99,6 +104,8 @@ class Allocator:
         if a.site == "percpu":
             self.percpu_used -= a.size
         if a.region is not None:
+            if a.region.dense:
+                self.dense_bytes -= a.region.mapped
             self.space.unmap(a.region)
             a.region.release()
 

@@ -4,14 +4,19 @@ from ..faults import FaultInjector, FaultPlan, NO_FAULTS
 from .alloc import Allocator
 from .keyring import Keyring
 from .module import Module, ModuleState
-from .profile import Profile, get_profile
+from .profile import DEFAULT_PROFILE, Profile, get_profile
 from .symbols import KernelSymbolTable, debian_symbols
 from .sysfs import Sysfs
 
 
+# alternatives_smp_module_add/del, module_bug_finalize/cleanup, the COMING/GOING
+# notifier chain (jump labels, tracepoints, ...), ftrace_module_init/release_mod.
+REGISTRIES = ("arch", "bug_list", "notifier", "ftrace")
+
+
 class Kernel:
     def __init__(self, profile: Profile | str | None = None, symbols: KernelSymbolTable | None = None):
-        self.profile = get_profile(profile) if isinstance(profile, str) or profile is None else profile
+        self.profile = profile if isinstance(profile, Profile) else get_profile(profile or DEFAULT_PROFILE)
         self.config = self.profile.config
         self.symbols = symbols if symbols is not None else debian_symbols()
         self.alloc = Allocator()
@@ -21,6 +26,15 @@ class Kernel:
         self.log: list[str] = []
         self.keyring = Keyring()
         self.last_unloaded = ""
+        # Global lists a module joins while it loads, each left by exactly one undo
+        # action (or free_module): the invariant checker compares them.
+        self.registries: dict[str, set] = {name: set() for name in REGISTRIES}
+
+    def register(self, registry: str, name: str) -> None:
+        self.registries[registry].add(name)
+
+    def unregister(self, registry: str, name: str) -> None:
+        self.registries[registry].discard(name)
 
     @property
     def hardened(self) -> bool:
@@ -29,6 +43,7 @@ class Kernel:
     def set_fault_plan(self, plan: FaultPlan | None) -> FaultInjector:
         """Start a new attempt's fault accounting (fail-nth counts from here)."""
         self.alloc.injector = FaultInjector(plan or NO_FAULTS)
+        self.alloc.peak_dense = self.alloc.dense_bytes
         return self.alloc.injector
 
     def printk(self, msg: str) -> None:

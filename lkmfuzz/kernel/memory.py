@@ -46,6 +46,10 @@ class Region:
         self.perms = [(0, self.mapped, PERM_RW)]
         self.label = label
 
+    @property
+    def dense(self) -> bool:
+        return self.mapped <= DENSE_LIMIT
+
     def contains(self, addr: int, size: int) -> bool:
         return self.base <= addr and addr + size <= self.base + self.mapped
 

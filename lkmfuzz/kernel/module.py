@@ -44,6 +44,7 @@ class Module:
     sig_ok: bool = False
     using_gplonly_symbols: bool = False
     async_probe_requested: bool = False
+    livepatch: bool = False
     # memory
     core: object = None          # Allocation (module_alloc) holding text|ro|ro_after_init|data
     init: object = None          # Allocation (module_alloc) for .init* sections, symtab, strtab
@@ -72,10 +73,7 @@ class Module:
     exit_fn: int = 0
     sysfs_dir: str = ""
     freeinit: object = None
-    arch_sites: int = 0          # alternatives/retpoline sites registered by module_finalize
-    bug_registered: bool = False
-    notified_coming: bool = False
-    ftrace_initialised: bool = False
+    elf_copy: object = None      # copy_module_elf() for livepatch modules
     transitions: list = field(default_factory=list)
 
     def set_state(self, new: ModuleState) -> None:

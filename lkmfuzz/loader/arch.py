@@ -34,17 +34,16 @@ def _tables(info: LoadInfo) -> dict:
     return found
 
 
-def _check_sites(info: LoadInfo, name: bytes, sec) -> int:
+def _check_sites(info: LoadInfo, name: bytes, sec) -> None:
     space = info.kernel.alloc.space
     count = sec.sh_size // S32.size
     for n in range(count):
         entry = sec.sh_addr + n * S32.size
         target = (entry + space.unpack(S32, entry, f"{name.decode()} entry {n}")[0]) & ((1 << 64) - 1)
         space.read(target, 1, f"{name.decode()} entry {n}: instruction")
-    return count
 
 
-def _check_alternatives(info: LoadInfo, sec) -> int:
+def _check_alternatives(info: LoadInfo, sec) -> None:
     space = info.kernel.alloc.space
     count = sec.sh_size // ALT_INSTR.size
     for n in range(count):
@@ -54,22 +53,21 @@ def _check_alternatives(info: LoadInfo, sec) -> int:
             raise OutOfBounds(f"alt_instr {n}: BUG_ON(instrlen {instrlen} / cpuid {cpuid:#x}) in apply_alternatives")
         if instrlen:
             space.read((entry + instr_off) & ((1 << 64) - 1), instrlen, f"alt_instr {n}: instruction")
-    return count
 
 
 def module_finalize(info: LoadInfo) -> None:
-    """Requires: relocated memory.  Sets: mod.arch_sites.  Errors: none in the kernel."""
-    sites = 0
+    """Requires: relocated memory.  Sets: the module on the arch registry (alternatives_smp_module_add,
+    unwind_module_init).  Errors: none in the kernel."""
     tables = _tables(info)
     for name in SITE_TABLES:
         if name in tables:
-            sites += _check_sites(info, name, tables[name])
+            _check_sites(info, name, tables[name])
     alt = tables.get(b".altinstructions")
     if alt is not None:
-        sites += _check_alternatives(info, alt)
-    info.mod.arch_sites = sites
+        _check_alternatives(info, alt)
+    info.kernel.register("arch", info.mod.name)
 
 
-def module_arch_cleanup(mod) -> None:
+def module_arch_cleanup(kernel, mod) -> None:
     """alternatives_smp_module_del(): forget the module's patch sites."""
-    mod.arch_sites = 0
+    kernel.unregister("arch", mod.name)

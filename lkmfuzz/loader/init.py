@@ -6,6 +6,7 @@ the result the caller asked for (0 by default).
 """
 
 from ..elf.structs import U64
+from ..kernel.alloc import AllocFailed
 from ..kernel.module import ModuleState
 from .arch import module_arch_cleanup
 from .kparams import destroy_params
@@ -34,8 +35,11 @@ def do_init_module(info, init_result: int = 0) -> None:
         if ret < 0:
             raise info.refuse(-ret, f"{mod.name}: init returned {ret}")
     except BaseException:
-        kernel.alloc.free(mod.freeinit)
-        mod.freeinit = None
+        if mod.freeinit is not None:
+            info.undo.ran.append("fail_free_freeinit")
+            kernel.alloc.free(mod.freeinit)
+            mod.freeinit = None
+        info.undo.ran.append("fail")
         _init_failed(kernel, mod)
         raise
     if ret > 0:
@@ -58,13 +62,20 @@ def _call_init(info, init_result: int) -> int:
     if not mod.within_text(mod.init_fn):
         info.unchecked(f"init function pointer {mod.init_fn:#x} is outside the module's text")
         info.kernel.alloc.space.read(mod.init_fn, 1, "do_one_initcall: init function")
+    try:
+        info.kernel.alloc.fault_point("module_init", "do_one_initcall")
+    except AllocFailed as failed:
+        return -failed.errno
     return init_result
 
 
 def _init_failed(kernel, mod) -> None:
-    """do_init_module()'s fail label: GOING, drop the init reference, free_module()."""
+    """do_init_module()'s fail label: GOING, drop the init reference, the GOING notifier,
+    ftrace_release_mod(), free_module()."""
     mod.set_state(ModuleState.GOING)
     mod.refcnt -= 1
+    kernel.unregister("notifier", mod.name)
+    kernel.unregister("ftrace", mod.name)
     free_module(kernel, mod)
 
 
@@ -72,11 +83,13 @@ def free_module(kernel, mod) -> None:
     """Tear down a formed module, for unload and for a failed init."""
     mod_sysfs_teardown(kernel, mod)
     mod.set_state(ModuleState.UNFORMED)
-    module_arch_cleanup(mod)
+    module_arch_cleanup(kernel, mod)
     module_unload_free(kernel, mod)
     destroy_params(kernel, mod)
+    kernel.alloc.free(mod.elf_copy)      # free_module_elf() of a livepatch module
+    mod.elf_copy = None
     unlink_module(kernel, mod)
-    mod.bug_registered = False
+    kernel.unregister("bug_list", mod.name)
     kernel.alloc.free(mod.init)
     kernel.alloc.free(mod.args_alloc)
     kernel.alloc.free(mod.percpu)

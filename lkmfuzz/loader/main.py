@@ -75,22 +75,22 @@ def undo_sysfs_cleanup(info):
 def undo_coming_cleanup(info):
     _going(info.mod)
     destroy_params(info.kernel, info.mod)
-    info.mod.notified_coming = False     # MODULE_STATE_GOING notifier
+    info.kernel.unregister("notifier", info.mod.name)     # MODULE_STATE_GOING notifier
 
 
 def undo_bug_cleanup(info):
     _going(info.mod)
-    info.mod.bug_registered = False
+    info.kernel.unregister("bug_list", info.mod.name)
 
 
 def undo_ddebug_cleanup(info):
-    info.mod.ftrace_initialised = False
+    info.kernel.unregister("ftrace", info.mod.name)       # ftrace_release_mod
     info.kernel.alloc.free(info.mod.args_alloc)
     info.mod.args_alloc = None
 
 
 def undo_free_arch_cleanup(info):
-    module_arch_cleanup(info.mod)
+    module_arch_cleanup(info.kernel, info.mod)
 
 
 def undo_free_modinfo(info):
@@ -188,21 +188,27 @@ def copy_args(info: LoadInfo) -> None:
     info.mod.args = info.args
     info.mod.args_alloc = info.kernel.alloc.alloc("kmalloc", "strndup_user", len(data) + 1, info.mod.name,
                                                   tag="args")
-    info.mod.ftrace_initialised = True
+    info.kernel.register("ftrace", info.mod.name)        # ftrace_module_init
 
 
 def complete_formation(info: LoadInfo) -> None:
     """Errors: ENOEXEC (an export already exists).  Sets: page permissions, state COMING."""
     verify_exported_symbols(info)
-    info.mod.bug_registered = True
+    info.kernel.register("bug_list", info.mod.name)      # module_bug_finalize
     module_enable_protections(info.mod)
     info.mod.set_state(ModuleState.COMING)
+
+
+def copy_module_elf(info: LoadInfo) -> None:
+    """A livepatch module keeps a copy of its ELF headers, section headers and names."""
+    size = 64 + info.shnum * 64 + info.secstrings_size
+    info.mod.elf_copy = info.kernel.alloc.alloc("kmalloc", "copy_module_elf", size, info.mod.name, tag="elf copy")
 
 
 def prepare_coming_module(info: LoadInfo) -> None:
     """The MODULE_STATE_COMING notifier chain (jump labels, tracepoints, ...) may fail."""
     info.kernel.alloc.fault_point("notifier", "prepare_coming_module")
-    info.mod.notified_coming = True
+    info.kernel.register("notifier", info.mod.name)
 
 
 # --- the pipeline ------------------------------------------------------------
@@ -245,6 +251,8 @@ def load_module(info: LoadInfo, init_result: int = 0) -> None:
     run(module_parse_args)
     run(mod_sysfs_setup)
     undo.push("sysfs_cleanup")
+    if info.mod.livepatch:
+        run(copy_module_elf)
     # Success: only the temporary copy goes; everything else now belongs to the module.
     undo.labels = ["free_copy"]
     undo.unwind()

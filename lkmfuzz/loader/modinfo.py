@@ -146,6 +146,7 @@ def check_modinfo(info: LoadInfo) -> None:
     livepatch = get_modinfo(info, "livepatch") is not None
     if livepatch and not kernel.config.livepatch:
         raise info.refuse(errno.ENOEXEC, "module is marked as livepatch module, but livepatch support is disabled")
+    info.mod.livepatch = livepatch
     license = get_modinfo(info, "license")
     if (license or b"unspecified") not in GPL_COMPATIBLE:
         add_taint_module(info, T.TAINT_PROPRIETARY_MODULE)

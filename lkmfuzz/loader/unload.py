@@ -41,5 +41,7 @@ def delete_module(kernel, name: str, flags: int = O_NONBLOCK) -> None:
         raise LoadError(errno.EWOULDBLOCK, step, f"{name} has {mod.refcnt - MODULE_REF_BASE} references")
     mod.set_state(ModuleState.GOING)
     mod.refcnt = 0
+    kernel.unregister("notifier", mod.name)   # MODULE_STATE_GOING
+    kernel.unregister("ftrace", mod.name)     # ftrace_release_mod
     kernel.last_unloaded = mod.name
     free_module(kernel, mod)
