@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from lkmfuzz.kernel.kernel import Kernel  # noqa: E402
 from lkmfuzz.loader import delete_module, finit_module  # noqa: E402
 
-SEEDS = ("hello", "consumer", "initexit", "relocs", "arrparam", "proprietary")
+SEEDS = ("hello", "consumer", "initexit", "relocs", "arrparam", "proprietary", "percpu", "livepatch")
 DEPENDS = {"consumer": ("hello",)}
 
 

@@ -22,6 +22,13 @@ class UsageError(Exception):
     """A bad flag, file or value: printed as one line, exit 2."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad invocation is one line on stderr (no usage dump)."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def read_file(path: str) -> bytes:
     try:
         with open(path, "rb") as f:
@@ -119,9 +126,9 @@ def cmd_info(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lkmfuzz", description="Fuzz and fault-inject the Linux module loader.")
+    parser = OneLineParser(prog="lkmfuzz", description="Fuzz and fault-inject the Linux module loader.")
     parser.add_argument("--version", action="version", version=f"lkmfuzz {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     load = sub.add_parser("load", help="load a module into a simulated kernel and print the verdict")
     load.add_argument("file")

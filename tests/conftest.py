@@ -10,7 +10,7 @@ from lkmfuzz.kernel.kernel import Kernel
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
-SEEDS = ("hello", "consumer", "initexit", "relocs", "arrparam", "proprietary")
+SEEDS = ("hello", "consumer", "initexit", "relocs", "arrparam", "proprietary", "percpu", "livepatch")
 DEPENDS = {"consumer": ("hello",)}
 
 settings.register_profile("dev", max_examples=50, deadline=None)

@@ -52,9 +52,16 @@ def test_trace_lists_every_step_in_kernel_order():
     (["load", str(CORPUS / "hello.ko"), "--profile", "linux-9"], "unknown profile 'linux-9'"),
     (["load", str(CORPUS / "hello.ko"), "--fault-plan", "{bad"], "--fault-plan: fault plan is not valid JSON"),
     (["info", "/nonexistent.ko"], "cannot read /nonexistent.ko"),
+    (["load", str(CORPUS / "hello.ko"), "--init-result", "abc"], "invalid int value: 'abc'"),
+    (["load"], "the following arguments are required: file"),
+    (["nosuchcommand"], "invalid choice: 'nosuchcommand'"),
 ])
 def test_bad_input_is_one_line_on_stderr(capsys, argv, message):
-    assert main(argv) == 2
+    try:
+        code = main(argv)
+    except SystemExit as exit_:   # argparse's own errors exit from inside parse_args
+        code = exit_.code
+    assert code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and "Traceback" not in err
 

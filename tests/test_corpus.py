@@ -28,7 +28,7 @@ def test_seed_loads_and_unloads_cleanly(kernel, name):
     assert mod.state == ModuleState.LIVE and mod.refcnt == 1
     assert mod.init is None, "init memory must be freed after do_init_module"
     assert f"module/{name}" in kernel.sysfs.listing()
-    expected = {"proprietary": "POE"}.get(name, "OE")   # out of tree, unsigned
+    expected = {"proprietary": "POE", "livepatch": "OEK"}.get(name, "OE")   # out of tree, unsigned
     assert mod.taint_letters == expected
     delete_module(kernel, name)
     assert snapshot(kernel) == before
