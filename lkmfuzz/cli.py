@@ -7,6 +7,7 @@ get one line on stderr and exit 2.
 """
 
 import argparse
+import json
 import sys
 
 from . import __version__
@@ -116,6 +117,40 @@ def cmd_faults(args) -> int:
     return EXIT_REFUSED if report.violations else EXIT_LOADED
 
 
+def cmd_fuzz(args) -> int:
+    from pathlib import Path
+    from .fuzzing.campaign import run_campaign
+    if args.time <= 0 or args.jobs <= 0:
+        raise UsageError("--time and --jobs must be positive")
+    dirs = [Path(d) for d in args.corpus] or [Path("corpus")]
+    for d in dirs:
+        if not d.is_dir():
+            raise UsageError(f"corpus directory {d} does not exist")
+    extra = args.libfuzzer[1:] if args.libfuzzer[:1] == ["--"] else args.libfuzzer
+    run_campaign(args.target, args.time, args.jobs, dirs, Path(args.crashes), Path(args.work), args.profile,
+                 not args.no_structured, extra)
+    return 0
+
+
+def cmd_repro(args) -> int:
+    from .fuzzing.targets import Finding, case_from_json, execute
+    from .triage.store import StoreError, load
+    try:
+        finding, module, meta, preload = load(args.crash)
+        case = case_from_json(module, json.dumps(meta), preload)
+    except (StoreError, FaultPlanError, ValueError) as e:
+        raise UsageError(f"cannot replay {args.crash}: {e}") from None
+    try:
+        result = execute(case)
+    except Finding as again:
+        same = again.title == finding.get("title")
+        print(f"reproduces: {again.title}" if same else f"reproduces a different bug: {again.title}")
+        print(f"  {again.summary}")
+        return EXIT_REFUSED
+    print(f"does not reproduce: {result}")
+    return EXIT_LOADED
+
+
 def cmd_info(args) -> int:
     from .inspect import inspect_module, render
     from .loader import finit_module
@@ -150,6 +185,22 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--profile", default=DEFAULT_PROFILE)
     faults.add_argument("--preload", action="append", default=[], metavar="DEP.ko", help="load this module first")
     faults.set_defaults(func=cmd_faults)
+
+    fuzz = sub.add_parser("fuzz", help="run a coverage-guided campaign (Atheris/libFuzzer) on the corpus")
+    fuzz.add_argument("corpus", nargs="*", help="seed corpus directories (default: corpus/)")
+    fuzz.add_argument("--target", choices=("load", "faults", "params"), default="load")
+    fuzz.add_argument("--time", type=int, default=60, help="seconds (default 60)")
+    fuzz.add_argument("--jobs", type=int, default=1, help="parallel workers (libFuzzer -fork)")
+    fuzz.add_argument("--profile", default=DEFAULT_PROFILE)
+    fuzz.add_argument("--crashes", default="crashes", help="crash store directory (default crashes/)")
+    fuzz.add_argument("--work", default=".lkmfuzz", help="working corpus and stats (default .lkmfuzz/)")
+    fuzz.add_argument("--no-structured", action="store_true", help="byte-level mutation only")
+    fuzz.add_argument("libfuzzer", nargs=argparse.REMAINDER, help="-- then libFuzzer flags")
+    fuzz.set_defaults(func=cmd_fuzz)
+
+    repro = sub.add_parser("repro", help="replay a stored crash; exit 1 while it still reproduces")
+    repro.add_argument("crash", help="crashes/<id>")
+    repro.set_defaults(func=cmd_repro)
 
     info = sub.add_parser("info", help="show what the loader sees in a module (modinfo + readelf)")
     info.add_argument("file")

@@ -1,15 +1,9 @@
 #!/usr/bin/env bash
-# The main job: set up, then load and unload every bundled seed module in the
-# simulated Debian 6.1 kernel (both profiles), printing each verdict.
+# The main job: set up, then run a short coverage-guided fuzzing campaign on the
+# bundled corpus (structure-aware + byte-level mutation, hardened profile).
+# Findings land in crashes/, the working corpus and stats in .lkmfuzz/.
+# Extra arguments go to `lkmfuzz fuzz` (e.g. --time 600 --jobs 2 --target faults).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-for profile in hardened linux-6.1; do
-    for ko in corpus/*.ko; do
-        preload=()
-        [ "$(basename "$ko")" = consumer.ko ] && preload=(--preload corpus/hello.ko)
-        printf '%-10s %-16s ' "$profile" "$(basename "$ko")"
-        .venv/bin/lkmfuzz load "$ko" --profile "$profile" "${preload[@]}" --unload | tr '\n' ' '
-        echo
-    done
-done
+bash scripts/setup.sh fuzz
+exec .venv/bin/lkmfuzz fuzz --time 60 "$@" corpus

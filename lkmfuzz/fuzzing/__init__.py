@@ -1,0 +1,1 @@
+"""Coverage-guided fuzzing: targets, the Atheris harness, and campaigns."""

@@ -1,0 +1,165 @@
+"""`lkmfuzz fuzz`: a coverage-guided campaign over the bundled corpus.
+
+Runs --jobs Atheris workers as child processes sharing one working corpus under
+--work (libFuzzer -reload), replaces a worker that stops on a crash so a finding
+never ends the campaign (libFuzzer's own -fork mode re-executes argv[0], which a
+`python -m` harness is not), seeds it from the corpus directories,
+prints progress from libFuzzer's status lines, rewrites a JSON stats file
+atomically as it goes, and ends with a summary of the crash store.
+"""
+
+import json
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..triage.store import atomic_write, list_findings
+from .targets import PLAN_HEADER
+
+STATUS = re.compile(r"#(\d+)\S*\s*(?:\w+\s+)?cov: (\d+) ft: (\d+) corp: (\d+)\S*(?:.*?exec/s:? (\d+))?")
+PARAM_SEEDS = ("", "myint=5", 'mycharp="a b" mybool', "myint=abc mybyte=999", "-- myint=1")
+
+
+@dataclass
+class Stats:
+    target: str
+    structured: bool
+    started: float = field(default_factory=time.time)
+    execs: int = 0
+    cov: int = 0
+    features: int = 0
+    corpus: int = 0
+    exec_per_s: int = 0
+    crashes: int = 0
+    series: list = field(default_factory=list)   # [elapsed s, execs, cov, corpus, crashes]
+
+    def update(self, match: re.Match, crashes: int) -> None:
+        self.execs, self.cov, self.features, self.corpus = (int(match.group(i)) for i in range(1, 5))
+        self.exec_per_s = int(match.group(5) or self.exec_per_s)
+        self.crashes = crashes
+        self.series.append([round(time.time() - self.started, 1), self.execs, self.cov, self.corpus, crashes])
+
+
+def seed_corpus(target: str, corpus_dirs: list[Path], seeds_dir: Path) -> int:
+    """Write the target's seed inputs: modules as they are, with a no-fault plan header,
+    or parameter strings."""
+    seeds_dir.mkdir(parents=True, exist_ok=True)
+    count = 0
+    if target == "params":
+        for i, text in enumerate(PARAM_SEEDS):
+            atomic_write(seeds_dir / f"params-{i}", text.encode())
+            count += 1
+        return count
+    for directory in corpus_dirs:
+        for path in sorted(Path(directory).glob("*.ko")):
+            data = path.read_bytes()
+            if target == "faults":
+                data = bytes(PLAN_HEADER) + data
+            atomic_write(seeds_dir / path.name, data)
+            count += 1
+    return count
+
+
+DEFAULT_HARNESS = "lkmfuzz.fuzzing.harness"
+
+
+def harness_command(target: str, profile: str, crashes: Path, structured: bool, seconds: int, seed: int,
+                    work: Path, seeds: Path, extra: list[str], harness: str = DEFAULT_HARNESS) -> list[str]:
+    cmd = [sys.executable, "-m", harness, "--target", target, "--profile", profile,
+           "--crashes", str(crashes)]
+    if not structured:
+        cmd.append("--no-structured")
+    cmd += [f"-max_total_time={max(1, seconds)}", f"-seed={seed}", "-reload=1", "-timeout=10",
+            "-rss_limit_mb=4096", f"-artifact_prefix={work / 'artifacts'}/", "-print_final_stats=1"]
+    return cmd + extra + [str(work / "corpus"), str(seeds)]
+
+
+class Worker:
+    """One libFuzzer process; its status lines are read on a thread into a shared queue."""
+
+    def __init__(self, slot: int, cmd: list[str], lines: "queue.Queue"):
+        self.slot = slot
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     errors="replace")
+        self.execs = 0
+        threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
+
+    def _pump(self, lines) -> None:
+        for line in self.proc.stdout:
+            lines.put((self.slot, line))
+
+
+def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], crashes: Path, work: Path,
+                 profile: str = "hardened", structured: bool = True, extra: list[str] = (),
+                 echo=print, harness: str = DEFAULT_HARNESS) -> Stats:
+    """Keep ``jobs`` workers fuzzing until ``seconds`` have passed.  A worker that stops
+    on a crash (recorded in the store by the harness) is replaced by a fresh one on the
+    same, growing corpus, so one finding never ends the campaign."""
+    work = work / f"{target}{'' if structured else '-bytes'}"
+    (work / "corpus").mkdir(parents=True, exist_ok=True)
+    (work / "artifacts").mkdir(parents=True, exist_ok=True)
+    crashes.mkdir(parents=True, exist_ok=True)
+    seeds = work / "seeds"
+    count = seed_corpus(target, corpus_dirs, seeds)
+    known = {p.name for p in list_findings(crashes)}
+    stats = Stats(target, structured)
+    deadline = time.time() + seconds
+    echo(f"fuzzing target {target} ({'structured + byte' if structured else 'byte-level'} mutation, "
+         f"{profile}) for {seconds}s with {jobs} job(s); {count} seeds; findings in {crashes}/")
+    lines: queue.Queue = queue.Queue()
+    workers: dict[int, Worker] = {}
+    done_execs, restarts, last_print, launched = 0, 0, 0.0, 0
+    try:
+        while True:
+            remaining = int(deadline - time.time())
+            for slot in range(jobs):
+                worker = workers.get(slot)
+                if worker is not None and worker.proc.poll() is not None:
+                    done_execs += worker.execs
+                    restarts += worker.proc.returncode != 0
+                    del workers[slot]
+                if slot not in workers and remaining >= 1:
+                    launched += 1
+                    workers[slot] = Worker(slot, harness_command(target, profile, crashes, structured, remaining,
+                                                                 launched, work, seeds, list(extra), harness),
+                                             lines)
+            if not workers:
+                break
+            try:
+                slot, line = lines.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            match = STATUS.search(line)
+            if match and slot in workers:
+                workers[slot].execs = int(match.group(1))
+                stats.update(match, len({p.name for p in list_findings(crashes)} - known))
+                stats.execs = done_execs + sum(w.execs for w in workers.values())
+                stats.corpus = sum(1 for _ in (work / "corpus").iterdir())
+            if time.time() - last_print >= 5 and stats.series:
+                last_print = time.time()
+                atomic_write(work / "stats.json", json.dumps(asdict(stats)).encode())
+                echo(f"  {stats.series[-1][0]:>6.0f}s  execs {stats.execs:>8}  exec/s {stats.exec_per_s:>5}  "
+                     f"cov {stats.cov:>5}  corpus {stats.corpus:>5}  new crashes {stats.crashes}  "
+                     f"worker restarts {restarts}")
+    finally:
+        for worker in workers.values():
+            worker.proc.kill()
+    new = sorted({p.name for p in list_findings(crashes)} - known)
+    stats.crashes = len(new)
+    atomic_write(work / "stats.json", json.dumps(asdict(stats)).encode())
+    echo(summary(stats, crashes, new))
+    return stats
+
+
+def summary(stats: Stats, crashes: Path, new: list[str]) -> str:
+    lines = [f"done: {stats.execs} execs, cov {stats.cov}, features {stats.features}, corpus {stats.corpus}, "
+             f"{len(new)} new crash title(s), {len(list_findings(crashes))} in {crashes}/"]
+    for name in new:
+        finding = json.loads((crashes / name / "finding.json").read_text())
+        lines.append(f"  {crashes / name}: {finding['title']} (x{finding['count']})")
+    return "\n".join(lines)

@@ -1,0 +1,85 @@
+"""The Atheris entry point shared by harnesses/*_fuzzer.py.
+
+    python -m lkmfuzz.fuzzing.harness --target load [--crashes DIR] [--profile P]
+                                      [--no-structured] [libFuzzer flags and corpus dirs]
+
+Every input is decoded into a test case and executed on a fresh simulated kernel
+(lkmfuzz.fuzzing.targets).  A Finding is recorded in the crash store before it is
+re-raised, so libFuzzer sees a crash (and, in -fork mode with -ignore_crashes=1,
+the campaign goes on) while the store keeps a replayable entry.  The custom
+mutator mixes the structure-aware operators with libFuzzer's own byte mutation;
+--no-structured leaves only the latter, for comparison.
+"""
+
+import argparse
+import random
+import sys
+from pathlib import Path
+
+import atheris
+
+with atheris.instrument_imports(include=["lkmfuzz"]):
+    from lkmfuzz.fuzzing import targets
+    from lkmfuzz.kernel.symbols import debian_symbols
+    from lkmfuzz.mutate.params import mutate_params
+    from lkmfuzz.mutate.structured import Context, mutate_structured
+    from lkmfuzz.triage import store
+
+TARGETS = ("load", "faults", "params")
+STRUCTURED_SHARE = 0.6
+# The params target loads the hello seed (ten parameter types) with each input as its arguments.
+PARAMS_MODULE = Path(__file__).resolve().parents[2] / "corpus" / "hello.ko"
+
+
+class Harness:
+    def __init__(self, target: str, profile: str, crashes: Path, structured: bool):
+        self.target, self.profile, self.crashes, self.structured = target, profile, crashes, structured
+        self.ctx = Context.from_symbols(debian_symbols())
+        self.params_module = PARAMS_MODULE.read_bytes() if target == "params" else b""
+
+    def decode(self, data: bytes) -> "targets.TestCase":
+        if self.target == "faults":
+            return targets.decode_faults(data, self.profile)
+        if self.target == "params":
+            return targets.decode_params(data, self.params_module, self.profile)
+        return targets.decode_load(data, self.profile)
+
+    def test_one_input(self, data: bytes) -> None:
+        case = self.decode(data)
+        try:
+            targets.execute(case)
+        except targets.Finding as finding:
+            store.record(self.crashes, finding.title, finding.kind, self.target, finding.summary, finding.detail,
+                         data if self.target != "params" else case.module,
+                         dict(case.meta(), target=self.target, raw_input=data.hex() if self.target == "params" else None),
+                         case.preload)
+            raise
+
+    def mutate(self, data: bytes, max_size: int, seed: int) -> bytes:
+        rng = random.Random(seed)
+        if not self.structured or rng.random() >= STRUCTURED_SHARE:
+            return atheris.Mutate(data, max_size)
+        if self.target == "params":
+            return mutate_params(data, rng, max_size)
+        if self.target == "faults":
+            head, module = data[:targets.PLAN_HEADER], data[targets.PLAN_HEADER:]
+            if rng.random() < 0.2:
+                head = bytes(rng.randrange(256) for _ in range(targets.PLAN_HEADER))
+            return targets.encode_faults(head, mutate_structured(module, rng, self.ctx, max_size))
+        return mutate_structured(data, rng, self.ctx, max_size)
+
+
+def main(target: str | None = None, argv=None) -> None:
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--target", default=target, choices=TARGETS)
+    parser.add_argument("--profile", default="hardened")
+    parser.add_argument("--crashes", default="crashes", type=Path)
+    parser.add_argument("--no-structured", action="store_true")
+    args, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    harness = Harness(args.target or "load", args.profile, args.crashes, not args.no_structured)
+    atheris.Setup([sys.argv[0]] + rest, harness.test_one_input, custom_mutator=harness.mutate)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()

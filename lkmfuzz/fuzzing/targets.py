@@ -1,0 +1,138 @@
+"""Fuzz targets: how an input becomes a test case, and what counts as a finding.
+
+A test case is everything needed to replay one attempt: the module bytes, the
+parameter string, the fault plan, the finit_module flags and the profile.  Each
+target decodes its raw fuzzer input into one (syzkaller keeps the input model
+apart from execution the same way); ``execute`` runs it on a fresh simulated
+kernel and raises ``Finding`` when something is wrong:
+
+* any exception from the loader other than its verdicts (a model bug);
+* an invariant violation after the attempt (or after the unload that follows a
+  successful load);
+* a kernel-fault verdict in the hardened profile (hardened must refuse cleanly).
+
+In the linux-6.1 profile a kernel-fault verdict is a prediction, not a finding.
+"""
+
+import dataclasses
+import json
+import traceback
+from dataclasses import dataclass
+
+from ..errors import KernelFault, LoadError
+from ..faults import SITES, FaultPlan
+from ..invariants import Violation, check_attempt, check_unchanged, snapshot
+from ..kernel.kernel import Kernel
+from ..kernel.profile import get_profile
+from ..loader import delete_module, finit_module
+from ..loader.unload import O_TRUNC
+from ..triage.title import exception_title, kernel_fault_title, violation_title
+
+MAX_NTH = 64
+PLAN_HEADER = 4
+
+
+@dataclass(frozen=True)
+class TestCase:
+    __test__ = False   # a fuzzing test case, not a pytest class
+    module: bytes
+    args: str = ""
+    plan: FaultPlan = FaultPlan()
+    flags: int = 0
+    profile: str = "hardened"
+    preload: tuple = ()          # dependency modules loaded first (bytes)
+
+    def meta(self) -> dict:
+        return {"args": self.args, "fault_plan": self.plan.to_json(), "flags": self.flags,
+                "profile": self.profile, "preload": len(self.preload)}
+
+
+class Finding(Exception):
+    """Something the loader must never do; ``kind`` is exception, invariant or kernel-fault,
+    ``title`` what makes two findings the same bug."""
+
+    def __init__(self, kind: str, title: str, summary: str, detail: str, case: TestCase):
+        super().__init__(f"{title}: {summary}")
+        self.kind, self.title, self.summary, self.detail, self.case = kind, title, summary, detail, case
+
+
+def execute(case: TestCase):
+    """Run one test case on a fresh kernel; return the LoadResult or raise Finding."""
+    kernel = Kernel(get_profile(case.profile))
+    for dep in case.preload:
+        finit_module(kernel, dep)
+    before = snapshot(kernel)
+    try:
+        result = finit_module(kernel, case.module, case.args, case.flags, fault_plan=case.plan)
+        violations = check_attempt(kernel, before, result, len(case.module))
+        if result.ok and not violations:
+            violations = _unload(kernel, result, before)
+    except Exception as bug:  # noqa: BLE001 - any exception here is the finding itself, reported whole
+        raise Finding("exception", exception_title(bug), f"{type(bug).__name__}: {bug}", traceback.format_exc(),
+                      case) from bug
+    if isinstance(result.verdict, KernelFault) and kernel.hardened:
+        raise Finding("kernel-fault", kernel_fault_title(result.verdict.site), str(result.verdict), "", case)
+    if violations:
+        first = violations[0]
+        raise Finding("invariant", violation_title(first.invariant, first.step), str(first),
+                      "\n".join(map(str, violations)), case)
+    return result
+
+
+def _unload(kernel, result, before) -> list:
+    """Unload what loaded and check the kernel is back where it was.
+
+    6.1 reads an unterminated 56-byte name past its field, so such a module loads
+    but delete_module (which truncates names to 55 bytes) can never find it again:
+    faithful for linux-6.1, a violation for hardened, which must not accept it."""
+    kernel.set_fault_plan(None)
+    try:
+        delete_module(kernel, result.name, O_TRUNC)
+    except LoadError as refused:
+        if not kernel.hardened:
+            return []
+        return [Violation("unload-refused", "delete_module", str(refused))]
+    return check_unchanged(before, kernel, "delete_module")
+
+
+# --- decoding raw fuzzer input ------------------------------------------------------
+
+def decode_load(data: bytes, profile: str = "hardened") -> TestCase:
+    return TestCase(module=data, profile=profile)
+
+
+def decode_faults(data: bytes, profile: str = "hardened") -> TestCase:
+    """First 4 bytes choose the fault plan (kind, nth/sites, seed); the rest is the module."""
+    head, module = data[:PLAN_HEADER].ljust(PLAN_HEADER, b"\0"), data[PLAN_HEADER:]
+    kind, value = head[0] % 3, int.from_bytes(head[1:], "little")
+    if kind == 0:
+        plan = FaultPlan(fail_nth=1 + value % MAX_NTH)
+    elif kind == 1:
+        plan = FaultPlan(sites=frozenset(s for i, s in enumerate(SITES) if value >> i & 1) or frozenset({"kmalloc"}))
+    else:
+        plan = FaultPlan(probability=(value & 0xFF) / 1024, seed=value >> 8)
+    return TestCase(module=module, plan=plan, profile=profile)
+
+
+def encode_faults(plan_head: bytes, module: bytes) -> bytes:
+    return plan_head.ljust(PLAN_HEADER, b"\0")[:PLAN_HEADER] + module
+
+
+def decode_params(data: bytes, module: bytes, profile: str = "hardened") -> TestCase:
+    return TestCase(module=module, args=data.decode("latin-1"), profile=profile)
+
+
+# --- persistence of test cases --------------------------------------------------------
+
+def case_to_json(case: TestCase) -> str:
+    return json.dumps(case.meta(), sort_keys=True)
+
+
+def case_from_json(module: bytes, text: str, preload: tuple = ()) -> TestCase:
+    meta = json.loads(text)
+    return TestCase(module=module, args=meta.get("args", ""), plan=FaultPlan.from_json(meta.get("fault_plan", {})),
+                    flags=meta.get("flags", 0), profile=meta.get("profile", "hardened"), preload=preload)
+
+
+def replace(case: TestCase, **changes) -> TestCase:
+    return dataclasses.replace(case, **changes)

@@ -1,0 +1,1 @@
+"""Crash triage: titles, the crash store, replay."""

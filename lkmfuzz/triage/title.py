@@ -1,0 +1,34 @@
+"""Crash titles: what makes two findings the same bug.
+
+Exceptions are titled by type and the innermost project frames (ClusterFuzz keeps
+3), with harness, fuzzing, triage, Atheris and Hypothesis frames dropped, so the
+same bug reached through different inputs gets the same title.  Invariant
+violations are titled by invariant and step, kernel-faults by site.
+"""
+
+import re
+import traceback
+
+FRAMES_KEPT = 3
+DROPPED = re.compile(r"(/fuzzing/|/triage/|/harnesses/|atheris|hypothesis|/_pytest/|pluggy)")
+PROJECT = re.compile(r"/lkmfuzz/")
+
+
+def exception_title(exc: BaseException) -> str:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if PROJECT.search(f.filename) and not DROPPED.search(f.filename)]
+    names = [f.name for f in reversed(frames)][:FRAMES_KEPT]
+    return f"{qualified_name(type(exc))} in {' < '.join(names) or '?'}"
+
+
+def qualified_name(cls: type) -> str:
+    """struct.error, not just "error"; builtins keep their plain name."""
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+
+
+def violation_title(invariant: str, step: str) -> str:
+    return f"invariant {invariant} after {step}"
+
+
+def kernel_fault_title(site: str) -> str:
+    return f"hardened kernel-fault in {site}"

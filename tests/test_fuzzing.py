@@ -1,0 +1,135 @@
+"""Harnesses, structure-aware mutators, campaigns, the crash store and replay."""
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lkmfuzz.cli import main as cli_main
+from lkmfuzz.fuzzing.campaign import run_campaign, seed_corpus
+from lkmfuzz.fuzzing.targets import Finding, TestCase, decode_faults, execute
+from lkmfuzz.kernel.symbols import debian_symbols
+from lkmfuzz.mutate.params import mutate_params
+from lkmfuzz.mutate.structured import OPERATORS, Context, mutate_structured
+from lkmfuzz.triage import store
+
+from conftest import CORPUS, ROOT, SEEDS, seed_bytes
+
+SUPPORT = Path(__file__).resolve().parent / "support"
+CTX = Context.from_symbols(debian_symbols())
+
+
+def env_with(*paths):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *map(str, paths), env.get("PYTHONPATH", "")])
+    return env
+
+
+@pytest.mark.parametrize("target", ["load", "faults", "params"])
+def test_every_harness_runs_a_few_hundred_inputs(tmp_path, target):
+    seeds = tmp_path / "seeds"
+    seed_corpus(target, [CORPUS], seeds)
+    crashes = tmp_path / "crashes"
+    proc = subprocess.run([sys.executable, str(ROOT / "harnesses" / f"{target}_fuzzer.py"), "--crashes", str(crashes),
+                           "-runs=400", "-seed=1", f"-artifact_prefix={tmp_path}/", str(seeds)],
+                          capture_output=True, text=True, timeout=600, env=env_with(), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "Done 400 runs" in proc.stdout + proc.stderr
+    assert not crashes.exists() or store.list_findings(crashes) == []
+
+
+@pytest.mark.parametrize("operator", OPERATORS, ids=lambda op: op.__name__)
+def test_each_operator_applies_to_every_seed_and_changes_it(operator):
+    rng = random.Random(3)
+    changed = 0
+    for name in SEEDS:
+        data = seed_bytes(name)
+        for _ in range(5):
+            out = operator(data, rng, CTX)
+            changed += out is not None and out != data
+    assert changed >= 10
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(SEEDS), st.integers(0, 2**32), st.integers(1, 6))
+def test_stacked_mutations_only_give_verdicts(name, seed, rounds):
+    rng = random.Random(seed)
+    data = seed_bytes(name)
+    for _ in range(rounds):
+        data = mutate_structured(data, rng, CTX)
+    for profile in ("hardened", "linux-6.1"):
+        execute(TestCase(module=data, profile=profile))   # raises Finding on any bug
+
+
+@given(st.binary(max_size=200), st.integers(0, 2**32))
+def test_param_mutator_output_is_a_valid_test_case(data, seed):
+    args = mutate_params(data, random.Random(seed)).decode("latin-1")
+    execute(TestCase(module=seed_bytes("hello"), args=args))
+
+
+def test_fault_header_decodes_to_a_plan():
+    assert decode_faults(bytes([0, 4, 0, 0]) + b"x").plan.fail_nth == 5
+    assert decode_faults(bytes([1, 2, 0, 0])).plan.sites == frozenset({"module_alloc"})
+    assert decode_faults(bytes([2, 64, 7, 0])).plan.seed == 7
+
+
+@pytest.mark.slow
+def test_seeded_bug_is_found_stored_and_replayed(tmp_path, capsys):
+    crashes, work = tmp_path / "crashes", tmp_path / "work"
+    code = ("import sys; sys.path[:0] = sys.argv[1:3]; from pathlib import Path; "
+            "from lkmfuzz.fuzzing.campaign import run_campaign; "
+            "run_campaign('load', 45, 1, [Path(sys.argv[3])], Path(sys.argv[4]), Path(sys.argv[5]), "
+            "profile='linux-6.1', harness='seeded_bug_harness')")
+    subprocess.run([sys.executable, "-c", code, str(ROOT), str(SUPPORT), str(CORPUS), str(crashes), str(work)],
+                   check=True, timeout=600, env=env_with(SUPPORT), capture_output=True)
+    titles = {json.loads((d / "finding.json").read_text())["title"]: d for d in store.list_findings(crashes)}
+    found = [d for title, d in titles.items() if "apply_relocate_add" in title]
+    assert found, f"seeded bug not found; titles: {sorted(titles)}"
+    crash = found[0]
+    finding, module, meta, _ = store.load(crash)
+    assert meta["profile"] == "linux-6.1" and finding["count"] >= 1 and module
+    replay = ("import sys; sys.path[:0] = sys.argv[1:3]; import seeded_bug_harness; "
+              "from lkmfuzz.cli import main; sys.exit(main(['repro', sys.argv[3]]))")
+    proc = subprocess.run([sys.executable, "-c", replay, str(ROOT), str(SUPPORT), str(crash)],
+                          capture_output=True, text=True, timeout=120, env=env_with(SUPPORT))
+    assert proc.returncode == 1 and proc.stdout.startswith("reproduces: "), proc.stdout + proc.stderr
+    # Without the seeded bug the same case is a clean verdict again.
+    assert cli_main(["repro", str(crash)]) == 0
+    assert capsys.readouterr().out.startswith("does not reproduce: ")
+
+
+def test_crash_store_is_atomic_and_dedups_by_title(tmp_path):
+    for data in (b"first", b"second", b"third"):
+        directory = store.record(tmp_path, "KeyError in f < g", "exception", "load", "KeyError: 1", "tb", data,
+                                 {"args": "", "profile": "hardened"})
+    finding, module, meta, _ = store.load(directory)
+    assert (finding["count"], module, meta["profile"]) == (3, b"first", "hardened")
+    assert sorted(p.name for p in (directory / "examples").iterdir()) == ["2.ko", "3.ko"]
+    assert not list(directory.glob(".*.tmp")), "no temporary file is left behind"
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: (d / "finding.json").write_text("{broken"), "damaged JSON"),
+    (lambda d: (d / "input.ko").unlink(), "missing input.ko"),
+])
+def test_damaged_crash_directory_is_a_one_line_error(tmp_path, capsys, damage, message):
+    directory = store.record(tmp_path, "t", "exception", "load", "s", "d", b"x", {"profile": "hardened"})
+    damage(directory)
+    assert cli_main(["repro", str(directory)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_short_campaign_reports_progress_and_summary(tmp_path):
+    lines = []
+    stats = run_campaign("load", 8, 1, [CORPUS], tmp_path / "crashes", tmp_path / "work", echo=lines.append)
+    assert stats.execs > 100 and stats.cov > 0 and stats.corpus > 0
+    assert lines[0].startswith("fuzzing target load") and lines[-1].startswith("done: ")
+    saved = json.loads((tmp_path / "work" / "load" / "stats.json").read_text())
+    assert saved["execs"] == stats.execs and saved["series"]
