@@ -1,0 +1,1 @@
+"""Mutators: structure-aware operators over module files, parameter strings and signatures."""
