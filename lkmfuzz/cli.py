@@ -15,6 +15,7 @@ from .errors import KernelFault, LoadError
 from .faults import FaultPlan, FaultPlanError
 from .kernel.kernel import Kernel
 from .kernel.profile import DEFAULT_PROFILE, PROFILES, ProfileError, get_profile
+from .sign import DEFAULT_HASH, HASHES
 
 EXIT_LOADED, EXIT_REFUSED, EXIT_USAGE, EXIT_KERNEL_FAULT = 0, 1, 2, 3
 
@@ -133,13 +134,8 @@ def cmd_fuzz(args) -> int:
 
 
 def cmd_repro(args) -> int:
-    from .fuzzing.targets import Finding, case_from_json, execute
-    from .triage.store import StoreError, load
-    try:
-        finding, module, meta, preload = load(args.crash)
-        case = case_from_json(module, json.dumps(meta), preload)
-    except (StoreError, FaultPlanError, ValueError) as e:
-        raise UsageError(f"cannot replay {args.crash}: {e}") from None
+    from .fuzzing.targets import Finding, execute
+    finding, case = _load_case(args.crash)
     try:
         result = execute(case)
     except Finding as again:
@@ -151,6 +147,47 @@ def cmd_repro(args) -> int:
     return EXIT_LOADED
 
 
+def _load_case(path):
+    from .fuzzing.targets import case_from_json
+    from .triage.store import StoreError, load
+    try:
+        finding, module, meta, preload = load(path)
+        return finding, case_from_json(module, json.dumps(meta), preload)
+    except (StoreError, FaultPlanError, ValueError) as e:
+        raise UsageError(f"cannot replay {path}: {e}") from None
+
+
+def cmd_minimize(args) -> int:
+    from pathlib import Path
+    from .fuzzing.targets import Finding, execute
+    from .triage.minimize import minimize_case
+    from .triage.store import atomic_write
+    finding, case = _load_case(args.crash)
+    try:
+        execute(case)
+    except Finding as now:
+        title = now.title
+    else:
+        raise UsageError(f"{args.crash} does not reproduce any more; nothing to minimize")
+
+    def still_fails(candidate) -> bool:
+        try:
+            execute(candidate)
+        except Finding as again:
+            return again.title == title
+        return False
+
+    small = minimize_case(case, still_fails)
+    out = Path(args.crash)
+    atomic_write(out / "minimized.ko", small.module)
+    atomic_write(out / "minimized.json", json.dumps(small.meta(), indent=1, sort_keys=True).encode())
+    ratio = len(case.module) / max(1, len(small.module))
+    print(f"{title}: {len(case.module)} -> {len(small.module)} bytes ({ratio:.1f}x smaller); "
+          f"args {case.args!r} -> {small.args!r}; plan {case.plan.dumps()} -> {small.plan.dumps()}")
+    print(f"written: {out / 'minimized.ko'}, {out / 'minimized.json'}")
+    return EXIT_LOADED
+
+
 def cmd_info(args) -> int:
     from .inspect import inspect_module, render
     from .loader import finit_module
@@ -158,6 +195,27 @@ def cmd_info(args) -> int:
     verdicts = {name: str(finit_module(Kernel(name), data)) for name in PROFILES}
     print(render(inspect_module(data), Kernel(DEFAULT_PROFILE).symbols, verdicts))
     return 0
+
+
+def cmd_sign(args) -> int:
+    from .sign import SignError, Signer, load_private_key, sign_module
+    module = read_file(args.file)
+    try:
+        key = load_private_key(read_file(args.key))
+    except SignError as e:
+        raise UsageError(f"{args.key}: {e}") from None
+    try:
+        signer = Signer.from_certificate(key, read_file(args.cert))
+    except SignError as e:
+        raise UsageError(f"{args.cert}: {e}") from None
+    out = args.output or args.file + ".signed"
+    try:
+        with open(out, "wb") as f:
+            f.write(sign_module(module, signer, args.hash))
+    except OSError as e:
+        raise UsageError(f"cannot write {out}: {e.strerror}") from None
+    print(f"signed {out}")
+    return EXIT_LOADED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -201,6 +259,18 @@ def build_parser() -> argparse.ArgumentParser:
     repro = sub.add_parser("repro", help="replay a stored crash; exit 1 while it still reproduces")
     repro.add_argument("crash", help="crashes/<id>")
     repro.set_defaults(func=cmd_repro)
+
+    minimize = sub.add_parser("minimize", help="shrink a stored crash while it keeps its title")
+    minimize.add_argument("crash", help="crashes/<id>")
+    minimize.set_defaults(func=cmd_minimize)
+
+    sign = sub.add_parser("sign", help="sign a module like scripts/sign-file (PKCS#7, appended signature)")
+    sign.add_argument("key", help="private key, PEM or DER (RSA or EC)")
+    sign.add_argument("cert", help="its X.509 certificate, PEM or DER")
+    sign.add_argument("file", metavar="FILE.ko")
+    sign.add_argument("--hash", choices=tuple(HASHES), default=DEFAULT_HASH, help=f"digest (default {DEFAULT_HASH})")
+    sign.add_argument("-o", "--output", metavar="OUT", help="where to write (default FILE.ko.signed; FILE.ko is kept)")
+    sign.set_defaults(func=cmd_sign)
 
     info = sub.add_parser("info", help="show what the loader sees in a module (modinfo + readelf)")
     info.add_argument("file")

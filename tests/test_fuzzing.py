@@ -94,7 +94,7 @@ def test_seeded_bug_is_found_stored_and_replayed(tmp_path, capsys):
     crash = found[0]
     finding, module, meta, _ = store.load(crash)
     assert meta["profile"] == "linux-6.1" and finding["count"] >= 1 and module
-    replay = ("import sys; sys.path[:0] = sys.argv[1:3]; import seeded_bug_harness; "
+    replay = ("import sys; sys.path[:0] = sys.argv[1:3]; import seeded_bug_harness; seeded_bug_harness.plant(); "
               "from lkmfuzz.cli import main; sys.exit(main(['repro', sys.argv[3]]))")
     proc = subprocess.run([sys.executable, "-c", replay, str(ROOT), str(SUPPORT), str(crash)],
                           capture_output=True, text=True, timeout=120, env=env_with(SUPPORT))
@@ -133,3 +133,49 @@ def test_short_campaign_reports_progress_and_summary(tmp_path):
     assert lines[0].startswith("fuzzing target load") and lines[-1].startswith("done: ")
     saved = json.loads((tmp_path / "work" / "load" / "stats.json").read_text())
     assert saved["execs"] == stats.execs and saved["series"]
+
+
+# --- minimization and titles ----------------------------------------------------------------
+
+def _planted_finding(data, profile="linux-6.1"):
+    try:
+        execute(TestCase(module=data, profile=profile))
+    except Finding as finding:
+        return finding
+    return None
+
+
+def _reloc_past_symtab(data):
+    from lkmfuzz.elf import patch
+    rela = ".rela.text"
+    r_offset, r_info, addend = patch.relocations(data, rela)[0]
+    return patch.set_relocation(data, rela, 0, info=(0x80000001 << 32) | (r_info & 0xFFFFFFFF))
+
+
+def plant_seeded_bug(monkeypatch):
+    from lkmfuzz.kernel import memory
+    monkeypatch.setattr(memory.TableView, "_inside", lambda self, i, size: self.buf is not None)
+
+
+def test_minimized_seeded_bug_is_small_and_reproduces(monkeypatch):
+    from lkmfuzz.triage.minimize import minimize_module
+    plant_seeded_bug(monkeypatch)
+    crash = _reloc_past_symtab(seed_bytes("hello"))
+    title = _planted_finding(crash).title
+    assert title == "struct.error in unpack < apply_relocate_add < apply_relocations"
+    small = minimize_module(crash, lambda data: getattr(_planted_finding(data), "title", None) == title)
+    assert _planted_finding(small).title == title
+    assert len(small) <= 2500 and len(crash) / len(small) >= 5
+
+
+def test_same_bug_through_different_inputs_shares_a_title_and_different_bugs_do_not(monkeypatch):
+    plant_seeded_bug(monkeypatch)
+    first = _planted_finding(_reloc_past_symtab(seed_bytes("hello")))
+    second = _planted_finding(_reloc_past_symtab(seed_bytes("relocs")))
+    assert first.title == second.title
+    monkeypatch.setitem(__import__("lkmfuzz.loader", fromlist=["UNDO_ACTIONS"]).UNDO_ACTIONS, "free_copy",
+                        lambda info: None)
+    leak = _planted_finding(b"\x7fELF" + bytes(100), profile="hardened")
+    assert leak.kind == "invariant" and leak.title == "invariant no-leak after elf_validity_check"
+    assert leak.title != first.title
+

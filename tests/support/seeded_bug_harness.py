@@ -9,11 +9,15 @@ from lkmfuzz.fuzzing import harness
 from lkmfuzz.kernel import memory
 
 
+def buggy_inside(self, i: int, size: int) -> bool:
+    return self.buf is not None
+
+
 def plant() -> None:
-    memory.TableView._inside = lambda self, i, size: self.buf is not None
+    """Install the bug in this process (never at import: tests share one process)."""
+    memory.TableView._inside = buggy_inside
 
-
-plant()
 
 if __name__ == "__main__":
+    plant()
     harness.main()
