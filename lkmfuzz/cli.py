@@ -188,6 +188,28 @@ def cmd_minimize(args) -> int:
     return EXIT_LOADED
 
 
+def cmd_triage(args) -> int:
+    from pathlib import Path
+    from .triage.report import import_artifacts, triage
+    from .triage.store import StoreError
+    crashes = Path(args.crashes)
+    if not crashes.is_dir():
+        raise UsageError(f"crash directory {crashes} does not exist")
+    if args.artifacts:
+        if not Path(args.artifacts).is_dir():
+            raise UsageError(f"artifact directory {args.artifacts} does not exist")
+        print(f"imported {import_artifacts(Path(args.artifacts), args.target, crashes)} libFuzzer artifact(s)")
+    try:
+        bugs = triage(crashes, args.reruns)
+    except StoreError as e:
+        raise UsageError(str(e)) from None
+    for bug in bugs:
+        print(f"{bug.id}  {'reliable' if bug.reliable else 'FLAKY   '}  {bug.original_size:>6} -> "
+              f"{bug.minimized_size:>6} B  {bug.title}")
+    print(f"{len(bugs)} bug(s); report: {crashes / 'triage.md'}, {crashes / 'triage.json'}")
+    return EXIT_LOADED
+
+
 def cmd_info(args) -> int:
     from .inspect import inspect_module, render
     from .loader import finit_module
@@ -271,6 +293,13 @@ def build_parser() -> argparse.ArgumentParser:
     sign.add_argument("--hash", choices=tuple(HASHES), default=DEFAULT_HASH, help=f"digest (default {DEFAULT_HASH})")
     sign.add_argument("-o", "--output", metavar="OUT", help="where to write (default FILE.ko.signed; FILE.ko is kept)")
     sign.set_defaults(func=cmd_sign)
+
+    tri = sub.add_parser("triage", help="re-run, dedup, minimize stored crashes; write triage.md/json")
+    tri.add_argument("crashes", nargs="?", default="crashes")
+    tri.add_argument("--artifacts", help="also import libFuzzer crash-* files from this directory")
+    tri.add_argument("--target", choices=("load", "faults"), default="load", help="target of the artifacts")
+    tri.add_argument("--reruns", type=int, default=3)
+    tri.set_defaults(func=cmd_triage)
 
     info = sub.add_parser("info", help="show what the loader sees in a module (modinfo + readelf)")
     info.add_argument("file")

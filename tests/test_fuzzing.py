@@ -179,3 +179,47 @@ def test_same_bug_through_different_inputs_shares_a_title_and_different_bugs_do_
     assert leak.kind == "invariant" and leak.title == "invariant no-leak after elf_validity_check"
     assert leak.title != first.title
 
+
+
+def test_triage_imports_artifacts_dedups_minimizes_and_reports(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(__import__("lkmfuzz.loader", fromlist=["UNDO_ACTIONS"]).UNDO_ACTIONS, "free_copy",
+                        lambda info: None)
+    artifacts, crashes = tmp_path / "artifacts", tmp_path / "crashes"
+    artifacts.mkdir()
+    crashes.mkdir()
+    # Two inputs refused at elf_validity_check leak the copy the same way (one bug); a
+    # module that loads leaks it only once unloaded (another); a non-artifact is ignored.
+    (artifacts / "crash-1").write_bytes(b"\x7fELF" + bytes(100))
+    (artifacts / "crash-2").write_bytes(b"\x7fELF" + b"\x01" * 300)
+    (artifacts / "crash-3").write_bytes(seed_bytes("hello"))
+    (artifacts / "notes.txt").write_bytes(b"not an artifact")
+    assert cli_main(["triage", str(crashes), "--artifacts", str(artifacts)]) == 0
+    out = capsys.readouterr().out
+    assert "imported 3 libFuzzer artifact(s)" in out and "2 bug(s)" in out
+    bugs = {b["title"]: b for b in json.loads((crashes / "triage.json").read_text())}
+    assert set(bugs) == {"invariant no-leak after elf_validity_check", "invariant no-leak after delete_module"}
+    bug = bugs["invariant no-leak after elf_validity_check"]
+    assert bug["reliable"] and bug["count"] == 2
+    assert bug["minimized_size"] < bug["original_size"]
+    assert "ELF header" in bug["explanation"]
+    report = (crashes / "triage.md").read_text()
+    assert "## invariant no-leak after elf_validity_check" in report and "lkmfuzz repro" in report
+
+
+GOLDEN = Path(__file__).resolve().parent / "data" / "titles"
+
+
+@pytest.mark.parametrize("case", sorted(p.stem for p in GOLDEN.glob("*.txt")))
+def test_title_extraction_golden_files(case):
+    from lkmfuzz.triage.title import title_from_text
+    expected = (GOLDEN / f"{case}.title").read_text().strip()
+    assert title_from_text((GOLDEN / f"{case}.txt").read_text()) == expected
+
+
+def test_text_and_live_titles_agree(monkeypatch):
+    import traceback as tb
+    from lkmfuzz.triage.title import exception_title, title_from_text
+    plant_seeded_bug(monkeypatch)
+    finding = _planted_finding(_reloc_past_symtab(seed_bytes("hello")))
+    exc = finding.__cause__
+    assert title_from_text("".join(tb.format_exception(exc))) == exception_title(exc) == finding.title

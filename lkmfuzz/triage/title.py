@@ -32,3 +32,22 @@ def violation_title(invariant: str, step: str) -> str:
 
 def kernel_fault_title(site: str) -> str:
     return f"hardened kernel-fault in {site}"
+
+
+FRAME_LINE = re.compile(r'^\s*File "([^"]+)", line \d+, in (\S+)', re.M)
+EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
+
+
+def title_from_text(text: str) -> str:
+    """The same title from a printed traceback (libFuzzer output, a Hypothesis report,
+    a crash file): its last exception and the innermost project frames of that block."""
+    block = text.rsplit("Traceback (most recent call last):", 1)[-1]
+    frames = [name for path, name in FRAME_LINE.findall(block) if PROJECT.search(path) and not DROPPED.search(path)]
+    names = list(reversed(frames))[:FRAMES_KEPT]
+    exc_type = "?"
+    for line in reversed(block.strip().splitlines()):
+        match = EXCEPTION_LINE.match(line)
+        if match and not line.startswith((" ", "\t")):
+            exc_type = match.group(1)
+            break
+    return f"{exc_type} in {' < '.join(names) or '?'}"
