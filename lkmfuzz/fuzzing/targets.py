@@ -19,13 +19,13 @@ import json
 import traceback
 from dataclasses import dataclass
 
-from ..errors import KernelFault, LoadError
+from ..errors import KernelFault
 from ..faults import SITES, FaultPlan
-from ..invariants import Violation, check_attempt, check_unchanged, snapshot
+from ..invariants import check_attempt, snapshot
+from ..properties import unload_and_check
 from ..kernel.kernel import Kernel
 from ..kernel.profile import get_profile
-from ..loader import delete_module, finit_module
-from ..loader.unload import O_TRUNC
+from ..loader import finit_module
 from ..triage.title import exception_title, kernel_fault_title, violation_title
 
 MAX_NTH = 64
@@ -66,7 +66,7 @@ def execute(case: TestCase):
         result = finit_module(kernel, case.module, case.args, case.flags, fault_plan=case.plan)
         violations = check_attempt(kernel, before, result, len(case.module))
         if result.ok and not violations:
-            violations = _unload(kernel, result, before)
+            violations = unload_and_check(kernel, result, before)
     except Exception as bug:  # noqa: BLE001 - any exception here is the finding itself, reported whole
         raise Finding("exception", exception_title(bug), f"{type(bug).__name__}: {bug}", traceback.format_exc(),
                       case) from bug
@@ -77,22 +77,6 @@ def execute(case: TestCase):
         raise Finding("invariant", violation_title(first.invariant, first.step), str(first),
                       "\n".join(map(str, violations)), case)
     return result
-
-
-def _unload(kernel, result, before) -> list:
-    """Unload what loaded and check the kernel is back where it was.
-
-    6.1 reads an unterminated 56-byte name past its field, so such a module loads
-    but delete_module (which truncates names to 55 bytes) can never find it again:
-    faithful for linux-6.1, a violation for hardened, which must not accept it."""
-    kernel.set_fault_plan(None)
-    try:
-        delete_module(kernel, result.name, O_TRUNC)
-    except LoadError as refused:
-        if not kernel.hardened:
-            return []
-        return [Violation("unload-refused", "delete_module", str(refused))]
-    return check_unchanged(before, kernel, "delete_module")
 
 
 # --- decoding raw fuzzer input ------------------------------------------------------
