@@ -136,6 +136,8 @@ def cmd_fuzz(args) -> int:
 def cmd_repro(args) -> int:
     from .fuzzing.targets import Finding, execute
     finding, case = _load_case(args.crash)
+    if finding.get("kind") == "property":
+        return _repro_property(args.crash, finding, case)
     try:
         result = execute(case)
     except Finding as again:
@@ -145,6 +147,21 @@ def cmd_repro(args) -> int:
         return EXIT_REFUSED
     print(f"does not reproduce: {result}")
     return EXIT_LOADED
+
+
+def _repro_property(path, finding, case) -> int:
+    from .properties import PROPERTIES, replay_property
+    from .triage.store import load
+    meta = load(path)[2]
+    if meta.get("property") not in PROPERTIES:
+        raise UsageError(f"cannot replay {path}: unknown property {meta.get('property')!r}")
+    title = replay_property(meta, case.module)
+    if title is None:
+        print(f"does not reproduce: property {meta['property']} holds")
+        return EXIT_LOADED
+    same = title == finding.get("title")
+    print(f"reproduces: {title}" if same else f"reproduces a different failure: {title}")
+    return EXIT_REFUSED
 
 
 def _load_case(path):

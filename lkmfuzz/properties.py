@@ -99,3 +99,43 @@ def hardened_is_stricter(data: bytes) -> None:
         assert faithful.ok, f"hardened loads what linux-6.1 refuses: {faithful}"
     if isinstance(faithful.verdict, KernelFault):
         assert not strict.ok, f"hardened loads what crashes linux-6.1: {faithful}"
+
+
+# --- saving failures so `lkmfuzz repro` can replay them ---------------------------------
+
+def _valid_from_bytes(data: bytes, profile: str = "hardened") -> None:
+    from .elf.writer import read_model
+    valid_module_loads_and_unloads(data, read_model(data), profile)
+
+
+# name -> property(data, profile); what a saved failure records and `lkmfuzz repro` runs
+PROPERTIES = {
+    "valid_module_loads_and_unloads": _valid_from_bytes,
+    "corrupted_module_gives_a_verdict": corrupted_module_gives_a_verdict,
+    "hardened_is_stricter": lambda data, profile="hardened": hardened_is_stricter(data),
+}
+
+
+def check_property(name: str, data: bytes, profile: str = "hardened", crashes=None) -> None:
+    """Run a registered property; when it fails, save the input into ``crashes`` (if given)
+    under the failure's title, then re-raise — the Hypothesis-to-crash-store path."""
+    try:
+        PROPERTIES[name](data, profile)
+    except Exception as failure:  # noqa: BLE001 - recorded, then re-raised unchanged
+        if crashes is not None:
+            from .triage import store
+            from .triage.title import exception_title
+            title = f"property {name}: {exception_title(failure)}"
+            store.record(crashes, title, "property", "hypothesis", str(failure)[:500], "", data,
+                         {"property": name, "profile": profile, "args": "", "fault_plan": {}, "flags": 0})
+        raise
+
+
+def replay_property(meta: dict, data: bytes) -> str | None:
+    """The title a saved property failure has now, or None when the property holds."""
+    from .triage.title import exception_title
+    try:
+        PROPERTIES[meta["property"]](data, meta.get("profile", "hardened"))
+    except Exception as failure:  # noqa: BLE001 - the failure is the answer
+        return f"property {meta['property']}: {exception_title(failure)}"
+    return None

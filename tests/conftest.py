@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from lkmfuzz.kernel.kernel import Kernel
 
@@ -13,9 +14,12 @@ CORPUS = ROOT / "corpus"
 SEEDS = ("hello", "consumer", "initexit", "relocs", "arrparam", "proprietary", "percpu", "livepatch")
 DEPENDS = {"consumer": ("hello",)}
 
-settings.register_profile("dev", max_examples=50, deadline=None)
-settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("thorough", max_examples=5000, deadline=None,
+# One example database for every profile, so a failure found by `thorough` replays in `dev`.
+DATABASE = DirectoryBasedExampleDatabase(str(ROOT / ".hypothesis" / "examples"))
+settings.register_profile("dev", max_examples=50, deadline=None, database=DATABASE)
+settings.register_profile("ci", max_examples=200, deadline=None, database=DATABASE,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=5000, deadline=None, database=DATABASE,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 

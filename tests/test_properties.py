@@ -164,3 +164,21 @@ def test_relocated_bytes_equal_what_gnu_ld_produces(tmp_path_factory, m):
                 continue
             memory = kernel.alloc.space.read(addr[name], section.header.sh_size)
             assert section.data() == memory, f"{name} differs from ld's output"
+
+
+def test_a_property_failure_is_saved_and_replayed_by_repro(tmp_path, monkeypatch, capsys):
+    from lkmfuzz import properties
+    from lkmfuzz.cli import main
+    from lkmfuzz.triage import store
+    from conftest import seed_bytes
+    data = seed_bytes("initexit")                      # has __ro_after_init data
+    for where in ("lkmfuzz.loader.main", "lkmfuzz.loader.init"):   # a loader bug: no page protections
+        monkeypatch.setattr(f"{where}.module_enable_protections", lambda mod, after_init=False: None)
+    with pytest.raises(AssertionError):
+        properties.check_property("corrupted_module_gives_a_verdict", data, "hardened", crashes=tmp_path)
+    [crash] = store.list_findings(tmp_path)
+    assert main(["repro", str(crash)]) == 1
+    assert capsys.readouterr().out.startswith("reproduces: property corrupted_module_gives_a_verdict")
+    monkeypatch.undo()
+    assert main(["repro", str(crash)]) == 0
+    assert "does not reproduce" in capsys.readouterr().out

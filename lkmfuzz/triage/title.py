@@ -14,9 +14,13 @@ DROPPED = re.compile(r"(/fuzzing/|/triage/|/harnesses/|atheris|hypothesis|/_pyte
 PROJECT = re.compile(r"/lkmfuzz/")
 
 
+# Functions that only run a test case (record, replay): never part of a bug's identity.
+RUNNERS = frozenset({"check_property", "replay_property"})
+
+
 def exception_title(exc: BaseException) -> str:
     frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if PROJECT.search(f.filename) and not DROPPED.search(f.filename)]
+              if PROJECT.search(f.filename) and not DROPPED.search(f.filename) and f.name not in RUNNERS]
     names = [f.name for f in reversed(frames)][:FRAMES_KEPT]
     return f"{qualified_name(type(exc))} in {' < '.join(names) or '?'}"
 
@@ -42,7 +46,8 @@ def title_from_text(text: str) -> str:
     """The same title from a printed traceback (libFuzzer output, a Hypothesis report,
     a crash file): its last exception and the innermost project frames of that block."""
     block = text.rsplit("Traceback (most recent call last):", 1)[-1]
-    frames = [name for path, name in FRAME_LINE.findall(block) if PROJECT.search(path) and not DROPPED.search(path)]
+    frames = [name for path, name in FRAME_LINE.findall(block)
+              if PROJECT.search(path) and not DROPPED.search(path) and name not in RUNNERS]
     names = list(reversed(frames))[:FRAMES_KEPT]
     exc_type = "?"
     for line in reversed(block.strip().splitlines()):
