@@ -12,6 +12,8 @@ from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.kernel.profile import get_profile
 from lkmfuzz.loader import finit_module, init_module
 from lkmfuzz.loader.signing import MODULE_SIG_STRING, MODULE_SIGNATURE, PKEY_ID_PKCS7
+from lkmfuzz.mutate.signature import unknown_signer
+from lkmfuzz.sign import pkcs7_sign
 
 from conftest import seed_bytes
 from kstate import snapshot
@@ -29,8 +31,11 @@ def load(data, args="", profile="hardened", flags=0, **config):
     return result
 
 
-def sign_trailer(data, pkcs7=b"\x30\x03\x02\x01\x00", **fields):
-    """Append a signature trailer like scripts/sign-file's, with overridable fields."""
+def sign_trailer(data, pkcs7=None, **fields):
+    """Append a signature trailer like scripts/sign-file's, with overridable fields; by
+    default a real PKCS#7 signature by a key the kernel does not trust (ENOKEY)."""
+    if pkcs7 is None:
+        pkcs7 = pkcs7_sign(data, unknown_signer())
     ms = dict(algo=0, hash=0, id_type=PKEY_ID_PKCS7, signer_len=0, key_id_len=0, pad=b"\0\0\0", sig_len=len(pkcs7))
     ms.update(fields)
     return data + pkcs7 + MODULE_SIGNATURE.pack(*ms.values()) + MODULE_SIG_STRING
