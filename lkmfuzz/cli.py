@@ -285,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     fuzz = sub.add_parser("fuzz", help="run a coverage-guided campaign (Atheris/libFuzzer) on the corpus")
     fuzz.add_argument("corpus", nargs="*", help="seed corpus directories (default: corpus/)")
-    fuzz.add_argument("--target", choices=("load", "faults", "params"), default="load")
+    fuzz.add_argument("--target", choices=("load", "faults", "params", "signature"), default="load")
     fuzz.add_argument("--time", type=int, default=60, help="seconds (default 60)")
     fuzz.add_argument("--jobs", type=int, default=1, help="parallel workers (libFuzzer -fork)")
     fuzz.add_argument("--profile", default=DEFAULT_PROFILE)
@@ -314,7 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     tri = sub.add_parser("triage", help="re-run, dedup, minimize stored crashes; write triage.md/json")
     tri.add_argument("crashes", nargs="?", default="crashes")
     tri.add_argument("--artifacts", help="also import libFuzzer crash-* files from this directory")
-    tri.add_argument("--target", choices=("load", "faults"), default="load", help="target of the artifacts")
+    tri.add_argument("--target", choices=("load", "faults", "signature"), default="load",
+                     help="target of the artifacts")
     tri.add_argument("--reruns", type=int, default=3)
     tri.set_defaults(func=cmd_triage)
 

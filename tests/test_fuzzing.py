@@ -31,7 +31,7 @@ def env_with(*paths):
     return env
 
 
-@pytest.mark.parametrize("target", ["load", "faults", "params"])
+@pytest.mark.parametrize("target", ["load", "faults", "params", "signature"])
 def test_every_harness_runs_a_few_hundred_inputs(tmp_path, target):
     seeds = tmp_path / "seeds"
     seed_corpus(target, [CORPUS], seeds)
@@ -223,3 +223,12 @@ def test_text_and_live_titles_agree(monkeypatch):
     finding = _planted_finding(_reloc_past_symtab(seed_bytes("hello")))
     exc = finding.__cause__
     assert title_from_text("".join(tb.format_exception(exc))) == exception_title(exc) == finding.title
+
+
+def test_signature_target_seeds_load_with_a_verified_signature(tmp_path):
+    from lkmfuzz.fuzzing.targets import decode_signature
+    seed_corpus("signature", [CORPUS], tmp_path)
+    result = execute(decode_signature((tmp_path / "hello.ko").read_bytes()))
+    assert result.ok and result.module.sig_ok and "E" not in result.module.taint_letters
+    unsigned = execute(decode_signature(seed_bytes("hello")))
+    assert unsigned.kind == "EKEYREJECTED"

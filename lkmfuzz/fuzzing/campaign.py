@@ -55,11 +55,18 @@ def seed_corpus(target: str, corpus_dirs: list[Path], seeds_dir: Path) -> int:
             atomic_write(seeds_dir / f"params-{i}", text.encode())
             count += 1
         return count
+    signer = None
+    if target == "signature":
+        from ..mutate.signature import unknown_signer
+        from ..sign import sign_module
+        signer = unknown_signer()
     for directory in corpus_dirs:
         for path in sorted(Path(directory).glob("*.ko")):
             data = path.read_bytes()
             if target == "faults":
                 data = bytes(PLAN_HEADER) + data
+            elif signer is not None:
+                data = sign_module(data, signer)
             atomic_write(seeds_dir / path.name, data)
             count += 1
     return count

@@ -22,10 +22,11 @@ with atheris.instrument_imports(include=["lkmfuzz"]):
     from lkmfuzz.fuzzing import targets
     from lkmfuzz.kernel.symbols import debian_symbols
     from lkmfuzz.mutate.params import mutate_params
+    from lkmfuzz.mutate.signature import signature_operator
     from lkmfuzz.mutate.structured import Context, mutate_structured
     from lkmfuzz.triage import store
 
-TARGETS = ("load", "faults", "params")
+TARGETS = ("load", "faults", "params", "signature")
 STRUCTURED_SHARE = 0.6
 # The params target loads the hello seed (ten parameter types) with each input as its arguments.
 PARAMS_MODULE = Path(__file__).resolve().parents[2] / "corpus" / "hello.ko"
@@ -42,6 +43,8 @@ class Harness:
             return targets.decode_faults(data, self.profile)
         if self.target == "params":
             return targets.decode_params(data, self.params_module, self.profile)
+        if self.target == "signature":
+            return targets.decode_signature(data, self.profile)
         return targets.decode_load(data, self.profile)
 
     def test_one_input(self, data: bytes) -> None:
@@ -61,6 +64,8 @@ class Harness:
             return atheris.Mutate(data, max_size)
         if self.target == "params":
             return mutate_params(data, rng, max_size)
+        if self.target == "signature" and rng.random() < 0.7:
+            return signature_operator(data, rng)[:max_size]
         if self.target == "faults":
             head, module = data[:targets.PLAN_HEADER], data[targets.PLAN_HEADER:]
             if rng.random() < 0.2:

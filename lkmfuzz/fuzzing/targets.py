@@ -41,10 +41,13 @@ class TestCase:
     flags: int = 0
     profile: str = "hardened"
     preload: tuple = ()          # dependency modules loaded first (bytes)
+    config: tuple = ()           # (switch, value) pairs for the profile, e.g. (("sig_enforce", True),)
+    trusted: tuple = ()          # extra DER certificates on the kernel's keyring
 
     def meta(self) -> dict:
         return {"args": self.args, "fault_plan": self.plan.to_json(), "flags": self.flags,
-                "profile": self.profile, "preload": len(self.preload)}
+                "profile": self.profile, "preload": len(self.preload), "config": dict(self.config),
+                "trusted": [cert.hex() for cert in self.trusted]}
 
 
 class Finding(Exception):
@@ -58,7 +61,9 @@ class Finding(Exception):
 
 def execute(case: TestCase):
     """Run one test case on a fresh kernel; return the LoadResult or raise Finding."""
-    kernel = Kernel(get_profile(case.profile))
+    kernel = Kernel(get_profile(case.profile, **dict(case.config)))
+    for cert in case.trusted:
+        kernel.keyring.add_certificate(cert)
     for dep in case.preload:
         finit_module(kernel, dep)
     before = snapshot(kernel)
@@ -106,6 +111,13 @@ def decode_params(data: bytes, module: bytes, profile: str = "hardened") -> Test
     return TestCase(module=module, args=data.decode("latin-1"), profile=profile)
 
 
+def decode_signature(data: bytes, profile: str = "hardened") -> TestCase:
+    """A signed module, on a kernel that enforces signatures and trusts the test key
+    (lkmfuzz.mutate.signature's deterministic key), so every signature path is reachable."""
+    from ..mutate.signature import unknown_certificate
+    return TestCase(module=data, profile=profile, config=(("sig_enforce", True),), trusted=(unknown_certificate(),))
+
+
 # --- persistence of test cases --------------------------------------------------------
 
 def case_to_json(case: TestCase) -> str:
@@ -115,7 +127,9 @@ def case_to_json(case: TestCase) -> str:
 def case_from_json(module: bytes, text: str, preload: tuple = ()) -> TestCase:
     meta = json.loads(text)
     return TestCase(module=module, args=meta.get("args", ""), plan=FaultPlan.from_json(meta.get("fault_plan", {})),
-                    flags=meta.get("flags", 0), profile=meta.get("profile", "hardened"), preload=preload)
+                    flags=meta.get("flags", 0), profile=meta.get("profile", "hardened"), preload=preload,
+                    config=tuple(sorted(meta.get("config", {}).items())),
+                    trusted=tuple(bytes.fromhex(c) for c in meta.get("trusted", [])))
 
 
 def replace(case: TestCase, **changes) -> TestCase:

@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..fuzzing.targets import Finding, TestCase, decode_faults, decode_load, execute
+from ..fuzzing.targets import Finding, TestCase, decode_faults, decode_load, decode_signature, execute
 from ..triage.minimize import minimize_case
 from . import store
 
@@ -61,7 +61,7 @@ class Bug:
 
 def import_artifacts(artifacts: Path, target: str, crashes: Path, profile: str = "hardened") -> int:
     """Re-run libFuzzer artifact files and store those that are findings (deduplicated by title)."""
-    decode = decode_faults if target == "faults" else decode_load
+    decode = {"faults": decode_faults, "signature": decode_signature}.get(target, decode_load)
     imported = 0
     for path in sorted(Path(artifacts).iterdir()):
         if not path.name.startswith(ARTIFACT_PREFIXES):
