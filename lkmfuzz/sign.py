@@ -15,6 +15,7 @@ The small DER reader/writer below is also what ``lkmfuzz.mutate.signature`` edit
 """
 
 from dataclasses import dataclass
+from .kernel.keyring import encode_oid
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -61,15 +62,7 @@ def der(tag: int, *content: bytes) -> bytes:
 
 
 def der_oid(dotted: str) -> bytes:
-    arcs = [int(a) for a in dotted.split(".")]
-    out = bytearray()
-    for arc in [arcs[0] * 40 + arcs[1], *arcs[2:]]:
-        chunk = [arc & 0x7F]
-        while arc > 0x7F:
-            arc >>= 7
-            chunk.append(0x80 | (arc & 0x7F))
-        out += bytes(reversed(chunk))
-    return der(TAG_OID, bytes(out))
+    return der(TAG_OID, encode_oid(dotted))
 
 
 @dataclass(frozen=True)

@@ -98,21 +98,31 @@ def _try(model: ElfModel, test: Budget) -> bytes | None:
     return data if test(data) else None
 
 
-def _drop_sections(data: bytes, test: Budget) -> bytes:
+def _drop_each(data: bytes, test: Budget, count, without) -> bytes:
+    """Remove items one at a time, keeping each removal the bug survives.
+
+    ``count(model)`` is how many items there are, ``without(model, i)`` the model
+    without item ``i`` (None when that item must stay)."""
     model = read_model(data)
     i = 0
-    while i < len(model.sections):
-        name = model.sections[i].name
-        candidate = dataclasses.replace(
-            model, sections=model.sections[:i] + model.sections[i + 1:],
-            symbols=[s for s in model.symbols if s.section != name],
-            relocs={t: [r for r in rs if _keeps(r, model, name)] for t, rs in model.relocs.items() if t != name})
-        kept = _try(candidate, test)
+    while i < count(model):
+        candidate = without(model, i)
+        kept = _try(candidate, test) if candidate is not None else None
         if kept is not None:
             data, model = kept, read_model(kept)
         else:
             i += 1
     return data
+
+
+def _drop_sections(data: bytes, test: Budget) -> bytes:
+    def without(model: ElfModel, i: int) -> ElfModel:
+        name = model.sections[i].name
+        return dataclasses.replace(
+            model, sections=model.sections[:i] + model.sections[i + 1:],
+            symbols=[s for s in model.symbols if s.section != name],
+            relocs={t: [r for r in rs if _keeps(r, model, name)] for t, rs in model.relocs.items() if t != name})
+    return _drop_each(data, test, lambda m: len(m.sections), without)
 
 
 def _keeps(reloc, model: ElfModel, dropped: str) -> bool:
@@ -120,54 +130,40 @@ def _keeps(reloc, model: ElfModel, dropped: str) -> bool:
 
 
 def _drop_relocs(data: bytes, test: Budget) -> bytes:
-    model = read_model(data)
-    for target in list(model.relocs):
-        i = 0
-        while i < len(model.relocs[target]):
-            relocs = dict(model.relocs)
-            relocs[target] = relocs[target][:i] + relocs[target][i + 1:]
-            kept = _try(dataclasses.replace(model, relocs=relocs), test)
-            if kept is not None:
-                data, model = kept, read_model(kept)
-            else:
-                i += 1
-    return data
+    def flat(model: ElfModel) -> list[tuple[str, int]]:
+        return [(t, j) for t, rs in model.relocs.items() for j in range(len(rs))]
+
+    def without(model: ElfModel, i: int) -> ElfModel:
+        target, j = flat(model)[i]
+        relocs = dict(model.relocs)
+        relocs[target] = relocs[target][:j] + relocs[target][j + 1:]
+        return dataclasses.replace(model, relocs=relocs)
+    return _drop_each(data, test, lambda m: len(flat(m)), without)
 
 
 def _drop_symbols(data: bytes, test: Budget) -> bytes:
-    model = read_model(data)
-    i = 0
-    while i < len(model.symbols):
+    def without(model: ElfModel, i: int) -> ElfModel | None:
         name = model.symbols[i].name
         if any(r.symbol == name for rs in model.relocs.values() for r in rs):
-            i += 1
-            continue
-        kept = _try(dataclasses.replace(model, symbols=model.symbols[:i] + model.symbols[i + 1:]), test)
-        if kept is not None:
-            data, model = kept, read_model(kept)
-        else:
-            i += 1
-    return data
+            return None        # still referenced by a relocation
+        return dataclasses.replace(model, symbols=model.symbols[:i] + model.symbols[i + 1:])
+    return _drop_each(data, test, lambda m: len(m.symbols), without)
+
+
+def _modinfo_entries(model: ElfModel) -> tuple[int, list[bytes]]:
+    for k, sec in enumerate(model.sections):
+        if sec.name == ".modinfo":
+            return k, [e for e in sec.data.split(b"\0") if e]
+    return -1, []
 
 
 def _drop_modinfo(data: bytes, test: Budget) -> bytes:
-    model = read_model(data)
-    for k, sec in enumerate(model.sections):
-        if sec.name != ".modinfo":
-            continue
-        entries = [e for e in sec.data.split(b"\0") if e]
-        i = 0
-        while i < len(entries):
-            body = b"".join(e + b"\0" for e in entries[:i] + entries[i + 1:])
-            sections = list(model.sections)
-            sections[k] = dataclasses.replace(sec, data=body)
-            kept = _try(dataclasses.replace(model, sections=sections), test)
-            if kept is not None:
-                data, model, entries = kept, read_model(kept), entries[:i] + entries[i + 1:]
-                sec = model.sections[k]
-            else:
-                i += 1
-    return data
+    def without(model: ElfModel, i: int) -> ElfModel:
+        k, entries = _modinfo_entries(model)
+        sections = list(model.sections)
+        sections[k] = dataclasses.replace(sections[k], data=b"".join(e + b"\0" for e in entries[:i] + entries[i + 1:]))
+        return dataclasses.replace(model, sections=sections)
+    return _drop_each(data, test, lambda m: len(_modinfo_entries(m)[1]), without)
 
 
 # --- byte-level passes ------------------------------------------------------------------
