@@ -56,6 +56,17 @@ def bench_model(data: bytes, profile: str, name: str, repeat: int) -> list[float
     return runs
 
 
+def peak_memory(data: bytes, profile: str) -> int:
+    """Peak Python memory (tracemalloc) of one full load on a fresh kernel, in bytes."""
+    import tracemalloc
+    kernel = Kernel(profile)
+    tracemalloc.start()
+    finit_module(kernel, data)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
 def bench_pyelftools(data: bytes, repeat: int) -> list[float] | None:
     try:
         from elftools.elf.elffile import ELFFile
@@ -107,6 +118,8 @@ def main(argv=None) -> int:
             rate = f"{1 / statistics.median(runs):8.0f}" if runs else "     n/a"
             ratio = f"{statistics.median(elf) / statistics.median(runs):5.2f}x" if runs and elf else ""
             print(f"{name:<12} {what:<22} {fmt(runs):>22}  {rate}  {ratio}")
+        print(f"{name:<12} {'peak memory, one load':<22} {peak_memory(data, 'hardened') / 1024:>18.0f} KiB "
+              f"(file {len(data) / 1024:.0f} KiB)")
     return 0
 
 

@@ -227,6 +227,19 @@ def cmd_triage(args) -> int:
     return EXIT_LOADED
 
 
+def cmd_plot(args) -> int:
+    from pathlib import Path
+    from .plot import PlotError, plot
+    try:
+        png, page = plot([Path(p) for p in args.stats], Path(args.output))
+    except PlotError as e:
+        raise UsageError(str(e)) from None
+    except ImportError:
+        raise UsageError("plotting needs matplotlib: .venv/bin/pip install 'lkmfuzz[plot]'") from None
+    print(f"written: {png}, {page}")
+    return EXIT_LOADED
+
+
 def cmd_info(args) -> int:
     from .inspect import inspect_module, render
     from .loader import finit_module
@@ -318,6 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="target of the artifacts")
     tri.add_argument("--reruns", type=int, default=3)
     tri.set_defaults(func=cmd_triage)
+
+    plot = sub.add_parser("plot", help="coverage / corpus / execs over time from campaign stats files")
+    plot.add_argument("stats", nargs="+", help=".lkmfuzz/<target>[-bytes]/stats.json (several overlay)")
+    plot.add_argument("-o", "--output", default="campaign", help="output stem: STEM.png and STEM.html")
+    plot.set_defaults(func=cmd_plot)
 
     info = sub.add_parser("info", help="show what the loader sees in a module (modinfo + readelf)")
     info.add_argument("file")

@@ -232,3 +232,18 @@ def test_signature_target_seeds_load_with_a_verified_signature(tmp_path):
     assert result.ok and result.module.sig_ok and "E" not in result.module.taint_letters
     unsigned = execute(decode_signature(seed_bytes("hello")))
     assert unsigned.kind == "EKEYREJECTED"
+
+
+def test_plot_renders_campaign_stats(tmp_path, capsys):
+    for name, structured, cov in (("a", True, 900), ("b", False, 700)):
+        stats = {"target": "load", "structured": structured, "execs": 100, "cov": cov, "corpus": 10, "crashes": 0,
+                 "series": [[1.0, 10, cov - 50, 5, 0], [5.0, 100, cov, 10, 0]]}
+        (tmp_path / f"{name}.json").write_text(json.dumps(stats))
+    assert cli_main(["plot", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "-o", str(tmp_path / "out")]) == 0
+    png = (tmp_path / "out.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    page = (tmp_path / "out.html").read_text()
+    assert "load (structured)" in page and "load (byte-level)" in page and "out.png" in page
+    (tmp_path / "bad.json").write_text("{")
+    assert cli_main(["plot", str(tmp_path / "bad.json")]) == 2
+    assert "damaged JSON" in capsys.readouterr().err
