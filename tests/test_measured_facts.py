@@ -280,3 +280,21 @@ def test_percpu_overflow_is_enomem(profile):
 
 def test_module_signature_struct_is_twelve_bytes():
     assert MODULE_SIGNATURE.size == 12 and struct.calcsize(">I") == 4
+
+
+def test_a_module_exporting_one_name_twice_loads_in_61_only():
+    """6.1's verify_exported_symbols skips the loading module itself (still UNFORMED)."""
+    name_field = 4   # struct kernel_symbol {value_offset, name_offset, namespace_offset}
+
+    def name_reloc(data, section):
+        return next(i for i, (off, _info, _a) in enumerate(patch.relocations(data, section)) if off == name_field)
+
+    _off, info, addend = patch.relocations(HELLO, ".rela__ksymtab")[name_reloc(HELLO, ".rela__ksymtab")]
+    # __ksymtab_gpl's only export now names the same string as __ksymtab's: hello_greet twice.
+    data = patch.set_relocation(HELLO, ".rela__ksymtab_gpl", name_reloc(HELLO, ".rela__ksymtab_gpl"),
+                                info=info, addend=addend)
+    loaded = load(data, profile="linux-6.1")
+    assert loaded.ok and [e.name for e in loaded.module.exports] == ["hello_greet", "hello_greet"]
+    result = load(data, profile="hardened")
+    assert (result.kind, result.verdict.step) == ("ENOEXEC", "complete_formation")
+    assert "'hello_greet' more than once" in result.verdict.reason

@@ -106,8 +106,16 @@ def find_symbol(kernel, name: str, gplok: bool):
 
 
 def verify_exported_symbols(info: LoadInfo) -> None:
-    """No export may already exist in the kernel or another module.  Errors: ENOEXEC."""
+    """No export may already exist in the kernel or another module.  Errors: ENOEXEC.
+
+    6.1 never compares a module's exports with each other (the module is still
+    UNFORMED, so find_symbol skips it): a module exporting one name twice loads, and
+    the kernel then holds a duplicate export.  Hardened refuses that too."""
     info.mod.exports = read_exports(info)
+    names = [sym.name for sym in info.mod.exports]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        info.unchecked(f"{info.mod.name}: exports symbol {twice[0]!r} more than once")
     for sym in info.mod.exports:
         found, owner = find_symbol(info.kernel, sym.name, gplok=True)
         if found is not None:
