@@ -72,6 +72,7 @@ class LoadInfo:
     core_syms: list = field(default_factory=list)   # (index, name) that layout_symtab counted
     symtab_dirty: bool = False     # a relocation targeted the symtab or strtab copy
     versions_cache: list = field(default_factory=list)
+    sym_values: list | None = None   # st_value of each symbol in the symtab copy, while unchanged
     _names: dict = field(default_factory=dict)
 
     def run(self, step_fn, name: str | None = None) -> None:
@@ -145,9 +146,14 @@ class LoadInfo:
 
     def find_sec(self, name: bytes) -> int:
         """find_sec(): first SHF_ALLOC section of that name, 0 if none."""
-        for i in range(1, len(self.sechdrs)):
-            if self.sechdrs[i].sh_flags & SHF_ALLOC and self.sec_name(i) == name:
-                return i
+        names, sechdrs = self._names, self.sechdrs
+        for i in range(1, len(sechdrs)):
+            if sechdrs[i].sh_flags & SHF_ALLOC:
+                found = names.get(i)
+                if found is None:
+                    found = self.sec_name(i)
+                if found == name:
+                    return i
         return 0
 
     def count_any_sec(self, name: bytes) -> tuple[int, int]:

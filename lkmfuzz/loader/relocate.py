@@ -39,6 +39,8 @@ def apply_relocations(info: LoadInfo) -> None:
                 info.symtab_dirty = True
             with info.within("apply_relocate_add"):
                 apply_relocate_add(info, i)
+            if infosec == info.index.sym:
+                info.sym_values = None     # this section rewrote symbols: read them again
 
 
 def apply_relocate_add(info: LoadInfo, relsec: int) -> None:
@@ -51,11 +53,18 @@ def apply_relocate_add(info: LoadInfo, relsec: int) -> None:
     symtab = TableView(space, symsec.sh_addr, C.SYM_SIZE, nsyms, "symbol")
     place = TableView(space, target.sh_addr, 1, target.sh_size, f"target section {rel.sh_info} byte")
     base, size_limit = target.sh_addr, target.sh_size
+    # Symbol values are read once per load — unless this section relocates the symbol
+    # table itself, whose later entries must then see what the earlier ones wrote.
+    values = None
+    if rel.sh_info != info.index.sym:
+        if info.sym_values is None:
+            info.sym_values = [fields[4] for fields in symtab.iter(SYM)]
+        values = info.sym_values
     for n, (r_offset, r_info, r_addend) in enumerate(relas.iter(RELA)):
         symidx = r_info >> 32
         if symidx >= nsyms:
             info.unchecked(f"relocation {n} in section {relsec}: symbol index {symidx} >= {nsyms} symbols")
-        st_value = symtab.unpack(SYM, symidx)[4]
+        st_value = values[symidx] if values is not None and symidx < nsyms else symtab.unpack(SYM, symidx)[4]
         rtype = r_info & 0xFFFFFFFF
         try:
             recipe = X86_64_RELA[rtype]
