@@ -1,4 +1,5 @@
-"""Command line: `lkmfuzz load`, `lkmfuzz info`.
+"""Command line: `lkmfuzz load`, `info`, `faults`, `fuzz`, `repro`, `minimize`, `triage`,
+`plot`, `sign` and `oracle` (the real kernel under qemu).
 
 Verdict contract (scripts parse it): the first line of `load` is `loaded NAME`
 (exit 0), or the errno name first — `ENOEXEC (elf_validity_check: ...)` (exit 1) —
@@ -136,6 +137,8 @@ def cmd_fuzz(args) -> int:
 def cmd_repro(args) -> int:
     from .fuzzing.targets import Finding, execute
     finding, case = _load_case(args.crash)
+    if args.kernel:
+        return _repro_on_kernel(args.crash, finding, case)
     if finding.get("kind") == "property":
         return _repro_property(args.crash, finding, case)
     try:
@@ -270,6 +273,101 @@ def cmd_sign(args) -> int:
     return EXIT_LOADED
 
 
+# --- the real kernel under qemu -------------------------------------------------------
+
+def _oracle_kit():
+    from .oracle.kit import find_kit
+    kit, why = find_kit()
+    if kit is None:
+        raise UsageError(f"the qemu oracle is not ready: {why}")
+    return kit
+
+
+def _oracle_progress(done: int, total: int) -> None:
+    print(f"\r  {done}/{total} cases", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+
+def _run_on_kernel(cases, sig_enforce: bool):
+    from .oracle.qemu import OracleRunError, run_cases
+    try:
+        return run_cases(_oracle_kit(), cases, sig_enforce, _oracle_progress)
+    except OracleRunError as e:
+        raise UsageError(str(e)) from None
+
+
+def _oracle_cases(args):
+    from pathlib import Path
+    from .oracle.cases import CaseError, cases_from_files, design_cases, mutant_cases
+    try:
+        if getattr(args, "mutants", 0):
+            return mutant_cases(Path(args.corpus_dir), args.mutants, args.seed)
+        if not args.paths:
+            return design_cases(Path(args.corpus_dir))
+        syscall = "init" if args.syscall == "init_module" else "finit"
+        return cases_from_files([Path(p) for p in args.paths], " ".join(args.params), parse_flags(args.flags),
+                                syscall, 2 if args.twice else 1)
+    except (CaseError, OSError) as e:
+        raise UsageError(str(e)) from None
+
+
+def _write_json(path: str | None, payload) -> None:
+    if path:
+        from pathlib import Path
+        from .triage.store import atomic_write
+        atomic_write(Path(path), json.dumps(payload, indent=1).encode())
+
+
+def cmd_oracle_setup(args) -> int:
+    from pathlib import Path
+    from .oracle.kit import OracleSetupError, setup
+    try:
+        kit = setup(say=lambda msg: print(f"  {msg}"), deb=Path(args.deb) if args.deb else None,
+                    install=not args.no_install)
+    except OracleSetupError as e:
+        raise UsageError(f"oracle setup: {e}") from None
+    print(f"ready: {kit.release} ({kit.vmlinux}, /init {kit.init}, {kit.qemu})")
+    return EXIT_LOADED
+
+
+def cmd_oracle_run(args) -> int:
+    cases = _oracle_cases(args)
+    outcomes, stats = _run_on_kernel(cases, args.sig_enforce)
+    for case, outcome in zip(cases, outcomes):
+        taint = f" taint {outcome.module_taint}" if outcome.results[-1:] == [0] else ""
+        print(f"{case.name}: {outcome.describe()}{taint}")
+    print(f"{len(cases)} cases, {stats.boots} boot(s), {stats.seconds:.1f} s")
+    _write_json(args.json, [{"case": c.name, "kernel": o.kinds(), "detail": o.describe(), "taint": o.module_taint,
+                             "klog": o.klog} for c, o in zip(cases, outcomes)])
+    return EXIT_LOADED
+
+
+def cmd_oracle_diff(args) -> int:
+    from .oracle.diff import compare
+    cases = _oracle_cases(args)
+    outcomes, stats = _run_on_kernel(cases, args.sig_enforce)
+    report = compare(cases, outcomes, args.sig_enforce)
+    print(report.render())
+    print(f"{stats.boots} boot(s), {stats.seconds:.1f} s on the real kernel")
+    _write_json(args.json, {"figures": report.figures(), "rows": [row.to_json() for row in report.rows]})
+    return EXIT_REFUSED if report.count(lambda row: row.category == "DISAGREE") else EXIT_LOADED
+
+
+def _repro_on_kernel(path, finding, case) -> int:
+    from pathlib import Path
+    from .oracle.cases import OracleCase
+    from .triage.store import atomic_write
+    if case.plan != FaultPlan():
+        print("note: the real kernel runs the case without its fault plan (qemu injects no faults)")
+    oracle_case = OracleCase(Path(path).name, case.module, case.args, case.flags, preload=case.preload)
+    sig_enforce = bool(dict(case.config).get("sig_enforce"))
+    (outcome,), _stats = _run_on_kernel([oracle_case], sig_enforce)
+    print(f"real kernel: {outcome.describe()}")
+    record = {"kernel": outcome.kinds(), "detail": outcome.describe(), "taint": outcome.module_taint,
+              "klog": outcome.klog, "sig_enforce": sig_enforce}
+    atomic_write(Path(path) / "kernel.json", json.dumps(record, indent=1).encode())
+    return EXIT_REFUSED if outcome.oops or outcome.hang else EXIT_LOADED
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="lkmfuzz", description="Fuzz and fault-inject the Linux module loader.")
     parser.add_argument("--version", action="version", version=f"lkmfuzz {__version__}")
@@ -310,7 +408,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     repro = sub.add_parser("repro", help="replay a stored crash; exit 1 while it still reproduces")
     repro.add_argument("crash", help="crashes/<id>")
+    repro.add_argument("--kernel", action="store_true",
+                       help="replay on the real kernel under qemu; record it in crashes/<id>/kernel.json")
     repro.set_defaults(func=cmd_repro)
+
+    oracle = sub.add_parser("oracle", help="the real Debian 6.1 kernel under qemu: setup, run, diff")
+    osub = oracle.add_subparsers(dest="oracle_command", required=True, parser_class=OneLineParser)
+    osetup = osub.add_parser("setup", help="download and prepare the kernel and /init (idempotent)")
+    osetup.add_argument("--deb", help="use this linux-image-*-unsigned .deb instead of apt-get download")
+    osetup.add_argument("--no-install", action="store_true", help="never apt-get install missing host tools")
+    osetup.set_defaults(func=cmd_oracle_setup)
+    for name, func, text in (("run", cmd_oracle_run, "load each case on the real kernel; print what it did"),
+                             ("diff", cmd_oracle_diff, "model (linux-6.1) against the real kernel, case by case")):
+        cmd = osub.add_parser(name, help=text)
+        cmd.add_argument("paths", nargs="*", help="modules or directories (diff default: corpus + DESIGN.md set)")
+        cmd.add_argument("--params", dest="params", action="append", default=[], help="module parameters")
+        cmd.add_argument("--flags", default="", help="finit_module flags: IGNORE_MODVERSIONS,IGNORE_VERMAGIC,...")
+        cmd.add_argument("--syscall", choices=("finit_module", "init_module"), default="finit_module")
+        cmd.add_argument("--twice", action="store_true", help="load each case twice (EEXIST the second time)")
+        cmd.add_argument("--sig-enforce", action="store_true", help="boot with module.sig_enforce=1")
+        cmd.add_argument("--mutants", type=int, default=0, help="N structured mutants of the corpus instead")
+        cmd.add_argument("--seed", type=int, default=0, help="rng seed of --mutants")
+        cmd.add_argument("--corpus-dir", default="corpus", help="seed corpus (default corpus/)")
+        cmd.add_argument("--json", help="also write the results here")
+        cmd.set_defaults(func=func)
 
     minimize = sub.add_parser("minimize", help="shrink a stored crash while it keeps its title")
     minimize.add_argument("crash", help="crashes/<id>")

@@ -3,4 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh test
+# The real kernel under qemu for the tests marked `qemu`; they skip, saying why, if it
+# cannot be prepared here (no network, not root and qemu missing...).
+.venv/bin/lkmfuzz oracle setup || echo "test.sh: oracle setup failed; the qemu tests will skip" >&2
 exec .venv/bin/python -m pytest "$@"

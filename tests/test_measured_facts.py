@@ -13,6 +13,7 @@ from lkmfuzz.kernel.profile import get_profile
 from lkmfuzz.loader import finit_module, init_module
 from lkmfuzz.loader.signing import MODULE_SIG_STRING, MODULE_SIGNATURE, PKEY_ID_PKCS7
 from lkmfuzz.mutate.signature import unknown_signer
+from lkmfuzz.oracle.cases import HELLO_CORRUPTIONS
 from lkmfuzz.sign import pkcs7_sign
 
 from conftest import seed_bytes
@@ -193,10 +194,12 @@ def test_trailing_garbage_loads(profile):
     assert load(HELLO + b"\xa5" * 333, profile=profile).ok
 
 
-def test_ctors_and_init_array_together_are_einval(profile):
+def test_ctors_and_init_array_together_are_einval_only_with_constructors(profile):
+    # Measured by the qemu oracle: Debian's 6.1 (CONFIG_CONSTRUCTORS off) loads it.
     data = patch.rename_section(HELLO, ".rodata.str1.1", ".ctors")
     data = patch.rename_section(data, ".rodata.str1.8", ".init_array")
-    result = load(data, profile=profile)
+    assert load(data, profile=profile).ok
+    result = load(data, profile=profile, constructors=True)
     assert (result.kind, result.verdict.step) == ("EINVAL", "find_module_sections")
 
 
@@ -298,3 +301,32 @@ def test_a_module_exporting_one_name_twice_loads_in_61_only():
     result = load(data, profile="hardened")
     assert (result.kind, result.verdict.step) == ("ENOEXEC", "complete_formation")
     assert "'hello_greet' more than once" in result.verdict.reason
+
+
+# --- facts the qemu oracle measured on Debian's 6.1.192 (`lkmfuzz oracle diff`) ---------
+
+def test_a_symbol_missing_from_versions_is_einval(profile):
+    data = HELLO_CORRUPTIONS["symbol missing from __versions"][0](HELLO)
+    result = load(data, profile=profile)
+    assert (result.kind, result.verdict.step) == ("EINVAL", "simplify_symbols")
+
+
+def test_a_symbol_section_index_past_the_table_is_enoexec(profile):
+    result = load(HELLO_CORRUPTIONS["symbol section index 0xff00"][0](HELLO), profile=profile)
+    assert result.kind == "ENOEXEC" and "invalid section index 65280" in result.verdict.reason
+
+
+def test_an_init_symbol_name_out_of_range_faults_in_the_ftrace_lookup():
+    # Not read by layout_symtab (init symbol) nor simplify_symbols (defined): the first
+    # reader is find_kallsyms_symbol(), when ftrace looks its call sites up.
+    data = HELLO_CORRUPTIONS["init symbol st_name 0x80000000"][0](HELLO)
+    result = load(data, profile="linux-6.1")
+    assert result.kind == "kernel-fault" and result.verdict.site == "find_kallsyms_symbol"
+    assert load(data, profile="hardened").kind == "ENOEXEC"
+
+
+def test_an_unterminated_module_name_is_a_fortify_panic():
+    data = HELLO_CORRUPTIONS["unterminated module name"][0](HELLO)
+    result = load(data, profile="linux-6.1")
+    assert result.kind == "kernel-fault" and result.verdict.site == "add_unformed_module"
+    assert load(data, profile="hardened").kind == "ENOEXEC"

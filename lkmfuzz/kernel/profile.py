@@ -39,6 +39,7 @@ class Config:
     kallsyms_all: bool = True          # CONFIG_KALLSYMS_ALL
     livepatch: bool = True             # CONFIG_LIVEPATCH
     module_decompress: bool = False    # CONFIG_MODULE_DECOMPRESS
+    constructors: bool = False         # CONFIG_CONSTRUCTORS (only with GCOV_KERNEL/KASAN; off in Debian)
     lockdown: bool = False             # lockdown=integrity: unsigned modules are EPERM
     modules_disabled: bool = False     # kernel.modules_disabled=1
     blacklist: tuple = ()              # module_blacklist=

@@ -8,7 +8,7 @@ the bytes let them.
 """
 
 from ..elf import constants as C
-from ..elf.structs import SYM, Sym
+from ..elf.structs import SYM, U64, Sym
 from ..kernel.memory import TableView
 from .context import LoadInfo
 from .sizes import INIT_OFFSET_MASK, align_u32, get_offset, strict_align
@@ -148,3 +148,47 @@ def _add_kallsyms_from_memory(info: LoadInfo) -> None:
         if i:
             kallsyms.append((name.decode("latin-1"), sym.st_value, letter))
     mod.kallsyms = kallsyms
+
+
+# --- lookups by address during the load --------------------------------------------
+
+MCOUNT_LOC = b"__mcount_loc"
+MAPPING_SYMBOL_KINDS = b"axtd"
+
+
+def _within(region, addr: int) -> bool:
+    return region is not None and region.addr <= addr < region.addr + region.size
+
+
+def ftrace_module_enable(info: LoadInfo) -> None:
+    """ftrace looks each of the module's call sites (``__mcount_loc``, relocated) up by
+    address (test_for_valid_rec → kallsyms_lookup → find_kallsyms_symbol).  Requires:
+    add_kallsyms(), relocations.  Errors: none — but the lookup reads the first byte of
+    every defined symbol's name through mod->kallsyms (the whole symtab and strtab in
+    init memory), and 6.1 never checked st_name: one out of range faults here (found by
+    the qemu oracle)."""
+    sec = info.find_sec(MCOUNT_LOC)
+    if not sec:
+        return
+    mod, space = info.mod, info.kernel.alloc.space
+    sh = info.sechdrs[sec]
+    sites = TableView(space, sh.sh_addr, 8, sh.sh_size // 8, "__mcount_loc entry")
+    if any(_within(mod.core, ip) or _within(mod.init, ip) for (ip,) in sites.iter(U64)):
+        with info.within("find_kallsyms_symbol"):
+            scan_kallsyms_names(info)
+
+
+def scan_kallsyms_names(info: LoadInfo) -> None:
+    """The loop of find_kallsyms_symbol(): skip undefined symbols, then ask whether the
+    name is empty or a mapping symbol ("$a", "$x.foo"...) — one to three bytes read."""
+    space = info.kernel.alloc.space
+    symsec = info.sechdrs[info.index.sym]
+    strtab = info.sechdrs[info.index.str].sh_addr
+    symtab = TableView(space, symsec.sh_addr, C.SYM_SIZE, symsec.sh_size // C.SYM_SIZE, "kallsyms symbol")
+    for i, (st_name, _info, _other, shndx, _value, _size) in enumerate(symtab.iter(SYM)):
+        if i == 0 or shndx == C.SHN_UNDEF:
+            continue
+        name = (strtab + st_name) & C.U64_MASK
+        if space.read(name, 1, f"name of symbol {i} (st_name {st_name:#x})") == b"$":
+            if space.read(name + 1, 1, f"name of symbol {i}") in [bytes([c]) for c in MAPPING_SYMBOL_KINDS]:
+                space.read(name + 2, 1, f"name of symbol {i}")

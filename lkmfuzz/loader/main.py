@@ -20,11 +20,12 @@ from ..faults import FaultPlan
 from ..kernel import taint as T
 from ..kernel.alloc import AllocFailed
 from ..kernel.module import ModuleState
+from ..kernel.profile import MODULE_NAME_LEN
 from .arch import module_arch_cleanup, module_finalize
 from .context import MODULE_INIT_COMPRESSED_FILE, MODULE_INIT_FLAGS, LoadInfo
 from .elf_validity import elf_validity_check
 from .init import do_init_module, free_module, read_init_exit, unlink_module
-from .kallsyms import add_kallsyms
+from .kallsyms import add_kallsyms, ftrace_module_enable
 from .kparams import destroy_params, module_parse_args
 from .layout import layout_and_allocate, percpu_modalloc
 from .load_info import blacklisted, rewrite_section_headers, setup_load_info
@@ -147,8 +148,13 @@ class UndoStack:
 # --- steps that live here because they are about the module list -------------
 
 def add_unformed_module(info: LoadInfo) -> None:
-    """Reserve the name.  Errors: EEXIST (a LIVE module of that name), EBUSY (one loading)."""
+    """Reserve the name.  Errors: EEXIST (a LIVE module of that name), EBUSY (one loading).
+
+    The name lookup is ``strlen(mod->name)``, fortified against the 56-byte array: an
+    unterminated name is a fortify_panic() (a BUG, found by the qemu oracle)."""
     kernel, mod = info.kernel, info.mod
+    if len(mod.name) >= MODULE_NAME_LEN:
+        raise OutOfBounds(f"fortify_panic: strlen(mod->name) runs past char name[{MODULE_NAME_LEN}]")
     check_not_loaded(info)
     mod.state = ModuleState.UNFORMED
     kernel.modules.insert(0, mod)
@@ -206,7 +212,10 @@ def copy_module_elf(info: LoadInfo) -> None:
 
 
 def prepare_coming_module(info: LoadInfo) -> None:
-    """The MODULE_STATE_COMING notifier chain (jump labels, tracepoints, ...) may fail."""
+    """ftrace_module_enable(), then the MODULE_STATE_COMING notifier chain (jump labels,
+    tracepoints, ...), which may fail."""
+    with info.within("ftrace_module_enable"):
+        ftrace_module_enable(info)
     info.kernel.alloc.fault_point("notifier", "prepare_coming_module")
     info.kernel.register("notifier", info.mod.name)
 

@@ -1,0 +1,205 @@
+"""What the oracle runs: one case = one module load attempt sequence on a fresh-ish kernel.
+
+A case is independent of where it runs: the same ``OracleCase`` goes to the model
+(``diff.model_kinds``) and into the initramfs manifest (``initramfs.build``).
+Dependencies are found the way modprobe finds them: the ``depends=`` entry of the
+module's .modinfo, resolved by module name among the files given with it.
+"""
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..elf import constants as C
+from ..elf import patch
+from ..elf.patch import PatchError
+from ..inspect import inspect_module
+from ..loader.context import MODULE_INIT_IGNORE_MODVERSIONS, MODULE_INIT_IGNORE_VERMAGIC
+
+SYSCALLS = ("finit", "init")
+
+
+class CaseError(ValueError):
+    """A case that cannot be built (unreadable file, unknown dependency)."""
+
+
+@dataclass(frozen=True)
+class OracleCase:
+    name: str
+    module: bytes
+    args: str = ""
+    flags: int = 0
+    syscall: str = "finit"       # finit_module(2) or init_module(2)
+    attempts: int = 1            # 2: load the same bytes twice (EEXIST the second time)
+    preload: tuple = ()          # dependency modules (bytes), loaded first with finit_module
+
+
+def module_name(data: bytes) -> str | None:
+    """The name= of .modinfo (what depends= refers to), or None if unreadable."""
+    try:
+        return dict(inspect_module(data).modinfo).get("name")
+    except Exception:  # noqa: BLE001 - a damaged module simply has no usable name
+        return None
+
+
+def dependencies(data: bytes) -> list[str]:
+    try:
+        depends = dict(inspect_module(data).modinfo).get("depends", "")
+    except Exception:  # noqa: BLE001 - damaged modinfo: no dependencies to preload
+        return []
+    return [name for name in depends.split(",") if name]
+
+
+def _resolve(name: str, library: dict, seen: tuple = ()) -> tuple:
+    """The dependency closure of ``name`` from ``library`` (name -> bytes), deepest first."""
+    if name in seen:
+        raise CaseError(f"dependency cycle through {name}")
+    if name not in library:
+        raise CaseError(f"dependency {name} not among the given modules")
+    deps = ()
+    for dep in dependencies(library[name]):
+        deps += tuple(d for d in _resolve(dep, library, seen + (name,)) if d not in deps)
+    return deps + (library[name],)
+
+
+def preload_for(data: bytes, library: dict) -> tuple:
+    deps = ()
+    for dep in dependencies(data):
+        deps += tuple(d for d in _resolve(dep, library) if d not in deps)
+    return deps
+
+
+def module_files(paths: list[Path]) -> list[Path]:
+    files = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(path.glob("*.ko"))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise CaseError(f"{path}: no such file or directory")
+    return files
+
+
+def cases_from_files(paths: list[Path], args: str = "", flags: int = 0, syscall: str = "finit",
+                     attempts: int = 1) -> list[OracleCase]:
+    """One case per .ko (directories are expanded), dependencies from the same set."""
+    files = module_files(paths)
+    datas = {f: f.read_bytes() for f in files}
+    library = {module_name(d): d for d in datas.values() if module_name(d)}
+    return [OracleCase(f.name, d, args, flags, syscall, attempts, preload_for(d, library))
+            for f, d in datas.items()]
+
+
+# --- the DESIGN.md corruption set: each fact measured on the real kernel ----------------------
+
+def _first_relocation_of_type(data: bytes, section: str, rtype: int) -> int:
+    return next(i for i, (_o, info, _a) in enumerate(patch.relocations(data, section))
+                if info & 0xFFFFFFFF == rtype)
+
+
+def _nonzero_target(data: bytes) -> bytes:
+    r_offset, _info, _addend = patch.relocations(data, ".rela.text")[0]
+    text_off, _ = patch.section_bytes(data, ".text")
+    return data[:text_off + r_offset] + b"\x01" + data[text_off + r_offset + 1:]
+
+
+def _unterminated_name(data: bytes) -> bytes:
+    """mod->name (char[56] at offset 24 of this_module) without a NUL."""
+    off, _ = patch.section_bytes(data, ".gnu.linkonce.this_module")
+    return data[:off + 24] + b"x" * 56 + data[off + 80:]
+
+
+def _vermagic(data: bytes, old: bytes, new: bytes) -> bytes:
+    return patch.replace_in_section(data, ".modinfo", old, new)
+
+
+def _versions_crc(data: bytes, symbol: str) -> bytes:
+    return patch.set_version_crc(data, symbol, 0x12345678)
+
+
+# name -> (how to corrupt hello, args, flags, attempts)
+HELLO_CORRUPTIONS = {
+    "bad magic": (lambda d: b"\x7fELG" + d[4:], "", 0, 1),
+    "truncated": (lambda d: d[: len(d) // 2], "", 0, 1),
+    "e_shoff past EOF": (lambda d: patch.set_ehdr(d, e_shoff=len(d) + 64), "", 0, 1),
+    "sh_offset past EOF": (lambda d: patch.set_shdr(d, ".text", sh_offset=len(d)), "", 0, 1),
+    "shstrndx out of range": (lambda d: patch.set_ehdr(d, e_shstrndx=patch.ehdr(d).e_shnum), "", 0, 1),
+    "ET_EXEC": (lambda d: patch.set_ehdr(d, e_type=C.ET_EXEC), "", 0, 1),
+    "wrong e_machine": (lambda d: patch.set_ehdr(d, e_machine=C.EM_386), "", 0, 1),
+    "e_shentsize 40": (lambda d: patch.set_ehdr(d, e_shentsize=40), "", 0, 1),
+    "no this_module": (lambda d: patch.rename_section(d, ".gnu.linkonce.this_module", ".gnu.linkonce.other"),
+                       "", 0, 1),
+    "empty file": (lambda d: b"", "", 0, 1),
+    "vermagic release differs": (lambda d: _vermagic(d, b"6.1.0-56-amd64 SMP", b"6.1.0-99-amd64 SMP"), "", 0, 1),
+    "vermagic word differs": (lambda d: _vermagic(d, b"SMP preempt", b"SMP preemq"), "", 0, 1),
+    "vermagic word differs, IGNORE_VERMAGIC": (lambda d: _vermagic(d, b"SMP preempt", b"SMP preemq"), "",
+                                               MODULE_INIT_IGNORE_VERMAGIC, 1),
+    "module_layout crc wrong": (lambda d: _versions_crc(d, "module_layout"), "", 0, 1),
+    "printk crc wrong": (lambda d: _versions_crc(d, "_printk"), "", 0, 1),
+    "printk crc wrong, IGNORE_MODVERSIONS": (lambda d: _versions_crc(d, "_printk"), "",
+                                            MODULE_INIT_IGNORE_MODVERSIONS, 1),
+    "loaded twice": (lambda d: d, "", 0, 2),
+    "this_module size 0x370": (lambda d: patch.set_shdr(d, ".gnu.linkonce.this_module", sh_size=0x370), "", 0, 1),
+    "trailing garbage": (lambda d: d + b"\xa5" * 333, "", 0, 1),
+    "ctors and init_array": (lambda d: patch.rename_section(patch.rename_section(d, ".rodata.str1.1", ".ctors"),
+                                                            ".rodata.str1.8", ".init_array"), "", 0, 1),
+    "SHN_COMMON symbol": (lambda d: patch.set_symbol(d, "hello_greet", st_shndx=C.SHN_COMMON), "", 0, 1),
+    "unknown relocation type": (lambda d: patch.set_relocation(
+        d, ".rela.text", 0, info=(patch.relocations(d, ".rela.text")[0][1] & ~0xFFFFFFFF) | C.R_X86_64_GOTPCREL),
+        "", 0, 1),
+    "32S overflow": (lambda d: patch.set_relocation(
+        d, ".rela.init.text", _first_relocation_of_type(d, ".rela.init.text", C.R_X86_64_32S), addend=1 << 32),
+        "", 0, 1),
+    "nonzero relocation target": (_nonzero_target, "", 0, 1),
+    "SHT_REL section": (lambda d: patch.set_shdr(d, ".rela.text", sh_type=C.SHT_REL), "", 0, 1),
+    "writable text": (lambda d: patch.set_shdr(d, ".text", sh_flags=C.SHF_ALLOC | C.SHF_EXECINSTR | C.SHF_WRITE),
+                      "", 0, 1),
+    "unknown flags": (lambda d: d, "", 8, 1),
+    "param not a number": (lambda d: d, "myint=abc", 0, 1),
+    "param overflow": (lambda d: d, "myint=99999999999", 0, 1),
+    "param without value": (lambda d: d, "myint", 0, 1),
+    "short param overflow": (lambda d: d, "myshort=40000", 0, 1),
+    "unknown param": (lambda d: d, "nosuchparam=1", 0, 1),
+    "quoted param": (lambda d: d, 'mycharp="quoted value" myint=3', 0, 1),
+    "params after --": (lambda d: d, "myint=1 -- myint=abc", 0, 1),
+    "dash in param name": (lambda d: d, "my-int=7", 0, 1),
+    "last param error wins": (lambda d: d, "myint=abc mybyte=999", 0, 1),
+    # Found by `oracle diff` on mutants: Debian's 6.1.192 differs from plain v6.1 here.
+    "symbol missing from __versions": (lambda d: patch.replace_in_section(d, "__versions", b"_printk\0",
+                                                                          b"_printx\0"), "", 0, 1),
+    "symbol section index 0xff00": (lambda d: patch.set_symbol(d, "hello_calls", st_shndx=0xFF00), "", 0, 1),
+    # Two oopses the model predicts as kernel-fault (each costs the batch a reboot).
+    "init symbol st_name 0x80000000": (lambda d: patch.set_symbol(d, "hello_init", st_name=0x80000000), "", 0, 1),
+    "unterminated module name": (lambda d: _unterminated_name(d), "", 0, 1),
+}
+
+
+def design_cases(corpus: Path) -> list[OracleCase]:
+    """The corpus itself (each seed through finit_module and init_module) and every
+    DESIGN.md corruption of the hello seed."""
+    cases = cases_from_files([corpus])
+    cases += [OracleCase(f"{c.name} (init_module)", c.module, syscall="init", preload=c.preload)
+              for c in cases_from_files([corpus])]
+    hello = (corpus / "hello.ko").read_bytes()
+    for name, (corrupt, args, flags, attempts) in HELLO_CORRUPTIONS.items():
+        try:
+            cases.append(OracleCase(f"hello: {name}", corrupt(hello), args, flags, "finit", attempts))
+        except (PatchError, StopIteration, IndexError) as e:
+            raise CaseError(f"cannot build corruption {name!r} of hello.ko: {e}") from None
+    return cases
+
+
+def mutant_cases(corpus: Path, count: int, seed: int = 0) -> list[OracleCase]:
+    """``count`` structured mutants of the corpus seeds (one operator each, seeded rng)."""
+    from ..kernel.symbols import debian_symbols
+    from ..mutate.structured import Context, mutate_structured
+    seeds = cases_from_files([corpus])
+    ctx = Context.from_symbols(debian_symbols())
+    rng = random.Random(seed)
+    cases = []
+    while len(cases) < count:
+        base = seeds[len(cases) % len(seeds)]
+        data = mutate_structured(base.module, rng, ctx)
+        cases.append(OracleCase(f"{base.name} mutant {len(cases)}", data, preload=base.preload))
+    return cases

@@ -1,0 +1,118 @@
+"""`lkmfuzz oracle diff`: the model's linux-6.1 profile against the real kernel, case by case.
+
+Agreement is per attempt: errno for errno, ``loaded`` for a successful load, and
+``kernel-fault`` for an oops in the loader.  The model never runs module code, so an
+oops *inside the module's own code* (RIP in ``[module]``) is reported apart, as
+something the model cannot predict, not as a disagreement.
+"""
+
+from dataclasses import dataclass, field
+
+from ..kernel.kernel import Kernel
+from ..kernel.profile import get_profile
+from ..loader import finit_module, init_module
+from .cases import OracleCase
+from .protocol import KernelOutcome
+
+
+@dataclass
+class ModelOutcome:
+    kinds: list = field(default_factory=list)      # LoadResult.kind of each attempt
+    details: list = field(default_factory=list)    # str(LoadResult) of each attempt
+    taint: str = "-"                               # module taint letters after a load
+
+
+def model_outcome(case: OracleCase, sig_enforce: bool = False) -> ModelOutcome:
+    """Run ``case`` on a fresh simulated linux-6.1 kernel, as /init runs it on the real one."""
+    kernel = Kernel(get_profile("linux-6.1", sig_enforce=sig_enforce))
+    for dep in case.preload:
+        finit_module(kernel, dep)
+    outcome = ModelOutcome()
+    for _ in range(case.attempts):
+        if case.syscall == "init":
+            result = init_module(kernel, case.module, case.args)
+        else:
+            result = finit_module(kernel, case.module, case.args, case.flags)
+        outcome.kinds.append(result.kind)
+        outcome.details.append(str(result))
+        if result.ok:
+            outcome.taint = result.module.taint_letters or "-"
+        if result.kind == "kernel-fault":
+            break
+    return outcome
+
+
+@dataclass
+class Row:
+    case: str
+    model: ModelOutcome
+    kernel: KernelOutcome
+
+    @property
+    def module_code_oops(self) -> bool:
+        return bool(self.kernel.oops and self.kernel.oops_module)
+
+    @property
+    def loader_oops(self) -> bool:
+        return bool(self.kernel.oops) and not self.kernel.oops_module
+
+    @property
+    def agrees(self) -> bool:
+        return self.model.kinds == self.kernel.kinds()
+
+    @property
+    def category(self) -> str:
+        if self.module_code_oops:
+            return "module-code oops"
+        if self.kernel.hang:
+            return "hang"
+        return "agree" if self.agrees else "DISAGREE"
+
+    def to_json(self) -> dict:
+        return {"case": self.case, "category": self.category, "model": self.model.kinds,
+                "model_detail": self.model.details, "model_taint": self.model.taint,
+                "kernel": self.kernel.kinds(), "kernel_detail": self.kernel.describe(),
+                "kernel_taint": self.kernel.module_taint, "klog": self.kernel.klog}
+
+
+@dataclass
+class DiffReport:
+    rows: list
+
+    def count(self, predicate) -> int:
+        return sum(1 for row in self.rows if predicate(row))
+
+    def figures(self) -> dict:
+        comparable = [r for r in self.rows if r.category in ("agree", "DISAGREE")]
+        oopses = [r for r in self.rows if r.loader_oops]
+        survived = [r for r in self.rows if not r.kernel.oops and not r.kernel.hang]
+        return {
+            "cases": len(self.rows),
+            "comparable": len(comparable),
+            "agree": sum(r.agrees for r in comparable),
+            "agreement_pct": round(100 * sum(r.agrees for r in comparable) / len(comparable), 2) if comparable else 100.0,
+            "loader_oopses": len(oopses),
+            "oopses_predicted": sum(r.model.kinds[-1:] == ["kernel-fault"] for r in oopses),
+            "false_kernel_faults": sum("kernel-fault" in r.model.kinds for r in survived),
+            "module_code_oopses": self.count(lambda r: r.module_code_oops),
+            "hangs": self.count(lambda r: r.kernel.hang),
+            "taint_differences": self.count(lambda r: r.agrees and r.model.taint != r.kernel.module_taint
+                                            and r.kernel.kinds()[-1:] == ["loaded"]),
+        }
+
+    def render(self) -> str:
+        f = self.figures()
+        lines = [f"{f['cases']} cases: {f['agree']}/{f['comparable']} agree ({f['agreement_pct']}%); "
+                 f"loader oopses {f['loader_oopses']}, predicted as kernel-fault {f['oopses_predicted']}; "
+                 f"false kernel-fault {f['false_kernel_faults']}; module-code oopses {f['module_code_oopses']}; "
+                 f"hangs {f['hangs']}; taint differences {f['taint_differences']}"]
+        for row in self.rows:
+            if row.category != "agree":
+                lines.append(f"  {row.category:16} {row.case}: model {' then '.join(row.model.details)} | "
+                             f"kernel {row.kernel.describe()}")
+        return "\n".join(lines)
+
+
+def compare(cases: list[OracleCase], outcomes: list[KernelOutcome], sig_enforce: bool = False) -> DiffReport:
+    return DiffReport([Row(case.name, model_outcome(case, sig_enforce), kernel)
+                       for case, kernel in zip(cases, outcomes)])

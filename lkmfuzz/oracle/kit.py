@@ -1,0 +1,166 @@
+"""`lkmfuzz oracle setup`: the real kernel and the /init that drives it, in a cache directory.
+
+Nothing is installed on the host except, when run as root and missing, the host
+tools (qemu, a C compiler).  The kernel comes from Debian's
+``linux-image-<release>-unsigned`` package, fetched with ``apt-get download`` and
+unpacked with ``dpkg-deb``; its bzImage payload is decompressed to ``vmlinux``
+because qemu boots that ELF (PVH entry) seconds faster than the compressed image.
+Every step is skipped when its output is already there.
+"""
+
+import lzma
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..kernel.profile import DEBIAN_RELEASE
+from .init_source import INIT_C
+
+XZ_MAGIC = b"\xfd7zXZ\x00"
+ELF_MAGIC = b"\x7fELF"
+# command -> Debian package that provides it
+HOST_TOOLS = {"qemu-system-x86_64": "qemu-system-x86", "gcc": "gcc", "dpkg-deb": "dpkg", "apt-get": "apt"}
+STATIC_LIBC = Path("/usr/lib/x86_64-linux-gnu/libc.a")
+
+
+class OracleSetupError(RuntimeError):
+    """Setup cannot go on; the message says what is missing and how to get it."""
+
+
+@dataclass(frozen=True)
+class Kit:
+    """Everything a boot needs."""
+    release: str
+    vmlinux: Path
+    init: Path
+    qemu: str
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("LKMFUZZ_CACHE") or Path.home() / ".cache" / "lkmfuzz"
+    return Path(base) / "oracle"
+
+
+def image_package(release: str) -> str:
+    return f"linux-image-{release}-unsigned"
+
+
+def missing_tools() -> list[str]:
+    missing = [pkg for tool, pkg in HOST_TOOLS.items() if shutil.which(tool) is None]
+    if not STATIC_LIBC.exists():
+        missing.append("libc6-dev")
+    return missing
+
+
+def install_tools(say) -> None:
+    missing = missing_tools()
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        raise OracleSetupError(f"missing host packages; run: sudo apt-get install {' '.join(missing)}")
+    say(f"installing host packages: {' '.join(missing)}")
+    _run(["apt-get", "update", "-qq"], "apt-get update")
+    _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], "apt-get install")
+
+
+def _run(cmd: list, what: str, cwd: Path | None = None) -> None:
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        last = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:] or ["no output"]
+        raise OracleSetupError(f"{what} failed (exit {done.returncode}): {last[0]}")
+
+
+def download_image(release: str, into: Path, say, deb: Path | None = None) -> Path:
+    """The image .deb: a given file, one already in the cache, or apt-get download."""
+    if deb is not None:
+        return deb
+    found = sorted(into.glob(f"{image_package(release)}_*.deb"))
+    if found:
+        return found[-1]
+    say(f"apt-get download {image_package(release)}")
+    try:
+        _run(["apt-get", "download", image_package(release)], "apt-get download", cwd=into)
+    except OracleSetupError:
+        if os.geteuid() != 0:
+            raise
+        say("apt-get update (package lists may be stale), then download again")
+        _run(["apt-get", "update", "-qq"], "apt-get update")
+        _run(["apt-get", "download", image_package(release)], "apt-get download", cwd=into)
+    return sorted(into.glob(f"{image_package(release)}_*.deb"))[-1]
+
+
+def decompress_bzimage(bzimage: bytes) -> bytes:
+    """The vmlinux inside a bzImage whose payload is XZ (Debian's CONFIG_KERNEL_XZ)."""
+    at = bzimage.find(XZ_MAGIC)
+    if at < 0:
+        raise OracleSetupError("no XZ payload in the kernel image (not a CONFIG_KERNEL_XZ bzImage?)")
+    vmlinux = lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(bzimage[at:])
+    if not vmlinux.startswith(ELF_MAGIC):
+        raise OracleSetupError("the image's XZ payload is not an ELF vmlinux")
+    return vmlinux
+
+
+def extract_vmlinux(deb: Path, release: str, out: Path, say) -> None:
+    say(f"extracting vmlinuz-{release} from {deb.name} and decompressing it to {out}")
+    with tempfile.TemporaryDirectory() as tmp:
+        _run(["dpkg-deb", "-x", str(deb), tmp], "dpkg-deb -x")
+        bzimage = Path(tmp, "boot", f"vmlinuz-{release}")
+        if not bzimage.exists():
+            raise OracleSetupError(f"{deb.name} has no boot/vmlinuz-{release}")
+        _atomic_write(out, decompress_bzimage(bzimage.read_bytes()))
+
+
+def build_init(out: Path, say) -> None:
+    say(f"compiling the oracle's static /init to {out}")
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp, "init.c")
+        source.write_text(INIT_C)
+        _run(["gcc", "-static", "-O2", "-Wall", "-o", str(Path(tmp, "init")), str(source)], "gcc -static")
+        _atomic_write(out, Path(tmp, "init").read_bytes())
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def init_is_current(path: Path, stamp: Path) -> bool:
+    import hashlib
+    digest = hashlib.sha256(INIT_C.encode()).hexdigest()
+    return path.exists() and stamp.exists() and stamp.read_text() == digest
+
+
+def setup(release: str = DEBIAN_RELEASE, say=print, deb: Path | None = None, install: bool = True) -> Kit:
+    """Make the kit ready (idempotent) and return it."""
+    import hashlib
+    root = cache_dir() / release
+    root.mkdir(parents=True, exist_ok=True)
+    if install:
+        install_tools(say)
+    elif missing_tools():
+        raise OracleSetupError(f"missing host packages: {' '.join(missing_tools())}")
+    vmlinux = root / "vmlinux"
+    if not vmlinux.exists():
+        extract_vmlinux(download_image(release, root, say, deb), release, vmlinux, say)
+    init, stamp = root / "init", root / "init.sha256"
+    if not init_is_current(init, stamp):
+        build_init(init, say)
+        stamp.write_text(hashlib.sha256(INIT_C.encode()).hexdigest())
+    return Kit(release, vmlinux, init, shutil.which("qemu-system-x86_64"))
+
+
+def find_kit(release: str = DEBIAN_RELEASE) -> tuple[Kit | None, str]:
+    """The prepared kit without doing anything, or None and why not (for skips)."""
+    root = cache_dir() / release
+    if missing_tools():
+        return None, f"host packages missing: {' '.join(missing_tools())}"
+    if not (root / "vmlinux").exists():
+        return None, f"no kernel in {root}: run `lkmfuzz oracle setup`"
+    if not init_is_current(root / "init", root / "init.sha256"):
+        return None, f"the oracle /init in {root} is missing or stale: run `lkmfuzz oracle setup`"
+    return Kit(release, root / "vmlinux", root / "init", shutil.which("qemu-system-x86_64")), ""

@@ -1,0 +1,129 @@
+"""Parse what the oracle's /init prints on the serial console into per-case outcomes.
+
+The line protocol is documented at the top of ``init_source.INIT_C``.  Lines that
+are not part of it (kernel messages on the console, firmware noise) are kept only
+for the oops report of a batch that ended in a panic.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from ..errors import errno_name
+
+RIP = re.compile(r"RIP: 0010:([^\s+]+)\+0x[0-9a-f]+/0x[0-9a-f]+(?: \[(\S+)\])?")
+
+
+@dataclass
+class KernelOutcome:
+    """What the real kernel did with one case."""
+    results: list = field(default_factory=list)    # errno of each attempt (0 = loaded)
+    preload: list = field(default_factory=list)    # errno of each dependency load
+    taint: int = 0
+    module_taint: str = "-"
+    name: str = "-"
+    unload: list = field(default_factory=list)     # (module, errno, forced errno or None)
+    klog: list = field(default_factory=list)
+    oops: str | None = None                        # the faulting function
+    oops_module: str | None = None                 # set when the oops was in module code ("[name]")
+    hang: bool = False
+    elapsed_us: int = 0
+    finished: bool = False
+
+    def kinds(self) -> list[str]:
+        """One word per attempt, comparable with the model's LoadResult.kind."""
+        words = ["loaded" if err == 0 else errno_name(err) for err in self.results]
+        if self.oops:
+            words.append("kernel-fault")
+        elif self.hang:
+            words.append("hang")
+        return words
+
+    def describe(self) -> str:
+        if self.oops:
+            where = f" in module {self.oops_module}" if self.oops_module else ""
+            return f"oops in {self.oops}{where}"
+        return " then ".join(self.kinds()) or "no result"
+
+
+@dataclass
+class BatchLog:
+    outcomes: dict = field(default_factory=dict)   # case number -> KernelOutcome
+    started: int | None = None                     # the last CASE START without END
+    stop: str | None = None
+    done: bool = False
+    ready: bool = False
+    console: list = field(default_factory=list)    # non-protocol lines
+
+
+def _outcome(log: BatchLog, n: int) -> KernelOutcome:
+    return log.outcomes.setdefault(n, KernelOutcome())
+
+
+def _note_rip(outcome: KernelOutcome, text: str) -> None:
+    match = RIP.search(text)
+    if match and outcome.oops_module is None:
+        outcome.oops_module = match.group(2)
+
+
+def parse_line(log: BatchLog, line: str) -> None:
+    words = line.split()
+    if not words:
+        return
+    head = words[0]
+    try:
+        if head == "READY":
+            log.ready = True
+        elif head == "DONE":
+            log.done = True
+        elif head == "STOP":
+            log.stop = " ".join(words[1:])
+        elif head in ("CASE", "PRE", "UNLOAD", "FORCED", "KLOG") and len(words) >= 3:
+            _parse_case_line(log, head, int(words[1]), words[2:], line)
+        else:
+            log.console.append(line)
+    except ValueError:
+        log.console.append(line)
+
+
+def _parse_case_line(log: BatchLog, head: str, n: int, rest: list, line: str) -> None:
+    outcome = _outcome(log, n)
+    if head == "KLOG":
+        text = line.split(" ", 2)[2]
+        outcome.klog.append(text)
+        _note_rip(outcome, text)
+    elif head == "PRE":
+        outcome.preload.append(int(rest[1]))
+    elif head == "UNLOAD":
+        outcome.unload.append([rest[0], int(rest[1]), None])
+    elif head == "FORCED":
+        outcome.unload[-1][2] = int(rest[1])
+    elif rest[0] == "START":
+        log.started = n
+    elif rest[0] == "RESULT":
+        outcome.results.append(int(rest[1]))
+        outcome.taint, outcome.module_taint, outcome.name = int(rest[3]), rest[5], rest[7]
+    elif rest[0] == "OOPS":
+        outcome.oops = rest[1]
+    elif rest[0] == "HANG":
+        outcome.hang = True
+    elif rest[0] == "END":
+        outcome.elapsed_us, outcome.finished = int(rest[1]), True
+        log.started = None
+
+
+def end_without_report(log: BatchLog, why: str) -> int | None:
+    """The boot ended (panic, host watchdog) in the middle of a case: blame that case.
+    Returns its number, or None if no case was running."""
+    n = log.started
+    if n is None:
+        return None
+    outcome = _outcome(log, n)
+    for text in log.console:
+        _note_rip(outcome, text)
+        match = RIP.search(text)
+        if match and outcome.oops is None:
+            outcome.oops = match.group(1)
+    if outcome.oops is None:
+        outcome.hang = why == "hang"
+        outcome.oops = None if outcome.hang else "panic"
+    return n

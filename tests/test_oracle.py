@@ -1,0 +1,189 @@
+"""The qemu oracle: initramfs, protocol, model side and report without a VM; then, marked
+``qemu``, the real Debian 6.1 kernel (skipped, saying why, when `lkmfuzz oracle setup`
+could not prepare it)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lkmfuzz.cli import main
+from lkmfuzz.elf import patch
+from lkmfuzz.oracle.cases import HELLO_CORRUPTIONS, _unterminated_name, OracleCase, cases_from_files, design_cases, mutant_cases
+from lkmfuzz.oracle.cpio import CpioWriter
+from lkmfuzz.oracle.diff import Row, compare, model_outcome
+from lkmfuzz.oracle.initramfs import build_initramfs
+from lkmfuzz.oracle.kit import OracleSetupError, decompress_bzimage, find_kit
+from lkmfuzz.oracle.protocol import BatchLog, KernelOutcome, end_without_report, parse_line
+
+from conftest import CORPUS, seed_bytes
+
+
+def read_newc(archive: bytes) -> dict:
+    """name -> (mode, data, rdev) of a newc archive, independently of the writer."""
+    entries, at = {}, 0
+    while True:
+        assert archive[at:at + 6] == b"070701", f"bad magic at {at}"
+        fields = [int(archive[at + 6 + 8 * i: at + 14 + 8 * i], 16) for i in range(13)]
+        namesize, filesize = fields[11], fields[6]
+        name_at = at + 110
+        name = archive[name_at:name_at + namesize - 1].decode()
+        data_at = (name_at + namesize + 3) & ~3
+        if name == "TRAILER!!!":
+            return entries
+        entries[name] = (fields[1], archive[data_at:data_at + filesize], (fields[9], fields[10]))
+        at = (data_at + filesize + 3) & ~3
+
+
+# --- without a VM ------------------------------------------------------------------
+
+def test_cpio_archive_is_newc_with_aligned_entries():
+    cpio = CpioWriter()
+    cpio.directory("dev")
+    cpio.char_device("dev/console", 5, 1)
+    cpio.file("init", b"\x7fELF" + b"x" * 5, executable=True)
+    entries = read_newc(bytes(cpio))
+    assert entries["init"][1] == b"\x7fELFxxxxx" and entries["init"][0] & 0o777 == 0o755
+    assert entries["dev/console"][2] == (5, 1)
+    assert bytes(cpio) == bytes(cpio), "rendering twice must not change the archive"
+
+
+def test_initramfs_stores_each_module_once_and_lists_every_attempt():
+    hello, consumer = seed_bytes("hello"), seed_bytes("consumer")
+    cases = [OracleCase("a", hello, attempts=2), OracleCase("b", consumer, "x=1", 2, "init", preload=(hello,))]
+    entries = read_newc(build_initramfs(b"INIT", cases))
+    manifest = entries["cases/manifest"][1].decode().splitlines()
+    assert [line.split()[:4] for line in manifest] == [
+        ["0", "M", "f", "0"], ["0", "M", "f", "0"], ["1", "P", "f", "0"], ["1", "M", "i", "2"]]
+    modules = [name for name in entries if name.endswith(".ko")]
+    assert len(modules) == 2, "hello.ko is stored once though three lines use it"
+    args_file = manifest[-1].split()[5].lstrip("/")
+    assert entries[args_file][1] == b"x=1\0"
+    assert entries["init"][1] == b"INIT"
+
+
+TRANSCRIPT = """\
+SeaBIOS noise
+READY 2100000
+CASE 0 START
+CASE 0 RESULT 0 TAINT 12288 MODTAINT OE NAME hello
+CASE 0 RESULT 17 TAINT 12288 MODTAINT - NAME -
+UNLOAD 0 hello 0
+CASE 0 END 33000
+CASE 1 START
+PRE 1 RESULT 0 NAME hello
+CASE 1 RESULT 8 TAINT 12288 MODTAINT - NAME -
+KLOG 1 consumer: Unknown symbol foo (err -2)
+UNLOAD 1 hello 16
+FORCED 1 hello 0
+CASE 1 END 4000
+CASE 2 START
+KLOG 2 BUG: unable to handle page fault for address: ffffc9000004f980
+KLOG 2 RIP: 0010:strlen+0x0/0x20
+CASE 2 OOPS strlen
+STOP oops
+"""
+
+
+def test_protocol_transcript_parses_into_outcomes():
+    log = BatchLog()
+    for line in TRANSCRIPT.splitlines():
+        parse_line(log, line)
+    assert log.ready and log.stop == "oops" and not log.done
+    first, second, third = (log.outcomes[n] for n in range(3))
+    assert first.kinds() == ["loaded", "EEXIST"] and first.module_taint == "-" and first.finished
+    assert second.kinds() == ["ENOEXEC"] and second.preload == [0] and second.unload == [["hello", 16, 0]]
+    assert second.klog == ["consumer: Unknown symbol foo (err -2)"]
+    assert third.kinds() == ["kernel-fault"] and third.oops == "strlen" and third.oops_module is None
+    assert log.started == 2 and log.console == ["SeaBIOS noise"]
+
+
+def test_a_boot_that_dies_mid_case_blames_that_case():
+    log = BatchLog()
+    for line in ("READY 1", "CASE 4 START", "RIP: 0010:initexit_init+0xc/0x1000 [initexit]", "Kernel panic"):
+        parse_line(log, line)
+    assert end_without_report(log, "panic") == 4
+    outcome = log.outcomes[4]
+    assert (outcome.oops, outcome.oops_module) == ("initexit_init", "initexit")
+    silent = BatchLog()
+    parse_line(silent, "CASE 9 START")
+    assert end_without_report(silent, "hang") == 9 and silent.outcomes[9].hang
+
+
+def test_design_cases_cover_the_corpus_both_syscalls_and_every_corruption():
+    cases = design_cases(CORPUS)
+    seeds = len(list(CORPUS.glob("*.ko")))
+    assert len(cases) == 2 * seeds + len(HELLO_CORRUPTIONS)
+    consumer = next(c for c in cases if c.name == "consumer.ko")
+    assert consumer.preload == (seed_bytes("hello"),), "depends=hello is preloaded, modprobe-style"
+    assert len({c.module for c in mutant_cases(CORPUS, 24, seed=3)}) > 20
+
+
+def test_cases_from_files_refuses_an_unresolvable_dependency(tmp_path):
+    (tmp_path / "consumer.ko").write_bytes(seed_bytes("consumer"))
+    with pytest.raises(ValueError, match="dependency hello not among the given modules"):
+        cases_from_files([tmp_path])
+
+
+def test_compare_separates_disagreements_from_module_code_oopses():
+    hello = seed_bytes("hello")
+    cases = [OracleCase("ok", hello), OracleCase("wrong", hello), OracleCase("init crashed", hello)]
+    crashed = KernelOutcome(results=[], oops="hello_init", oops_module="hello")
+    report = compare(cases, [KernelOutcome(results=[0], module_taint="OE"), KernelOutcome(results=[8]), crashed])
+    assert [row.category for row in report.rows] == ["agree", "DISAGREE", "module-code oops"]
+    figures = report.figures()
+    assert (figures["comparable"], figures["agree"], figures["module_code_oopses"]) == (2, 1, 1)
+    assert "DISAGREE         wrong: model loaded hello | kernel ENOEXEC" in report.render()
+
+
+def test_model_side_predicts_the_fortify_panic_of_an_unterminated_name():
+    outcome = model_outcome(OracleCase("long name", _unterminated_name(seed_bytes("hello"))))
+    assert outcome.kinds == ["kernel-fault"] and "fortify_panic" in outcome.details[0]
+
+
+def test_decompress_refuses_an_image_without_xz_payload():
+    with pytest.raises(OracleSetupError, match="no XZ payload"):
+        decompress_bzimage(b"MZ" + b"\0" * 100)
+
+
+def test_oracle_commands_fail_in_one_line_when_the_kernel_is_not_prepared(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LKMFUZZ_CACHE", str(tmp_path))
+    assert main(["oracle", "run", str(CORPUS / "hello.ko")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("lkmfuzz: error: the qemu oracle is not ready:") and "\n" not in err
+
+
+# --- on the real kernel ------------------------------------------------------------
+
+KIT, WHY_NOT = find_kit()
+needs_kernel = pytest.mark.skipif(KIT is None, reason=f"qemu oracle unavailable: {WHY_NOT}")
+
+
+@pytest.mark.qemu
+@needs_kernel
+def test_model_agrees_with_the_real_kernel_on_corpus_and_design_set(tmp_path, capsys):
+    out = tmp_path / "diff.json"
+    status = main(["oracle", "diff", "--corpus-dir", str(CORPUS), "--json", str(out)])
+    report = json.loads(out.read_text())
+    disagreements = [row for row in report["rows"] if row["category"] != "agree"]
+    assert status == 0 and not disagreements, disagreements
+    assert report["figures"]["agreement_pct"] == 100.0
+    by_case = {row["case"]: row for row in report["rows"]}
+    assert by_case["hello: loaded twice"]["kernel"] == ["loaded", "EEXIST"]
+    assert by_case["hello: printk crc wrong"]["kernel"] == ["EINVAL"]
+    assert by_case["proprietary.ko"]["kernel_taint"] == "POE"
+    assert report["figures"]["loader_oopses"] == report["figures"]["oopses_predicted"] == 2
+
+
+@pytest.mark.qemu
+@needs_kernel
+def test_a_kernel_fault_prediction_is_confirmed_by_an_oops_and_recorded(tmp_path, capsys):
+    from lkmfuzz.fuzzing.targets import TestCase
+    from lkmfuzz.triage.store import record
+    case = TestCase(module=_unterminated_name(seed_bytes("hello")), profile="linux-6.1")
+    crash = record(tmp_path, "kernel-fault in add_unformed_module", "kernel-fault", "load", "fortify", "",
+                   case.module, case.meta())
+    assert main(["repro", str(crash), "--kernel"]) == 1, "an oops on the real kernel still reproduces"
+    kernel = json.loads((Path(crash) / "kernel.json").read_text())
+    assert kernel["kernel"] == ["kernel-fault"] and "fortify_panic" in kernel["detail"]
+    assert any("__fortify_strlen" in line for line in kernel["klog"])
