@@ -110,6 +110,26 @@ def test_a_boot_that_dies_mid_case_blames_that_case():
     assert end_without_report(silent, "hang") == 9 and silent.outcomes[9].hang
 
 
+def test_oopses_in_module_code_and_in_unload_are_told_apart_from_loader_oopses():
+    hello = seed_bytes("hello")
+    init_crash = KernelOutcome(results=[], oops="0x0", klog=["RIP: 0010:0x0", "Call Trace:",
+                                                              " hello_init+0x11/0x1000 [hello]",
+                                                              " do_one_initcall+0x56/0x220"])
+    log = BatchLog()
+    for line in ("CASE 0 START", "CASE 0 RESULT 0 TAINT 0 MODTAINT OE NAME hello",
+                 "KLOG 0 RIP: 0010:module_destroy_params+0x2b/0x50", "CASE 0 OOPS module_destroy_params",
+                 "STOP unload"):
+        parse_line(log, line)
+    unload_crash = log.outcomes[0]
+    assert init_crash.in_module_code and not unload_crash.in_module_code
+    assert unload_crash.in_unload and unload_crash.kinds() == ["loaded"]
+    assert unload_crash.describe() == "loaded, then oops in module_destroy_params while unloading"
+    report = compare([OracleCase("init", hello), OracleCase("unload", hello)], [init_crash, unload_crash])
+    assert [row.category for row in report.rows] == ["module-code oops", "unload oops"]
+    figures = report.figures()
+    assert (figures["loader_oopses"], figures["unload_oopses"], figures["agree"]) == (0, 1, 1)
+
+
 def test_design_cases_cover_the_corpus_both_syscalls_and_every_corruption():
     cases = design_cases(CORPUS)
     seeds = len(list(CORPUS.glob("*.ko")))

@@ -31,8 +31,9 @@ class ExportedSymbol:
     addr: int
     crc: int | None
     gpl_only: bool
-    namespace: str
+    namespace: str     # vmlinux exports; a module's is read only when used (namespace_addr)
     owner: str | None  # None: vmlinux
+    namespace_addr: int | None = None
 
 
 @dataclass(eq=False)

@@ -12,6 +12,7 @@ Anything else escaping is a bug in the model.
 """
 
 import errno
+import struct
 from dataclasses import dataclass, field
 
 from ..elf.reader import Image, OutOfBounds
@@ -158,6 +159,22 @@ def add_unformed_module(info: LoadInfo) -> None:
     check_not_loaded(info)
     mod.state = ModuleState.UNFORMED
     kernel.modules.insert(0, mod)
+    write_module_head(info)
+
+
+# struct module starts with `enum module_state state; struct list_head list;`: the
+# kernel writes both into the module's own copy of the struct (its final address).
+MODULE_HEAD = struct.Struct("<I4xQQ")
+MODULES_LIST_HEAD = 0xFFFFFFFF82C1A0F0     # stands for &modules: any kernel address, nonzero
+
+
+def write_module_head(info: LoadInfo) -> None:
+    """From add_unformed_module() on, a relocation aimed at mod->state or mod->list
+    finds them nonzero (x86-64 then refuses it: found by the qemu oracle)."""
+    sh = info.sechdrs[info.index.mod]
+    if sh.sh_size >= MODULE_HEAD.size:
+        head = MODULE_HEAD.pack(ModuleState.UNFORMED, MODULES_LIST_HEAD, MODULES_LIST_HEAD)
+        info.kernel.alloc.space.write(sh.sh_addr, head, "struct module head", check_perm=False)
 
 
 def check_not_loaded(info: LoadInfo) -> None:

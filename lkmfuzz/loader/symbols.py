@@ -68,10 +68,13 @@ def read_exports(info: LoadInfo) -> list[ExportedSymbol]:
             entry = table + i * KSYM.size
             value_off, name_off, ns_off = space.unpack(KSYM, entry, f"__ksymtab entry {i}")
             name = space.cstring(entry + 4 + name_off, f"name of exported symbol {i}")
-            ns = space.cstring(entry + 8 + ns_off, f"namespace of exported symbol {i}") if ns_off else b""
             crc = space.unpack(U32, crcs + 4 * i, f"crc of exported symbol {i}")[0] if crcs else None
+            # The namespace string is first read when another module uses the symbol.
+            ns_addr = (entry + 8 + ns_off) & C.U64_MASK if ns_off else None
+            if info.hardened and ns_addr is not None:   # hardened checks it while it can refuse
+                space.cstring(ns_addr, f"namespace of exported symbol {i}")
             out.append(ExportedSymbol(name.decode("latin-1"), (entry + value_off) & C.U64_MASK, crc, gpl,
-                                      ns.decode("latin-1"), info.mod.name))
+                                      "", info.mod.name, ns_addr))
     return out
 
 
@@ -127,6 +130,15 @@ def verify_exported_symbols(info: LoadInfo) -> None:
 
 # --- resolution ------------------------------------------------------------
 
+def symbol_namespace(info: LoadInfo, sym) -> str:
+    """kernel_symbol_namespace(): a module export's string is read from the exporter's
+    memory now (6.1 never checked its offset when that module loaded)."""
+    if sym.namespace_addr is None:
+        return sym.namespace
+    space = info.kernel.alloc.space
+    return space.cstring(sym.namespace_addr, f"namespace of {sym.name} exported by {sym.owner}").decode("latin-1")
+
+
 def _namespace_imported(info: LoadInfo, namespace: str) -> bool:
     want = namespace.encode("latin-1")
     return any(info.image.cstring(v, "modinfo import_ns") == want for v in modinfo_values(info, "import_ns"))
@@ -167,8 +179,9 @@ def resolve_symbol(info: LoadInfo, name: str):
         mod.taints |= 1 << T.TAINT_PROPRIETARY_MODULE
     if not check_version(info, name, sym.crc):
         return info.refuse(errno.EINVAL, f"no or wrong symbol version for {name} (see the log)")
-    if sym.namespace and not _namespace_imported(info, sym.namespace):
-        return info.refuse(errno.EINVAL, f"module uses symbol ({name}) from namespace {sym.namespace}, "
+    namespace = symbol_namespace(info, sym)
+    if namespace and not _namespace_imported(info, namespace):
+        return info.refuse(errno.EINVAL, f"module uses symbol ({name}) from namespace {namespace}, "
                                          f"but does not import it.")
     try:
         ref_module(info, owner)

@@ -2,8 +2,10 @@
 
 Agreement is per attempt: errno for errno, ``loaded`` for a successful load, and
 ``kernel-fault`` for an oops in the loader.  The model never runs module code, so an
-oops *inside the module's own code* (RIP in ``[module]``) is reported apart, as
-something the model cannot predict, not as a disagreement.
+oops *inside the module's own code* (RIP in ``[module]``, or under do_one_initcall)
+is reported apart, as something the model cannot predict.  An oops in delete_module
+after a load both agree on is counted apart too ("unload oops"): the load verdicts
+agree, and the figure says how often unloading a mutant crashes the kernel.
 """
 
 from dataclasses import dataclass, field
@@ -50,11 +52,15 @@ class Row:
 
     @property
     def module_code_oops(self) -> bool:
-        return bool(self.kernel.oops and self.kernel.oops_module)
+        return self.kernel.in_module_code
+
+    @property
+    def unload_oops(self) -> bool:
+        return self.kernel.in_unload and not self.kernel.in_module_code
 
     @property
     def loader_oops(self) -> bool:
-        return bool(self.kernel.oops) and not self.kernel.oops_module
+        return bool(self.kernel.oops) and not (self.module_code_oops or self.unload_oops)
 
     @property
     def agrees(self) -> bool:
@@ -64,6 +70,8 @@ class Row:
     def category(self) -> str:
         if self.module_code_oops:
             return "module-code oops"
+        if self.unload_oops:
+            return "unload oops" if self.agrees else "DISAGREE"
         if self.kernel.hang:
             return "hang"
         return "agree" if self.agrees else "DISAGREE"
@@ -83,9 +91,10 @@ class DiffReport:
         return sum(1 for row in self.rows if predicate(row))
 
     def figures(self) -> dict:
-        comparable = [r for r in self.rows if r.category in ("agree", "DISAGREE")]
+        comparable = [r for r in self.rows if r.category in ("agree", "DISAGREE", "unload oops")]
         oopses = [r for r in self.rows if r.loader_oops]
-        survived = [r for r in self.rows if not r.kernel.oops and not r.kernel.hang]
+        survived = [r for r in self.rows if "kernel-fault" not in r.kernel.kinds() and not r.kernel.hang
+                    and not r.module_code_oops]
         return {
             "cases": len(self.rows),
             "comparable": len(comparable),
@@ -95,6 +104,7 @@ class DiffReport:
             "oopses_predicted": sum(r.model.kinds[-1:] == ["kernel-fault"] for r in oopses),
             "false_kernel_faults": sum("kernel-fault" in r.model.kinds for r in survived),
             "module_code_oopses": self.count(lambda r: r.module_code_oops),
+            "unload_oopses": self.count(lambda r: r.unload_oops),
             "hangs": self.count(lambda r: r.kernel.hang),
             "taint_differences": self.count(lambda r: r.agrees and r.model.taint != r.kernel.module_taint
                                             and r.kernel.kinds()[-1:] == ["loaded"]),
@@ -105,6 +115,7 @@ class DiffReport:
         lines = [f"{f['cases']} cases: {f['agree']}/{f['comparable']} agree ({f['agreement_pct']}%); "
                  f"loader oopses {f['loader_oopses']}, predicted as kernel-fault {f['oopses_predicted']}; "
                  f"false kernel-fault {f['false_kernel_faults']}; module-code oopses {f['module_code_oopses']}; "
+                 f"oopses while unloading {f['unload_oopses']}; "
                  f"hangs {f['hangs']}; taint differences {f['taint_differences']}"]
         for row in self.rows:
             if row.category != "agree":

@@ -28,11 +28,24 @@ class KernelOutcome:
     hang: bool = False
     elapsed_us: int = 0
     finished: bool = False
+    stopped_in: str | None = None                  # what /init was doing when it stopped: load, unload
+
+    @property
+    def in_module_code(self) -> bool:
+        """The oops happened in the module's own code: RIP in ``[module]``, or under
+        do_one_initcall() (its init was running, whatever it called)."""
+        return bool(self.oops) and (self.oops_module is not None
+                                    or any("do_one_initcall" in line for line in self.klog))
+
+    @property
+    def in_unload(self) -> bool:
+        return bool(self.oops) and self.stopped_in == "unload"
 
     def kinds(self) -> list[str]:
-        """One word per attempt, comparable with the model's LoadResult.kind."""
+        """One word per load attempt, comparable with the model's LoadResult.kind
+        (an oops while unloading afterwards is not a load verdict)."""
         words = ["loaded" if err == 0 else errno_name(err) for err in self.results]
-        if self.oops:
+        if self.oops and not self.in_unload:
             words.append("kernel-fault")
         elif self.hang:
             words.append("hang")
@@ -41,7 +54,9 @@ class KernelOutcome:
     def describe(self) -> str:
         if self.oops:
             where = f" in module {self.oops_module}" if self.oops_module else ""
-            return f"oops in {self.oops}{where}"
+            when = " while unloading" if self.in_unload else ""
+            loaded = "loaded, then " if self.in_unload else ""
+            return f"{loaded}oops in {self.oops}{where}{when}"
         return " then ".join(self.kinds()) or "no result"
 
 
@@ -77,6 +92,8 @@ def parse_line(log: BatchLog, line: str) -> None:
             log.done = True
         elif head == "STOP":
             log.stop = " ".join(words[1:])
+            if log.started is not None:
+                _outcome(log, log.started).stopped_in = log.stop
         elif head in ("CASE", "PRE", "UNLOAD", "FORCED", "KLOG") and len(words) >= 3:
             _parse_case_line(log, head, int(words[1]), words[2:], line)
         else:
