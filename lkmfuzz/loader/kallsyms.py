@@ -182,10 +182,15 @@ def scan_kallsyms_names(info: LoadInfo) -> None:
     """The loop of find_kallsyms_symbol(): skip undefined symbols, then ask whether the
     name is empty or a mapping symbol ("$a", "$x.foo"...) — one to three bytes read."""
     space = info.kernel.alloc.space
-    symsec = info.sechdrs[info.index.sym]
-    strtab = info.sechdrs[info.index.str].sh_addr
+    symsec, strsec = info.sechdrs[info.index.sym], info.sechdrs[info.index.str]
+    strtab = strsec.sh_addr
     symtab = TableView(space, symsec.sh_addr, C.SYM_SIZE, symsec.sh_size // C.SYM_SIZE, "kallsyms symbol")
-    for i, (st_name, _info, _other, shndx, _value, _size) in enumerate(symtab.iter(SYM)):
+    entries = list(symtab.iter(SYM))
+    # Fast path: when every read (up to 3 bytes a name) stays inside the strtab copy,
+    # none can fault (6.1 does not require the strtab to end in NUL, hence the 2).
+    if max((e[0] for e in entries[1:] if e[3] != C.SHN_UNDEF), default=0) + 2 < strsec.sh_size:
+        return
+    for i, (st_name, _info, _other, shndx, _value, _size) in enumerate(entries):
         if i == 0 or shndx == C.SHN_UNDEF:
             continue
         name = (strtab + st_name) & C.U64_MASK
