@@ -138,7 +138,7 @@ def cmd_repro(args) -> int:
     from .fuzzing.targets import Finding, execute
     finding, case = _load_case(args.crash)
     if args.kernel:
-        return _repro_on_kernel(args.crash, finding, case)
+        return _repro_on_kernel(args.crash, case)
     if finding.get("kind") == "property":
         return _repro_property(args.crash, finding, case)
     try:
@@ -352,7 +352,7 @@ def cmd_oracle_diff(args) -> int:
     return EXIT_REFUSED if report.count(lambda row: row.category == "DISAGREE") else EXIT_LOADED
 
 
-def _repro_on_kernel(path, finding, case) -> int:
+def _repro_on_kernel(path, case) -> int:
     from pathlib import Path
     from .oracle.cases import OracleCase
     from .triage.store import atomic_write

@@ -35,18 +35,13 @@ class OracleCase:
 
 
 def module_name(data: bytes) -> str | None:
-    """The name= of .modinfo (what depends= refers to), or None if unreadable."""
-    try:
-        return dict(inspect_module(data).modinfo).get("name")
-    except Exception:  # noqa: BLE001 - a damaged module simply has no usable name
-        return None
+    """The name= of .modinfo (what depends= refers to); inspect_module() reads damaged
+    files without raising, so a broken module simply has no name."""
+    return dict(inspect_module(data).modinfo).get("name")
 
 
 def dependencies(data: bytes) -> list[str]:
-    try:
-        depends = dict(inspect_module(data).modinfo).get("depends", "")
-    except Exception:  # noqa: BLE001 - damaged modinfo: no dependencies to preload
-        return []
+    depends = dict(inspect_module(data).modinfo).get("depends", "")
     return [name for name in depends.split(",") if name]
 
 
@@ -86,7 +81,8 @@ def cases_from_files(paths: list[Path], args: str = "", flags: int = 0, syscall:
     """One case per .ko (directories are expanded), dependencies from the same set."""
     files = module_files(paths)
     datas = {f: f.read_bytes() for f in files}
-    library = {module_name(d): d for d in datas.values() if module_name(d)}
+    names = {f: module_name(d) for f, d in datas.items()}
+    library = {names[f]: d for f, d in datas.items() if names[f]}
     return [OracleCase(f.name, d, args, flags, syscall, attempts, preload_for(d, library))
             for f, d in datas.items()]
 
