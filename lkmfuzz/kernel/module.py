@@ -85,6 +85,10 @@ class Module:
     def taint_letters(self) -> str:
         return taint_string(self.taints, module_only=True)
 
+    def within(self, addr: int) -> bool:
+        """within_module_core() || within_module_init(): anywhere in its layouts."""
+        return any(area is not None and area.addr <= addr < area.addr + area.size for area in (self.core, self.init))
+
     def within_text(self, addr: int) -> bool:
         core = self.core
         if core is not None and core.addr <= addr < core.addr + self.core_text_size:

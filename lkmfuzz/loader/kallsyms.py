@@ -156,10 +156,6 @@ MCOUNT_LOC = b"__mcount_loc"
 MAPPING_SYMBOL_KINDS = b"axtd"
 
 
-def _within(region, addr: int) -> bool:
-    return region is not None and region.addr <= addr < region.addr + region.size
-
-
 def ftrace_module_enable(info: LoadInfo) -> None:
     """ftrace looks each of the module's call sites (``__mcount_loc``, relocated) up by
     address (test_for_valid_rec → kallsyms_lookup → find_kallsyms_symbol).  Requires:
@@ -173,7 +169,7 @@ def ftrace_module_enable(info: LoadInfo) -> None:
     mod, space = info.mod, info.kernel.alloc.space
     sh = info.sechdrs[sec]
     sites = TableView(space, sh.sh_addr, 8, sh.sh_size // 8, "__mcount_loc entry")
-    if any(_within(mod.core, ip) or _within(mod.init, ip) for (ip,) in sites.iter(U64)):
+    if any(mod.within(ip) for (ip,) in sites.iter(U64)):
         with info.within("find_kallsyms_symbol"):
             scan_kallsyms_names(info)
 
@@ -195,5 +191,5 @@ def scan_kallsyms_names(info: LoadInfo) -> None:
             continue
         name = (strtab + st_name) & C.U64_MASK
         if space.read(name, 1, f"name of symbol {i} (st_name {st_name:#x})") == b"$":
-            if space.read(name + 1, 1, f"name of symbol {i}") in [bytes([c]) for c in MAPPING_SYMBOL_KINDS]:
+            if space.read(name + 1, 1, f"name of symbol {i}")[0] in MAPPING_SYMBOL_KINDS:
                 space.read(name + 2, 1, f"name of symbol {i}")

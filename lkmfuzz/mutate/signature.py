@@ -183,6 +183,11 @@ def truncate_pkcs7(data: bytes) -> bytes:
     return _join(module, trailer, pkcs7[:len(pkcs7) // 2])
 
 
+def _sig_len(data: bytes) -> int:
+    """The sig_len of a signed module's trailer."""
+    return ModuleSignature.unpack(data[-MARKER_LEN - TRAILER_LEN:-MARKER_LEN]).sig_len
+
+
 def sig_len_zero(data: bytes) -> bytes:
     """sig_len = 0: an empty PKCS#7 and 12 bytes of module parsed as one — EBADMSG."""
     return _set_trailer(data, sig_len=0)
@@ -201,15 +206,13 @@ def sig_len_huge(data: bytes) -> bytes:
 def sig_len_minus_one(data: bytes) -> bytes:
     """sig_len one short: the PKCS#7 loses its first byte to the module — EBADMSG."""
     data = _signed(data)
-    current = ModuleSignature.unpack(data[-MARKER_LEN - TRAILER_LEN:-MARKER_LEN]).sig_len
-    return _set_trailer(data, sig_len=max(current - 1, 0))
+    return _set_trailer(data, sig_len=max(_sig_len(data) - 1, 0))
 
 
 def sig_len_plus_one(data: bytes) -> bytes:
     """sig_len one long: the module's last byte is read as the PKCS#7's tag — EBADMSG."""
     data = _signed(data)
-    current = ModuleSignature.unpack(data[-MARKER_LEN - TRAILER_LEN:-MARKER_LEN]).sig_len
-    return _set_trailer(data, sig_len=(current + 1) & 0xFFFFFFFF)
+    return _set_trailer(data, sig_len=(_sig_len(data) + 1) & 0xFFFFFFFF)
 
 
 def sig_len_whole_file(data: bytes) -> bytes:

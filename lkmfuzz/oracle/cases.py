@@ -14,6 +14,7 @@ from ..elf import constants as C
 from ..elf import patch
 from ..elf.patch import PatchError
 from ..inspect import inspect_module
+from ..kernel.profile import MODULE_NAME_LEN, MODULE_NAME_OFFSET
 from ..loader.context import MODULE_INIT_IGNORE_MODVERSIONS, MODULE_INIT_IGNORE_VERMAGIC
 
 SYSCALLS = ("finit", "init")
@@ -101,9 +102,10 @@ def _nonzero_target(data: bytes) -> bytes:
 
 
 def _unterminated_name(data: bytes) -> bytes:
-    """mod->name (char[56] at offset 24 of this_module) without a NUL."""
+    """mod->name (char[MODULE_NAME_LEN] in this_module) without a NUL."""
     off, _ = patch.section_bytes(data, ".gnu.linkonce.this_module")
-    return data[:off + 24] + b"x" * 56 + data[off + 80:]
+    name = off + MODULE_NAME_OFFSET
+    return data[:name] + b"x" * MODULE_NAME_LEN + data[name + MODULE_NAME_LEN:]
 
 
 def _vermagic(data: bytes, old: bytes, new: bytes) -> bytes:
@@ -174,9 +176,9 @@ HELLO_CORRUPTIONS = {
 def design_cases(corpus: Path) -> list[OracleCase]:
     """The corpus itself (each seed through finit_module and init_module) and every
     DESIGN.md corruption of the hello seed."""
-    cases = cases_from_files([corpus])
-    cases += [OracleCase(f"{c.name} (init_module)", c.module, syscall="init", preload=c.preload)
-              for c in cases_from_files([corpus])]
+    seeds = cases_from_files([corpus])
+    cases = seeds + [OracleCase(f"{c.name} (init_module)", c.module, syscall="init", preload=c.preload)
+                     for c in seeds]
     hello = (corpus / "hello.ko").read_bytes()
     for name, (corrupt, args, flags, attempts) in HELLO_CORRUPTIONS.items():
         try:

@@ -8,6 +8,7 @@ because qemu boots that ELF (PVH entry) seconds faster than the compressed image
 Every step is skipped when its output is already there.
 """
 
+import hashlib
 import lzma
 import os
 import shutil
@@ -129,15 +130,17 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def init_digest() -> str:
+    """What the init.sha256 stamp records: the /init source the binary was built from."""
+    return hashlib.sha256(INIT_C.encode()).hexdigest()
+
+
 def init_is_current(path: Path, stamp: Path) -> bool:
-    import hashlib
-    digest = hashlib.sha256(INIT_C.encode()).hexdigest()
-    return path.exists() and stamp.exists() and stamp.read_text() == digest
+    return path.exists() and stamp.exists() and stamp.read_text() == init_digest()
 
 
 def setup(release: str = DEBIAN_RELEASE, say=print, deb: Path | None = None, install: bool = True) -> Kit:
     """Make the kit ready (idempotent) and return it."""
-    import hashlib
     root = cache_dir() / release
     root.mkdir(parents=True, exist_ok=True)
     if install:
@@ -150,7 +153,7 @@ def setup(release: str = DEBIAN_RELEASE, say=print, deb: Path | None = None, ins
     init, stamp = root / "init", root / "init.sha256"
     if not init_is_current(init, stamp):
         build_init(init, say)
-        stamp.write_text(hashlib.sha256(INIT_C.encode()).hexdigest())
+        stamp.write_text(init_digest())
     return Kit(release, vmlinux, init, shutil.which("qemu-system-x86_64"))
 
 

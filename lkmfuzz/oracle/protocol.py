@@ -135,11 +135,9 @@ def end_without_report(log: BatchLog, why: str) -> int | None:
     if n is None:
         return None
     outcome = _outcome(log, n)
-    for text in log.console:
-        _note_rip(outcome, text)
-        match = RIP.search(text)
-        if match and outcome.oops is None:
-            outcome.oops = match.group(1)
+    for match in filter(None, map(RIP.search, log.console)):
+        outcome.oops = outcome.oops or match.group(1)
+        outcome.oops_module = outcome.oops_module or match.group(2)
     if outcome.oops is None:
         outcome.hang = why == "hang"
         outcome.oops = None if outcome.hang else "panic"
