@@ -6,7 +6,9 @@ For each seed: the time of one full finit_module() (every step, through do_init_
 in the hardened and linux-6.1 profiles, timed alone (the unload between runs is not
 counted); pyelftools opening the file and walking its sections, symbols and
 relocations; LIEF parsing it.  Figures are the minimum and median of --repeat runs
-on one core.  Not part of the test suite: speed is measured here, not asserted.
+on one core.  The contenders run interleaved, one call each per round, so that
+whatever else the machine does slows them alike and the ratios stay fair.  Not
+part of the test suite: speed is measured here, not asserted.
 """
 
 import argparse
@@ -26,18 +28,22 @@ SEEDS = ("hello", "consumer", "initexit", "relocs", "arrparam", "proprietary", "
 DEPENDS = {"consumer": ("hello",)}
 
 
-def time_runs(fn, repeat: int, setup=None) -> list[float]:
-    runs = []
+def time_rounds(contenders: dict, repeat: int) -> dict:
+    """{name: (setup or None, fn)} -> {name: [seconds per call]}, interleaved."""
+    runs = {name: [] for name in contenders}
     for _ in range(repeat):
-        if setup:
-            setup()
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
+        for name, (setup, fn) in contenders.items():
+            if setup:
+                setup()
+            start = time.perf_counter()
+            fn()
+            runs[name].append(time.perf_counter() - start)
     return runs
 
 
-def bench_model(data: bytes, profile: str, name: str, repeat: int) -> list[float]:
+def model_load(data: bytes, profile: str, name: str) -> tuple:
+    """(setup, load): one full finit_module() on a kernel with the seed's dependencies;
+    the setup unloads the previous run's module, untimed."""
     kernel = Kernel(profile)
     for dep in DEPENDS.get(name, ()):
         finit_module(kernel, (ROOT / "corpus" / f"{dep}.ko").read_bytes())
@@ -50,10 +56,7 @@ def bench_model(data: bytes, profile: str, name: str, repeat: int) -> list[float
         result = state.pop("result", None)
         if result is not None and result.ok:
             delete_module(kernel, result.name)
-
-    runs = time_runs(load, repeat, setup=unload)
-    unload()
-    return runs
+    return unload, load
 
 
 def peak_memory(data: bytes, profile: str) -> int:
@@ -67,7 +70,7 @@ def peak_memory(data: bytes, profile: str) -> int:
     return peak
 
 
-def bench_pyelftools(data: bytes, repeat: int) -> list[float] | None:
+def pyelftools_parse(data: bytes):
     try:
         from elftools.elf.elffile import ELFFile
         from elftools.elf.relocation import RelocationSection
@@ -84,16 +87,16 @@ def bench_pyelftools(data: bytes, repeat: int) -> list[float] | None:
             elif isinstance(section, RelocationSection):
                 for _ in section.iter_relocations():
                     pass
-    return time_runs(parse, repeat)
+    return parse
 
 
-def bench_lief(data: bytes, repeat: int) -> list[float] | None:
+def lief_parse(data: bytes):
     try:
         import lief
     except ImportError:
         return None
     lief.logging.disable()
-    return time_runs(lambda: lief.ELF.parse(list(data)), max(1, repeat // 4))
+    return lambda: lief.ELF.parse(list(data))
 
 
 def fmt(runs) -> str:
@@ -110,11 +113,13 @@ def main(argv=None) -> int:
     print(f"{'seed':<12} {'what':<22} {'min / median':>22}  {'loads/s':>8}  vs pyelftools")
     for name in args.seed or SEEDS:
         data = (ROOT / "corpus" / f"{name}.ko").read_bytes()
-        elf = bench_pyelftools(data, args.repeat)
-        rows = [("hardened load", bench_model(data, "hardened", name, args.repeat)),
-                ("linux-6.1 load", bench_model(data, "linux-6.1", name, args.repeat)),
-                ("pyelftools parse", elf), ("lief parse", bench_lief(data, args.repeat))]
-        for what, runs in rows:
+        contenders = {"hardened load": model_load(data, "hardened", name),
+                      "linux-6.1 load": model_load(data, "linux-6.1", name),
+                      "pyelftools parse": (None, pyelftools_parse(data)), "lief parse": (None, lief_parse(data))}
+        timed = time_rounds({what: c for what, c in contenders.items() if c[1] is not None}, args.repeat)
+        elf = timed.get("pyelftools parse")
+        for what in contenders:
+            runs = timed.get(what)
             rate = f"{1 / statistics.median(runs):8.0f}" if runs else "     n/a"
             ratio = f"{statistics.median(elf) / statistics.median(runs):5.2f}x" if runs and elf else ""
             print(f"{name:<12} {what:<22} {fmt(runs):>22}  {rate}  {ratio}")

@@ -94,15 +94,19 @@ class FaultInjector:
     points: list = field(default_factory=list)
     _rng: random.Random | None = None
 
+    _never: bool = False    # a plan that fails nothing: most attempts, decided once
+
     def __post_init__(self):
         if self.plan.probability:
             self._rng = random.Random(self.plan.seed)
+        self._never = self.plan.empty
 
     def should_fail(self, site: str, caller: str) -> bool:
-        n = len(self.points) + 1
-        fail = (n == self.plan.fail_nth or site in self.plan.sites
-                or (self._rng is not None and self._rng.random() < self.plan.probability))
-        self.points.append(FaultPoint(n, site, caller, fail))
+        points = self.points
+        n = len(points) + 1
+        fail = not self._never and (n == self.plan.fail_nth or site in self.plan.sites or
+                                    (self._rng is not None and self._rng.random() < self.plan.probability))
+        points.append(FaultPoint(n, site, caller, fail))
         return fail
 
     @property

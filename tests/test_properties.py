@@ -121,8 +121,12 @@ def kernel_next_arg(args: str):
     return cstr(start), (cstr(val_start) if val_start is not None else None), cstr(rest).lstrip(" \t\n\v\f\r\xa0")
 
 
-@settings(max_examples=300)
-@given(param_strings())
+# Quotes, '=' and blanks packed close together: where next_arg()'s cases meet.
+quote_heavy = st.text(alphabet='ab="= \t\xa0', max_size=30)
+
+
+@settings(max_examples=600)
+@given(st.one_of(param_strings(), quote_heavy))
 def test_next_arg_matches_a_direct_transcription(text):
     args = text.lstrip(" \t\n\v\f\r\xa0")
     if not args:

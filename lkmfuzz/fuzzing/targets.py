@@ -26,6 +26,7 @@ from ..properties import unload_and_check
 from ..kernel.kernel import Kernel
 from ..kernel.profile import get_profile
 from ..loader import finit_module
+from ..loader.checkpoint import Checkpoint, CheckpointError
 from ..triage.title import exception_title, kernel_fault_title, violation_title
 
 MAX_NTH = 64
@@ -59,16 +60,19 @@ class Finding(Exception):
         self.kind, self.title, self.summary, self.detail, self.case = kind, title, summary, detail, case
 
 
-def execute(case: TestCase):
-    """Run one test case on a fresh kernel; return the LoadResult or raise Finding."""
-    kernel = Kernel(get_profile(case.profile, **dict(case.config)))
-    for cert in case.trusted:
-        kernel.keyring.add_certificate(cert)
-    for dep in case.preload:
-        finit_module(kernel, dep)
-    before = snapshot(kernel)
+def execute(case: TestCase, resumable: "Resumable | None" = None):
+    """Run one test case on a fresh kernel; return the LoadResult or raise Finding.
+
+    With a ``resumable`` prepared for cases like this one (same everything but the
+    arguments), the load resumes from its checkpoint instead of starting over."""
     try:
-        result = finit_module(kernel, case.module, case.args, case.flags, fault_plan=case.plan)
+        if resumable is not None and resumable.fits(case):
+            before = resumable.before
+            kernel, result = resumable.checkpoint.resume(case.args)
+        else:
+            kernel = fresh_kernel(case)
+            before = snapshot(kernel)
+            result = finit_module(kernel, case.module, case.args, case.flags, fault_plan=case.plan)
         violations = check_attempt(kernel, before, result, len(case.module))
         if result.ok and not violations:
             violations = unload_and_check(kernel, result, before)
@@ -82,6 +86,40 @@ def execute(case: TestCase):
         raise Finding("invariant", violation_title(first.invariant, first.step), str(first),
                       "\n".join(map(str, violations)), case)
     return result
+
+
+def fresh_kernel(case: TestCase) -> Kernel:
+    """The kernel a case runs on: its profile and config, extra trusted keys, its preloads."""
+    kernel = Kernel(get_profile(case.profile, **dict(case.config)))
+    for cert in case.trusted:
+        kernel.keyring.add_certificate(cert)
+    for dep in case.preload:
+        finit_module(kernel, dep)
+    return kernel
+
+
+@dataclass(frozen=True)
+class Resumable:
+    """A case's load stopped before its first look at the arguments (a loader
+    Checkpoint), so that cases differing only in ``args`` skip the common prefix.
+    Resuming gives the same verdict, trace and kernel as a fresh run
+    (tests/test_fuzzing.py checks it)."""
+    base: TestCase
+    checkpoint: Checkpoint
+    before: object     # the invariants' snapshot of the kernel before the load
+
+    @classmethod
+    def prepare(cls, case: TestCase) -> "Resumable":
+        """Raises CheckpointError when the case cannot get that far, or has a fault plan
+        (fail-nth counts from the start of an attempt, so a resumed one cannot honour it)."""
+        if not case.plan.empty:
+            raise CheckpointError("a case with a fault plan cannot be resumed")
+        kernel = fresh_kernel(case)
+        before = snapshot(kernel)
+        return cls(dataclasses.replace(case, args=""), Checkpoint(kernel, case.module, case.flags), before)
+
+    def fits(self, case: TestCase) -> bool:
+        return dataclasses.replace(case, args="") == self.base
 
 
 # --- decoding raw fuzzer input ------------------------------------------------------

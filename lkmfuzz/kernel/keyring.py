@@ -58,6 +58,7 @@ initramfs (the qemu oracle), where a sha512 signature is ENOPKG.
 """
 
 import errno
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -923,6 +924,13 @@ def public_key_verify_signature(pub: PublicKey, sig: PublicKeySignature, crypto:
     return ecdsa_verify(pub.key, sig)
 
 
+@functools.lru_cache(maxsize=1024)
+def _rsa_public(m: int, e: int, n: int) -> int:
+    """m^e mod n.  Pure, and a fuzzer re-verifies the same signature over and over
+    (most mutants leave it alone): remembered, like a hardware cache, not changed."""
+    return pow(m, e, n)
+
+
 def rsa_pkcs1pad_verify(numbers: rsa.RSAPublicNumbers, sig: PublicKeySignature) -> int:
     """pkcs1pad(rsa,hash) verify: rsa.c's encrypt, then pkcs1pad_verify_complete()."""
     digest_info = RSA_DIGEST_INFO.get(sig.hash_algo) if sig.hash_algo else b""
@@ -937,7 +945,7 @@ def rsa_pkcs1pad_verify(numbers: rsa.RSAPublicNumbers, sig: PublicKeySignature) 
     m = int.from_bytes(sig.s, "big")
     if m >= numbers.n:
         return errno.EINVAL                               # _rsa_enc()
-    out = pow(m, numbers.e, numbers.n).to_bytes(key_size, "big")   # mpi_write_to_sgl() pads to key_size
+    out = _rsa_public(m, numbers.e, numbers.n).to_bytes(key_size, "big")   # mpi_write_to_sgl() pads to key_size
     if out[0] != 0:
         return errno.EINVAL
     out = out[1:]
@@ -1407,17 +1415,16 @@ def _load_certificate_bytes(blob: bytes) -> bytes:
     return blob
 
 
-_DEFAULT_CERTS: list = []
-
-
+@functools.lru_cache(maxsize=1)
 def _debian_certificate() -> X509Certificate:
-    """The build-time key of Debian's 6.1.0-56-amd64 (package data), parsed once."""
-    if not _DEFAULT_CERTS:
-        der = resources.files("lkmfuzz.kernel").joinpath("data", DEBIAN_CERT_RESOURCE).read_bytes()
-        _DEFAULT_CERTS.append(_trusted_certificate(der, DEBIAN_6_1))
-    return _DEFAULT_CERTS[0]
+    """The build-time key of Debian's 6.1.0-56-amd64 (package data)."""
+    return _trusted_certificate(resources.files("lkmfuzz.kernel").joinpath("data", DEBIAN_CERT_RESOURCE).read_bytes(),
+                                DEBIAN_6_1)
 
 
+# Parsed once per (certificate, crypto config): keyrings only read a trusted
+# certificate, so every kernel that trusts it shares one parse (and its RSA check).
+@functools.lru_cache(maxsize=64)
 def _trusted_certificate(der: bytes, crypto: CryptoConfig) -> X509Certificate:
     """A certificate for the keyring: parsed as the kernel would, named for messages."""
     try:

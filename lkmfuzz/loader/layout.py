@@ -35,13 +35,15 @@ def is_init_section(name: bytes) -> bool:
 def layout_sections(info: LoadInfo, core: Layout, init: Layout) -> None:
     for sh in info.sechdrs:
         sh.sh_entsize = ENTSIZE_UNSET
-    # Every mask requires SHF_ALLOC, and no flag changes in here: filter once.
-    allocated = [(i, sh) for i, sh in enumerate(info.sechdrs) if sh.sh_flags & C.SHF_ALLOC]
+    # Every mask requires SHF_ALLOC, and no flag or name changes in here: filter once.
+    # (elf_validity_check() checked every SHF_ALLOC section's name offset.)
+    allocated = [(i, sh, is_init_section(info.sec_name(i)))
+                 for i, sh in enumerate(info.sechdrs) if sh.sh_flags & C.SHF_ALLOC]
     for is_init, layout in ((False, core), (True, init)):
         for m, (need, forbid) in enumerate(LAYOUT_MASKS):
-            for i, sh in allocated:
+            for i, sh, in_init in allocated:
                 if ((sh.sh_flags & need) != need or sh.sh_flags & forbid or sh.sh_entsize != ENTSIZE_UNSET
-                        or is_init_section(info.sec_name(i)) != is_init):
+                        or in_init != is_init):
                     continue
                 offset = get_offset(info, layout, i)
                 sh.sh_entsize = offset | INIT_OFFSET_MASK if is_init else offset

@@ -14,6 +14,7 @@ Anything else escaping is a bug in the model.
 import errno
 import struct
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ..elf.reader import Image, OutOfBounds
 from ..errors import KernelFault, LoadError, Verdict
@@ -239,49 +240,75 @@ def prepare_coming_module(info: LoadInfo) -> None:
 
 # --- the pipeline ------------------------------------------------------------
 
-def load_module(info: LoadInfo, init_result: int = 0) -> None:
-    """Everything after the file is in memory.  Raises a Verdict (or an internal
-    OutOfBounds/AllocFailed that ``run_step`` converts) after unwinding."""
-    undo, run = info.undo, info.run
-    run(module_sig_check)
-    run(elf_validity_check)
-    run(setup_load_info)
-    run(blacklisted)
-    run(rewrite_section_headers)
-    run(check_modstruct_version)
-    run(check_modinfo)   # 6.1 does this first thing in layout_and_allocate()
-    if info.hardened:    # later kernels refuse a duplicate before allocating anything
-        run(check_not_loaded)
-    run(layout_and_allocate)
-    undo.push("free_module")
-    run(add_unformed_module)
-    undo.push("unlink_mod")
-    run(taint_unsigned)
-    run(percpu_modalloc)
-    run(module_unload_init)
-    undo.push("free_unload")
-    run(find_module_sections)
-    run(check_export_symbol_versions)
-    run(setup_modinfo)
-    undo.push("free_modinfo")
-    run(simplify_symbols)
-    run(apply_relocations)
-    run(post_relocation)
-    undo.push("free_arch_cleanup")
-    run(copy_args)
-    undo.push("ddebug_cleanup")
-    run(complete_formation)
-    undo.push("bug_cleanup")
-    run(prepare_coming_module)
-    undo.push("coming_cleanup")
-    run(module_parse_args)
-    run(mod_sysfs_setup)
-    undo.push("sysfs_cleanup")
-    if info.mod.livepatch:
-        run(copy_module_elf)
-    # Success: only the temporary copy goes; everything else now belongs to the module.
-    undo.labels = ["free_copy"]
-    undo.unwind()
-    undo.ran.clear()
-    run(lambda i: do_init_module(i, init_result), "do_init_module")
+@dataclass(frozen=True)
+class Step:
+    """One call of load_module(): ``fn(info)``, then, once it succeeded, the undo label
+    the kernel's error path reaches from there on (if any).  ``when`` guards a step
+    that only some loads take."""
+    fn: Callable
+    pushes: str | None = None
+    when: Callable | None = None
 
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
+
+
+def _hardened(info: LoadInfo) -> bool:
+    return info.hardened
+
+
+def _livepatch(info: LoadInfo) -> bool:
+    return info.mod.livepatch
+
+
+# In the kernel's order; PIPELINE[i:] is what a load resumed before step i runs.
+PIPELINE = (
+    Step(module_sig_check),
+    Step(elf_validity_check),
+    Step(setup_load_info),
+    Step(blacklisted),
+    Step(rewrite_section_headers),
+    Step(check_modstruct_version),
+    Step(check_modinfo),                        # 6.1 does this first thing in layout_and_allocate()
+    Step(check_not_loaded, when=_hardened),     # later kernels refuse a duplicate before allocating anything
+    Step(layout_and_allocate, pushes="free_module"),
+    Step(add_unformed_module, pushes="unlink_mod"),
+    Step(taint_unsigned),
+    Step(percpu_modalloc),
+    Step(module_unload_init, pushes="free_unload"),
+    Step(find_module_sections),
+    Step(check_export_symbol_versions),
+    Step(setup_modinfo, pushes="free_modinfo"),
+    Step(simplify_symbols),
+    Step(apply_relocations),
+    Step(post_relocation, pushes="free_arch_cleanup"),
+    Step(copy_args, pushes="ddebug_cleanup"),
+    Step(complete_formation, pushes="bug_cleanup"),
+    Step(prepare_coming_module, pushes="coming_cleanup"),
+    Step(module_parse_args),
+    Step(mod_sysfs_setup, pushes="sysfs_cleanup"),
+    Step(copy_module_elf, when=_livepatch),
+)
+STEP_INDEX = {step.name: i for i, step in enumerate(PIPELINE)}
+
+
+def run_steps(info: LoadInfo, steps) -> None:
+    """Run ``steps`` in order, pushing each one's undo label once it succeeded."""
+    for step in steps:
+        if step.when is None or step.when(info):
+            info.run(step.fn)
+            if step.pushes:
+                info.undo.push(step.pushes)
+
+
+def load_module(info: LoadInfo, init_result: int = 0, start: int = 0) -> None:
+    """Everything after the file is in memory (from PIPELINE[start] on, for a load
+    resumed from a checkpoint).  Raises a Verdict (or an internal OutOfBounds/
+    AllocFailed that ``LoadInfo.run`` converts) after unwinding."""
+    run_steps(info, PIPELINE[start:])
+    # Success: only the temporary copy goes; everything else now belongs to the module.
+    info.undo.labels = ["free_copy"]
+    info.undo.unwind()
+    info.undo.ran.clear()
+    info.run(lambda i: do_init_module(i, init_result), "do_init_module")

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
@@ -120,11 +121,29 @@ def isspace(c: str) -> bool:
     return c in _KERNEL_SPACES
 
 
+# Runs of kernel blanks, and of characters that are neither a blank nor a quote:
+# next_arg() walks byte by byte, these let it skip whole runs at once.
+_SPACE_RUN = re.compile("[" + "".join(sorted(_KERNEL_SPACES)) + "]*")
+_PLAIN_RUN = re.compile('[^"' + "".join(sorted(_KERNEL_SPACES)) + "]*")
+
+
 def _skip_spaces_at(s: str, pos: int) -> int:
     """Index of the first non-space at or after ``pos``."""
-    while pos < len(s) and s[pos] in _KERNEL_SPACES:
+    return _SPACE_RUN.match(s, pos).end()
+
+
+def _argument_end(s: str, pos: int, in_quote: bool) -> int:
+    """next_arg()'s scan: the first blank at or after ``pos`` outside double quotes
+    (each quote toggles), or len(s)."""
+    while True:
+        pos = _PLAIN_RUN.match(s, pos).end()
+        if pos >= len(s):
+            return pos
+        if s[pos] == '"':
+            in_quote = not in_quote
+        elif not in_quote:
+            return pos
         pos += 1
-    return pos
 
 
 def skip_spaces(s: str) -> str:
@@ -328,19 +347,10 @@ def _next_arg_at(s: str, start: int) -> tuple[str, str | None, int]:
     quoted = s[pos:pos + 1] == '"'
     if quoted:
         pos += 1
-    in_quote = quoted
-    equals = 0  # 0 means "no '=' yet", so an '=' at offset 0 is never the separator
-    i = 0
-    while pos + i < len(s):
-        c = s[pos + i]
-        if isspace(c) and not in_quote:
-            break
-        if equals == 0 and c == "=":
-            equals = i
-        if c == '"':
-            in_quote = not in_quote
-        i += 1
-    end = pos + i  # the blank that ends the argument, or the end of the string
+    end = _argument_end(s, pos, quoted)  # the blank that ends the argument, or the end of the string
+    i = end - pos
+    # The first '=' after offset 0 separates the value (one at offset 0 never does).
+    equals = max(s.find("=", pos + 1, end) - pos, 0)
     cuts = [end]
     val_start = None
     if equals:

@@ -22,18 +22,26 @@ def finit_module(kernel, data: bytes, args: str = "", flags: int = 0, *,
                  fault_plan: FaultPlan | None = None, init_result: int = 0) -> LoadResult:
     """What `insmod FILE args` does: finit_module(fd, args, flags)."""
     kernel.set_fault_plan(fault_plan)
+    refused = finit_refusal(kernel, data, flags)
+    if refused is not None:
+        return LoadResult(refused)
+    return _load(kernel, data, args, flags, "kernel_read_file", init_result)
+
+
+def finit_refusal(kernel, data: bytes, flags: int) -> LoadError | None:
+    """What finit_module() refuses before load_module(): disabled loading, bad flags,
+    an empty file, a compressed one on a kernel without CONFIG_MODULE_DECOMPRESS."""
     step = "finit_module"
     if kernel.config.modules_disabled:
-        return LoadResult(LoadError(errno.EPERM, step, "module loading is disabled"))
+        return LoadError(errno.EPERM, step, "module loading is disabled")
     if flags & ~VALID_FLAGS:
-        return LoadResult(LoadError(errno.EINVAL, step, f"flags {flags:#x} outside "
-                                                        f"IGNORE_MODVERSIONS|IGNORE_VERMAGIC|COMPRESSED_FILE"))
+        return LoadError(errno.EINVAL, step, f"flags {flags:#x} outside IGNORE_MODVERSIONS|IGNORE_VERMAGIC|"
+                                             f"COMPRESSED_FILE")
     if not data:
-        return LoadResult(LoadError(errno.EINVAL, "kernel_read_file", "empty file"))
+        return LoadError(errno.EINVAL, "kernel_read_file", "empty file")
     if flags & MODULE_INIT_COMPRESSED_FILE and not kernel.config.module_decompress:
-        return LoadResult(LoadError(errno.EOPNOTSUPP, "module_decompress",
-                                    "kernel built without CONFIG_MODULE_DECOMPRESS"))
-    return _load(kernel, data, args, flags, "kernel_read_file", init_result)
+        return LoadError(errno.EOPNOTSUPP, "module_decompress", "kernel built without CONFIG_MODULE_DECOMPRESS")
+    return None
 
 
 def init_module(kernel, data: bytes, args: str = "", *,
@@ -49,16 +57,31 @@ def init_module(kernel, data: bytes, args: str = "", *,
 
 
 def _load(kernel, data: bytes, args: str, flags: int, reader: str, init_result: int) -> LoadResult:
+    try:
+        info = copy_module(kernel, data, args, flags, reader)
+    except LoadError as refused:
+        return LoadResult(refused)
+    return finish_load(info, init_result)
+
+
+def copy_module(kernel, data: bytes, args: str, flags: int, reader: str) -> LoadInfo:
+    """The temporary copy load_module() works on (a vmalloc).  Sets: info.copy, the
+    free_copy label.  Errors: ENOMEM (the copy's allocation)."""
     info = LoadInfo(kernel=kernel, image=Image(data), flags=flags, args=args, len=len(data))
     info.undo = UndoStack(info)
     try:
         info.copy = kernel.alloc.alloc("vmalloc", reader, len(data), None, backed=True, tag="module copy")
     except AllocFailed as failed:
-        return LoadResult(LoadError(failed.errno, reader, f"{failed.site} of {len(data)} bytes failed"))
+        raise LoadError(failed.errno, reader, f"{failed.site} of {len(data)} bytes failed") from None
     kernel.alloc.space.write(info.copy.addr, bytes(data), reader, check_perm=False)
     info.undo.push("free_copy")
+    return info
+
+
+def finish_load(info: LoadInfo, init_result: int = 0, start: int = 0) -> LoadResult:
+    """load_module() from PIPELINE[start] on, and its verdict as a LoadResult."""
     try:
-        load_module(info, init_result)
+        load_module(info, init_result, start)
     except Verdict as verdict:
         info.undo.unwind()
         return LoadResult(verdict, info.name, info.trace, info.undo.ran, info.mod)
