@@ -11,7 +11,7 @@ from lkmfuzz.fuzzing.targets import Finding, Resumable, TestCase, execute
 from lkmfuzz.invariants import snapshot
 from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.loader import finit_module
-from lkmfuzz.loader.checkpoint import Checkpoint, CheckpointError
+from lkmfuzz.fuzzing.checkpoint import Checkpoint, CheckpointError
 from lkmfuzz.mutate.params import mutate_params
 
 from conftest import seed_bytes

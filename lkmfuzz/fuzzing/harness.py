@@ -20,14 +20,16 @@ from pathlib import Path
 import atheris
 
 # Coverage feedback comes from the code under test: the loader, the ELF reader it
-# uses, symbol lookup and the kernel's PKCS#7/X.509 parsing.  The simulated kernel's plumbing
-# (allocator, memory, sysfs), the invariant checker, the mutators and the crash
-# store are not instrumented: their branches say nothing about an input and
-# tracing them made each execution several times slower.
-# (atheris includes whole top-level packages and excludes exact module names.)
-NOT_UNDER_TEST = ["lkmfuzz.fuzzing.targets", "lkmfuzz.faults", "lkmfuzz.invariants", "lkmfuzz.properties",
-                  "lkmfuzz.kernel.alloc", "lkmfuzz.kernel.memory", "lkmfuzz.kernel.sysfs", "lkmfuzz.kernel.kernel",
-                  "lkmfuzz.kernel.module", "lkmfuzz.kernel.taint", "lkmfuzz.kernel.profile", "lkmfuzz.triage.title"]
+# uses, symbol lookup and the kernel's PKCS#7/X.509 parsing.  The simulated
+# kernel's plumbing (allocator, memory, sysfs), the invariant checker, the
+# checkpoints, the mutators and the crash store are not instrumented: their
+# branches say nothing about an input, and tracing them made each execution
+# several times slower.  (atheris includes whole top-level packages and excludes
+# exact module names.)
+NOT_UNDER_TEST = ["lkmfuzz.fuzzing.targets", "lkmfuzz.fuzzing.checkpoint", "lkmfuzz.faults", "lkmfuzz.invariants",
+                  "lkmfuzz.properties", "lkmfuzz.kernel.alloc", "lkmfuzz.kernel.memory", "lkmfuzz.kernel.sysfs",
+                  "lkmfuzz.kernel.kernel", "lkmfuzz.kernel.module", "lkmfuzz.kernel.taint", "lkmfuzz.kernel.profile",
+                  "lkmfuzz.triage.title"]
 
 with atheris.instrument_imports(include=["lkmfuzz"], exclude=NOT_UNDER_TEST):
     from lkmfuzz.fuzzing import targets

@@ -26,7 +26,7 @@ from ..properties import unload_and_check
 from ..kernel.kernel import Kernel
 from ..kernel.profile import get_profile
 from ..loader import finit_module
-from ..loader.checkpoint import Checkpoint, CheckpointError
+from .checkpoint import Checkpoint, CheckpointError
 from ..triage.title import exception_title, kernel_fault_title, violation_title
 
 MAX_NTH = 64

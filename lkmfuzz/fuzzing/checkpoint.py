@@ -17,8 +17,8 @@ import pickle
 
 from ..errors import Verdict
 from ..kernel.memory import DENSE_LIMIT
-from .main import PIPELINE, STEP_INDEX, LoadResult, run_steps
-from .syscall import copy_module, finish_load, finit_refusal
+from ..loader.main import PIPELINE, STEP_INDEX, LoadResult, run_steps
+from ..loader.syscall import copy_module, finish_load, finit_refusal
 
 ARGS_STEP = "copy_args"    # the first step that reads the argument string
 
