@@ -21,7 +21,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from .kernel.keyring import encode_oid
+from .kernel.crypto.oid import encode_oid
 from .loader.signing import MODULE_SIG_STRING, PKEY_ID_PKCS7, ModuleSignature
 
 HASHES = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,

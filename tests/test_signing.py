@@ -22,8 +22,9 @@ from hypothesis import strategies as st
 
 from lkmfuzz.cli import main
 from lkmfuzz.errors import errno_name
+from lkmfuzz.kernel.crypto.api import DEBIAN_6_1, DEBIAN_6_1_NO_MODULES, WITH_ECDSA
 from lkmfuzz.kernel.kernel import Kernel
-from lkmfuzz.kernel.keyring import DEBIAN_6_1, DEBIAN_6_1_NO_MODULES, WITH_ECDSA, Keyring, KeyringError
+from lkmfuzz.kernel.keyring import Keyring, KeyringError
 from lkmfuzz.kernel.profile import get_profile
 from lkmfuzz.loader import finit_module
 from lkmfuzz.loader.signing import MODULE_SIG_STRING, PKEY_ID_PKCS7, split_signature
