@@ -24,7 +24,7 @@ UNIV, CONT, PRIM, CONS = ASN1_UNIV, ASN1_CONT, ASN1_PRIM, ASN1_CONS
 INT, OTS, OID, SEQ, SET = ASN1_INT, ASN1_OTS, ASN1_OID, ASN1_SEQ, ASN1_SET
 
 
-def _tag(cls: int, cons: int, num: int) -> int:
+def asn1_tag(cls: int, cons: int, num: int) -> int:
     return (cls << 6) | (cons << 5) | num
 
 

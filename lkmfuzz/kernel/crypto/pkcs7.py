@@ -7,7 +7,7 @@ import errno
 from dataclasses import dataclass, field
 
 from .api import CryptoConfig
-from .asn1 import ASN1_INDEFINITE_LENGTH, ASN1_OTS, CONS, SEQ, UNIV, Asn1Decoder, _tag
+from .asn1 import ASN1_INDEFINITE_LENGTH, ASN1_OTS, CONS, SEQ, UNIV, Asn1Decoder, asn1_tag
 from .oid import look_up_oid
 from .pkcs7_grammar import PKCS7_MACHINE, A
 from .public_key import PublicKeySignature
@@ -124,7 +124,7 @@ def pkcs7_note_signerinfo_version(ctx, hdrlen, tag, value, vlen) -> int:
 
 
 def pkcs7_extract_cert(ctx, hdrlen, tag, value, vlen) -> int:
-    if tag != _tag(UNIV, CONS, SEQ):
+    if tag != asn1_tag(UNIV, CONS, SEQ):
         return ctx.warn(errno.EBADMSG, f"Cert began with tag {tag:02x}")
     start, length = value - hdrlen, vlen + hdrlen
     if ctx.data[start + 1] == ASN1_INDEFINITE_LENGTH:

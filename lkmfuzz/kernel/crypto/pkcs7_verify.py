@@ -8,7 +8,7 @@ import errno
 
 from .api import CryptoConfig
 from .pkcs7 import Pkcs7Message, Pkcs7SignedInfo
-from .public_key import _digest, public_key_verify_signature
+from .public_key import compute_digest, public_key_verify_signature
 
 
 def pkcs7_digest(msg: Pkcs7Message, sinfo: Pkcs7SignedInfo, crypto: CryptoConfig) -> int:
@@ -18,7 +18,7 @@ def pkcs7_digest(msg: Pkcs7Message, sinfo: Pkcs7SignedInfo, crypto: CryptoConfig
         return 0
     if not sinfo.sig.hash_algo:
         return errno.ENOPKG
-    digest = _digest(sinfo.sig.hash_algo, msg.data, crypto)
+    digest = compute_digest(sinfo.sig.hash_algo, msg.data, crypto)
     if digest is None:
         return errno.ENOPKG                               # crypto_alloc_shash(): -ENOENT
     sinfo.sig.digest = digest

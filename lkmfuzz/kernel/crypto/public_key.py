@@ -41,7 +41,7 @@ HASHLIB_NAMES = {"md5": "md5", "sha1": "sha1", "sha224": "sha224", "sha256": "sh
 NO_DIGEST = b""       # the crypto API has the hash but Python cannot compute it (md4, streebog)
 
 
-def _digest(hash_algo: str | None, data: bytes, crypto: CryptoConfig) -> bytes | None:
+def compute_digest(hash_algo: str | None, data: bytes, crypto: CryptoConfig) -> bytes | None:
     """crypto_alloc_shash() + digest: None when the hash is unavailable (ENOENT)."""
     if hash_algo not in crypto.hashes:
         return None

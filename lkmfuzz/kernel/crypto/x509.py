@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives import serialization
 
 from .api import CryptoConfig
 from .asn1 import (ASN1_BTS, ASN1_GENTIM, ASN1_INDEFINITE_LENGTH, ASN1_LONG_TAG, ASN1_OID, ASN1_OTS,
-                   ASN1_UNITIM, CONS, CONT, INT, OID, OTS, PRIM, SEQ, UNIV, _tag)
+                   ASN1_UNITIM, CONS, CONT, INT, OID, OTS, PRIM, SEQ, UNIV, asn1_tag)
 from .oid import look_up_oid
-from .public_key import PublicKey, PublicKeySignature, _digest, public_key_verify_signature
+from .public_key import PublicKey, PublicKeySignature, compute_digest, public_key_verify_signature
 
 
 # x509_note_sig_algo(): a certificate's signatureAlgorithm names hash and key together.
@@ -98,7 +98,7 @@ def _expect(children: list, index: int, tag: int, what: str) -> tuple[int, int, 
 def _algorithm_oid(data: bytes, elem: tuple) -> tuple[str | None, bytes]:
     """(registry name, raw parameters) of an AlgorithmIdentifier."""
     parts = _der_children(data, elem[2], elem[3])
-    oid = _expect(parts, 0, _tag(UNIV, PRIM, OID), "algorithm OID")
+    oid = _expect(parts, 0, asn1_tag(UNIV, PRIM, OID), "algorithm OID")
     params = data[parts[1][1]:parts[1][3]] if len(parts) > 1 else b""
     return look_up_oid(data[oid[2]:oid[3]]), params
 
@@ -106,8 +106,8 @@ def _algorithm_oid(data: bytes, elem: tuple) -> tuple[str | None, bytes]:
 def _cert_public_key(data: bytes, spki: tuple) -> PublicKey:
     """x509_extract_key_data(): the kernel's name for the key, and the key."""
     parts = _der_children(data, spki[2], spki[3])
-    algo, params = _algorithm_oid(data, _expect(parts, 0, _tag(UNIV, CONS, SEQ), "key algorithm"))
-    bits = _expect(parts, 1, _tag(UNIV, PRIM, ASN1_BTS), "subjectPublicKey")
+    algo, params = _algorithm_oid(data, _expect(parts, 0, asn1_tag(UNIV, CONS, SEQ), "key algorithm"))
+    bits = _expect(parts, 1, asn1_tag(UNIV, PRIM, ASN1_BTS), "subjectPublicKey")
     if algo == "rsaEncryption":
         name = "rsa"
     elif algo == "id_ecPublicKey":
@@ -133,12 +133,12 @@ def _cert_extensions(data: bytes, ext_wrapper: tuple | None) -> tuple[bytes | No
     skid = akid_keyid = None
     if ext_wrapper is None:
         return None, None
-    seq = _expect(_der_children(data, ext_wrapper[2], ext_wrapper[3]), 0, _tag(UNIV, CONS, SEQ), "extensions")
+    seq = _expect(_der_children(data, ext_wrapper[2], ext_wrapper[3]), 0, asn1_tag(UNIV, CONS, SEQ), "extensions")
     for ext in _der_children(data, seq[2], seq[3]):
         parts = _der_children(data, ext[2], ext[3])
-        oid = _expect(parts, 0, _tag(UNIV, PRIM, OID), "extension OID")
+        oid = _expect(parts, 0, asn1_tag(UNIV, PRIM, OID), "extension OID")
         value = parts[-1]
-        if value[0] != _tag(UNIV, PRIM, OTS):
+        if value[0] != asn1_tag(UNIV, PRIM, OTS):
             raise X509Error(errno.EBADMSG, "extension value is not an OCTET STRING")
         v = data[value[2]:value[3]]
         name = look_up_oid(data[oid[2]:oid[3]])
@@ -155,7 +155,7 @@ def _akid_key_id(v: bytes) -> bytes | None:
     """x509_akid_note_kid(): the [0] keyIdentifier of an AuthorityKeyIdentifier."""
     _seq, start, end = _der_element(v, 0, len(v))
     for tag, _hdr, start, end in _der_children(v, start, end):
-        if tag == _tag(CONT, PRIM, 0):
+        if tag == asn1_tag(CONT, PRIM, 0):
             return v[start:end]
     return None
 
@@ -187,27 +187,27 @@ def x509_cert_parse(der: bytes, crypto: CryptoConfig) -> X509Certificate:
     """x509_cert_parse() + x509_get_sig_params() + x509_check_for_self_signed().
     Raises X509Error(errno) like the kernel's ERR_PTR returns."""
     top, start, end = _der_element(der, 0, len(der))
-    if top != _tag(UNIV, CONS, SEQ):
+    if top != asn1_tag(UNIV, CONS, SEQ):
         raise X509Error(errno.EBADMSG, "not a SEQUENCE")
     cert_parts = _der_children(der, start, end)
-    tbs = _expect(cert_parts, 0, _tag(UNIV, CONS, SEQ), "tbsCertificate")
-    outer_algo = _expect(cert_parts, 1, _tag(UNIV, CONS, SEQ), "signatureAlgorithm")
-    sig_bits = _expect(cert_parts, 2, _tag(UNIV, PRIM, ASN1_BTS), "signature")
+    tbs = _expect(cert_parts, 0, asn1_tag(UNIV, CONS, SEQ), "tbsCertificate")
+    outer_algo = _expect(cert_parts, 1, asn1_tag(UNIV, CONS, SEQ), "signatureAlgorithm")
+    sig_bits = _expect(cert_parts, 2, asn1_tag(UNIV, PRIM, ASN1_BTS), "signature")
     fields = _der_children(der, tbs[2], tbs[3])
-    i = 1 if fields and fields[0][0] == _tag(CONT, CONS, 0) else 0      # [0] version
-    serial = _expect(fields, i, _tag(UNIV, PRIM, INT), "serialNumber")
-    sig_algo, _ = _algorithm_oid(der, _expect(fields, i + 1, _tag(UNIV, CONS, SEQ), "signature"))
-    issuer = _expect(fields, i + 2, _tag(UNIV, CONS, SEQ), "issuer")
-    validity = _expect(fields, i + 3, _tag(UNIV, CONS, SEQ), "validity")
-    subject = _expect(fields, i + 4, _tag(UNIV, CONS, SEQ), "subject")
-    spki = _expect(fields, i + 5, _tag(UNIV, CONS, SEQ), "subjectPublicKeyInfo")
+    i = 1 if fields and fields[0][0] == asn1_tag(CONT, CONS, 0) else 0      # [0] version
+    serial = _expect(fields, i, asn1_tag(UNIV, PRIM, INT), "serialNumber")
+    sig_algo, _ = _algorithm_oid(der, _expect(fields, i + 1, asn1_tag(UNIV, CONS, SEQ), "signature"))
+    issuer = _expect(fields, i + 2, asn1_tag(UNIV, CONS, SEQ), "issuer")
+    validity = _expect(fields, i + 3, asn1_tag(UNIV, CONS, SEQ), "validity")
+    subject = _expect(fields, i + 4, asn1_tag(UNIV, CONS, SEQ), "subject")
+    spki = _expect(fields, i + 5, asn1_tag(UNIV, CONS, SEQ), "subjectPublicKeyInfo")
     if sig_algo not in CERT_SIG_ALGOS:
         raise X509Error(errno.ENOPKG, f"unsupported signature algorithm {sig_algo}")   # x509_note_sig_algo
     for tag, _hdr, start, end in _der_children(der, validity[2], validity[3]):
         if x509_decode_time(tag, der[start:end]):
             raise X509Error(errno.EBADMSG, "bad validity time")
     pub = _cert_public_key(der, spki)
-    ext = next((f for f in fields[i + 6:] if f[0] == _tag(CONT, CONS, 3)), None)
+    ext = next((f for f in fields[i + 6:] if f[0] == asn1_tag(CONT, CONS, 3)), None)
     skid, akid_keyid = _cert_extensions(der, ext)
     if _algorithm_oid(der, outer_algo)[0] != sig_algo:
         raise X509Error(errno.EINVAL, "signatureAlgorithm differs from tbsCertificate.signature")
@@ -226,7 +226,7 @@ def x509_cert_parse(der: bytes, crypto: CryptoConfig) -> X509Certificate:
 
 def _x509_get_sig_params(cert: X509Certificate, tbs: bytes, crypto: CryptoConfig) -> None:
     """Digest the TBSCertificate; a hash the crypto API lacks marks unsupported_sig."""
-    digest = _digest(cert.sig.hash_algo, tbs, crypto)
+    digest = compute_digest(cert.sig.hash_algo, tbs, crypto)
     if digest is None:
         cert.unsupported_sig = True
     cert.sig.digest = digest
