@@ -29,6 +29,7 @@ from lkmfuzz.kernel.profile import get_profile
 from lkmfuzz.loader import finit_module
 from lkmfuzz.loader.signing import MODULE_SIG_STRING, PKEY_ID_PKCS7, split_signature
 from lkmfuzz.mutate import signature as M
+from lkmfuzz.oracle.kit import debian_cache
 from lkmfuzz.sign import Signer, der_children, der_read, pkcs7_sign, sign_module
 
 from conftest import SEEDS, seed_bytes
@@ -37,7 +38,7 @@ from kstate import snapshot
 DATA = Path(__file__).resolve().parent / "data"
 DEBIAN_MODULE = DATA / "crc7.ko"
 DEBIAN_CERT_SHA256 = "e10cdfe6ca9402f53845865d09305a63eef0fdfeb3d92a28cafca181326008ed"
-CACHE = Path(os.environ.get("LKMFUZZ_CACHE", Path.home() / ".cache" / "lkmfuzz")) / "debian"
+CACHE = debian_cache()
 HELLO = seed_bytes("hello")
 STANDALONE_SEEDS = [s for s in SEEDS if s != "consumer"]     # consumer needs hello loaded first
 
@@ -175,8 +176,8 @@ def test_cli_sign_bad_input_is_one_line_exit_2(test_key, ec_key, tmp_path, capsy
 def sign_file(tmp_path_factory) -> Path:
     debs = sorted(glob.glob(str(CACHE / "linux-kbuild-6.1_*.deb")))
     if not debs:
-        pytest.skip(f"linux-kbuild-6.1 .deb not cached in {CACHE} (apt-get download linux-kbuild-6.1 there, "
-                    "or run corpus/fetch-symvers.sh)")
+        pytest.skip(f"linux-kbuild-6.1 .deb not cached in {CACHE} (`lkmfuzz oracle setup` fetches it, "
+                    "as does corpus/fetch-symvers.sh)")
     if not shutil.which("dpkg-deb"):
         pytest.skip("dpkg-deb not installed (a Debian tool: apt-get install dpkg)")
     root = tmp_path_factory.mktemp("kbuild")

@@ -94,6 +94,12 @@ class Image:
 
     def cstring(self, off: int, what: str = "string") -> bytes:
         """strlen()-style read: up to the first NUL, faulting if none before the guard page."""
+        if 0 <= off < self.len:
+            # Fast path (symbol and section names): a NUL inside the file.
+            file = self.data.obj
+            end = file.find(b"\0", off, self.len)
+            if end >= 0:
+                return file[off:end]
         if not 0 <= off < self.mapped:
             raise OutOfBounds(f"{what} at file offset {off:#x} outside the {self.len}-byte image", off, 1)
         if off >= self.len:

@@ -159,8 +159,10 @@ class LoadInfo:
     def count_any_sec(self, name: bytes) -> tuple[int, int]:
         """(count, last index) of sections with that name, ALLOC or not."""
         count = idx = 0
+        names = self._names
         for i in range(1, len(self.sechdrs)):
-            if self.sec_name(i) == name:
+            found = names.get(i)
+            if (found if found is not None else self.sec_name(i)) == name:
                 count, idx = count + 1, i
         return count, idx
 

@@ -17,9 +17,18 @@ SIZEOF_MOD_KALLSYMS = 32
 ALIGNOF_MOD_KALLSYMS = 8
 
 
-def is_core_symbol(info: LoadInfo, st_name: int, st_shndx: int) -> bool:
+def is_core_symbol(info: LoadInfo, st_name: int, st_shndx: int, core_sections: dict) -> bool:
+    """``core_sections`` caches the per-section half of the answer for one pass over
+    the symbols (the section headers do not change during it)."""
     if st_shndx == C.SHN_UNDEF or st_shndx >= info.shnum or not st_name:
         return False
+    core = core_sections.get(st_shndx)
+    if core is None:
+        core = core_sections[st_shndx] = is_core_section(info, st_shndx)
+    return core
+
+
+def is_core_section(info: LoadInfo, st_shndx: int) -> bool:
     if info.kernel.config.kallsyms_all and st_shndx == info.index.pcpu:
         return True
     sec = info.sechdrs[st_shndx]
@@ -41,10 +50,11 @@ def layout_symtab(info: LoadInfo, core, init) -> None:
     nsrc = symsect.sh_size // C.SYM_SIZE
     strtab_size = ndst = 0
     core_syms = info.core_syms = []
+    core_sections = {}
     # SHT_SYMTAB contents lie in the file (elf_validity_check), so read them in one go.
     table = info.image.read(symsect.sh_offset, nsrc * C.SYM_SIZE, "symbol table")
     for i, (st_name, _info, _other, st_shndx, _value, _size) in enumerate(SYM.iter_unpack(table)):
-        if i == 0 or is_core_symbol(info, st_name, st_shndx):
+        if i == 0 or is_core_symbol(info, st_name, st_shndx, core_sections):
             name = info.strtab_string(st_name, f"name of symbol {i}")
             core_syms.append((i, name))
             strtab_size += len(name) + 1
@@ -64,8 +74,9 @@ def layout_symtab(info: LoadInfo, core, init) -> None:
     init.size = strict_align(init.size + nsrc)
 
 
-def elf_type(info: LoadInfo, st_info: int, shndx: int) -> str:
-    """The nm-style letter of a symbol (kallsyms' type table)."""
+def elf_type(info: LoadInfo, st_info: int, shndx: int, section_letters: dict) -> str:
+    """The nm-style letter of a symbol (kallsyms' type table).  ``section_letters``
+    caches the per-section letters for one pass over the symbols."""
     bind, typ = st_info >> 4, st_info & 0xF
     if bind == C.STB_WEAK:
         return "v" if typ == C.STT_OBJECT else "w"
@@ -75,6 +86,14 @@ def elf_type(info: LoadInfo, st_info: int, shndx: int) -> str:
         return "a"
     if shndx >= C.SHN_LORESERVE:
         return "?"
+    letter = section_letters.get(shndx)
+    if letter is None:
+        letter = section_letters[shndx] = section_type(info, shndx)
+    return letter
+
+
+def section_type(info: LoadInfo, shndx: int) -> str:
+    """The letter of a symbol defined in section ``shndx``."""
     sec = info.sechdrs[shndx] if shndx < len(info.sechdrs) else info.shdr(shndx, "type of symbol")
     if sec.sh_flags & C.SHF_EXECINSTR:
         return "t"
@@ -100,7 +119,8 @@ def add_kallsyms(info: LoadInfo) -> None:
     mod, space = info.mod, info.kernel.alloc.space
     symsec = info.sechdrs[info.index.sym]
     symtab = TableView(space, symsec.sh_addr, C.SYM_SIZE, symsec.sh_size // C.SYM_SIZE, "kallsyms symbol")
-    letters = [elf_type(info, f[1], f[3]) for f in symtab.iter(SYM)]
+    section_letters = {}
+    letters = [elf_type(info, f[1], f[3], section_letters) for f in symtab.iter(SYM)]
     entries, names, types, kallsyms = [], [], [], []
     offset = 0
     for i, name in info.core_syms:
@@ -130,10 +150,11 @@ def _add_kallsyms_from_memory(info: LoadInfo) -> None:
     strtab_size = info.core_typeoffs - info.stroffs
     ndst = 0
     kallsyms = []
+    section_letters, core_sections = {}, {}
     for i in range(symtab.count):
         sym = Sym(*symtab.unpack(SYM, i))
-        letter = elf_type(info, sym.st_info, sym.st_shndx)
-        if not (i == 0 or is_core_symbol(info, sym.st_name, sym.st_shndx)):
+        letter = elf_type(info, sym.st_info, sym.st_shndx, section_letters)
+        if not (i == 0 or is_core_symbol(info, sym.st_name, sym.st_shndx, core_sections)):
             continue
         name = space.cstring(strsec_addr + sym.st_name, f"name of symbol {i}", limit=strtab_size)
         if len(name) >= strtab_size:

@@ -200,14 +200,21 @@ def simplify_symbols(info: LoadInfo) -> None:
     symsec = info.sechdrs[info.index.sym]
     table = TableView(info.kernel.alloc.space, symsec.sh_addr, C.SYM_SIZE, symsec.sh_size // C.SYM_SIZE, "symbol")
     ret = None
+    # Indices the kernel's switch handles before its default case (a section index).
+    sechdrs, special = info.sechdrs, {C.SHN_UNDEF, C.SHN_COMMON, C.SHN_ABS, C.SHN_LIVEPATCH, info.index.pcpu}
     for i, fields in enumerate(table.iter(SYM)):
         if i == 0:
             continue
-        try:
-            value = _symbol_value(info, i, fields)
-        except LoadError as error:
-            ret = error
-            continue
+        shndx = fields[3]
+        if shndx < len(sechdrs) and shndx not in special:
+            # The common case, inline: a symbol defined in a section of the module.
+            value = (fields[4] + sechdrs[shndx].sh_addr) & C.U64_MASK
+        else:
+            try:
+                value = _symbol_value(info, i, fields)
+            except LoadError as error:
+                ret = error
+                continue
         if value != fields[4]:
             table.write(i, SYM.pack(*fields[:4], value, fields[5]))
     if ret is not None:

@@ -30,9 +30,10 @@ def check_version(info: LoadInfo, symname: str, crc: int | None) -> bool:
     sec = info.sechdrs[info.index.vers]
     want = symname.encode()
     image = info.image
+    cache = info.versions_cache
     for i in range(sec.sh_size // MODVERSION_INFO_SIZE):
         entry = sec.sh_offset + i * MODVERSION_INFO_SIZE
-        name = _version_name(info, i, entry)
+        name = cache[i] if i < len(cache) else _version_name(info, i, entry)
         if name != want:
             continue
         # crc is unsigned long in the entry, u32 in the kernel's table: all 64 bits must match.
@@ -45,10 +46,9 @@ def check_version(info: LoadInfo, symname: str, crc: int | None) -> bool:
 
 
 def _version_name(info: LoadInfo, i: int, entry: int) -> bytes:
-    """Entry i's name, read once per load (every resolved symbol scans the table)."""
+    """Entry i's name, read the first time a scan reaches it (each resolved symbol
+    scans the table; check_version() reads the names already cached directly)."""
     cache = info.versions_cache
-    if i < len(cache):
-        return cache[i]
     name = info.image.cstring(entry + MODVERSION_NAME_OFFSET, f"__versions entry {i} name")
     if len(name) >= MODVERSION_NAME_LEN:
         info.unchecked(f"__versions entry {i} name is not NUL-terminated within {MODVERSION_NAME_LEN} bytes")

@@ -25,6 +25,7 @@ ELF_MAGIC = b"\x7fELF"
 # command -> Debian package that provides it
 HOST_TOOLS = {"qemu-system-x86_64": "qemu-system-x86", "gcc": "gcc", "dpkg-deb": "dpkg", "apt-get": "apt"}
 STATIC_LIBC = Path("/usr/lib/x86_64-linux-gnu/libc.a")
+KBUILD_PACKAGE = "linux-kbuild-6.1"
 
 
 class OracleSetupError(RuntimeError):
@@ -40,9 +41,17 @@ class Kit:
     qemu: str
 
 
+def cache_root() -> Path:
+    return Path(os.environ.get("LKMFUZZ_CACHE") or Path.home() / ".cache" / "lkmfuzz")
+
+
 def cache_dir() -> Path:
-    base = os.environ.get("LKMFUZZ_CACHE") or Path.home() / ".cache" / "lkmfuzz"
-    return Path(base) / "oracle"
+    return cache_root() / "oracle"
+
+
+def debian_cache() -> Path:
+    """Where Debian's build packages are kept (corpus/build.sh uses the same folder)."""
+    return cache_root() / "debian"
 
 
 def image_package(release: str) -> str:
@@ -75,23 +84,21 @@ def _run(cmd: list, what: str, cwd: Path | None = None) -> None:
         raise OracleSetupError(f"{what} failed (exit {done.returncode}): {last[0]}")
 
 
-def download_image(release: str, into: Path, say, deb: Path | None = None) -> Path:
-    """The image .deb: a given file, one already in the cache, or apt-get download."""
-    if deb is not None:
-        return deb
-    found = sorted(into.glob(f"{image_package(release)}_*.deb"))
+def download_package(package: str, into: Path, say) -> Path:
+    """The package's .deb: one already in ``into``, or apt-get download."""
+    found = sorted(into.glob(f"{package}_*.deb"))
     if found:
         return found[-1]
-    say(f"apt-get download {image_package(release)}")
+    say(f"apt-get download {package}")
     try:
-        _run(["apt-get", "download", image_package(release)], "apt-get download", cwd=into)
+        _run(["apt-get", "download", package], "apt-get download", cwd=into)
     except OracleSetupError:
         if os.geteuid() != 0:
             raise
         say("apt-get update (package lists may be stale), then download again")
         _run(["apt-get", "update", "-qq"], "apt-get update")
-        _run(["apt-get", "download", image_package(release)], "apt-get download", cwd=into)
-    return sorted(into.glob(f"{image_package(release)}_*.deb"))[-1]
+        _run(["apt-get", "download", package], "apt-get download", cwd=into)
+    return sorted(into.glob(f"{package}_*.deb"))[-1]
 
 
 def decompress_bzimage(bzimage: bytes) -> bytes:
@@ -149,11 +156,14 @@ def setup(release: str = DEBIAN_RELEASE, say=print, deb: Path | None = None, ins
         raise OracleSetupError(f"missing host packages: {' '.join(missing_tools())}")
     vmlinux = root / "vmlinux"
     if not vmlinux.exists():
-        extract_vmlinux(download_image(release, root, say, deb), release, vmlinux, say)
+        extract_vmlinux(deb or download_package(image_package(release), root, say), release, vmlinux, say)
     init, stamp = root / "init", root / "init.sha256"
     if not init_is_current(init, stamp):
         build_init(init, say)
         stamp.write_text(init_digest())
+    # Debian's own scripts/sign-file, which the signing tests compare lkmfuzz's signer with.
+    debian_cache().mkdir(parents=True, exist_ok=True)
+    download_package(KBUILD_PACKAGE, debian_cache(), say)
     return Kit(release, vmlinux, init, shutil.which("qemu-system-x86_64"))
 
 
