@@ -6,13 +6,16 @@ For each seed: the time of one full finit_module() (every step, through do_init_
 in the hardened and linux-6.1 profiles, timed alone (the unload between runs is not
 counted); pyelftools opening the file and walking its sections, symbols and
 relocations; LIEF parsing it.  Figures are the minimum and median of --repeat runs
-on one core.  The contenders run interleaved, one call each per round, so that
-whatever else the machine does slows them alike and the ratios stay fair.  Not
+on one core, with the long-lived heap frozen (gc.freeze) as in the fuzzing harness.
+The contenders run interleaved, one call each per round in a shuffled order, so
+that whatever else the machine does slows them alike and the ratios stay fair.  Not
 part of the test suite: speed is measured here, not asserted.
 """
 
 import argparse
+import gc
 import io
+import random
 import statistics
 import sys
 import time
@@ -29,10 +32,16 @@ DEPENDS = {"consumer": ("hello",)}
 
 
 def time_rounds(contenders: dict, repeat: int) -> dict:
-    """{name: (setup or None, fn)} -> {name: [seconds per call]}, interleaved."""
+    """{name: (setup or None, fn)} -> {name: [seconds per call]}, interleaved.
+
+    The order is shuffled every round (with a fixed seed): whichever call follows
+    LIEF or pyelftools runs on colder caches, and no contender should always be it."""
     runs = {name: [] for name in contenders}
+    order, rng = list(contenders), random.Random(0)
     for _ in range(repeat):
-        for name, (setup, fn) in contenders.items():
+        rng.shuffle(order)
+        for name in order:
+            setup, fn = contenders[name]
             if setup:
                 setup()
             start = time.perf_counter()
@@ -116,7 +125,13 @@ def main(argv=None) -> int:
         contenders = {"hardened load": model_load(data, "hardened", name),
                       "linux-6.1 load": model_load(data, "linux-6.1", name),
                       "pyelftools parse": (None, pyelftools_parse(data)), "lief parse": (None, lief_parse(data))}
+        # What lives for the whole run (the kernels, Debian's symbol table) is kept out
+        # of the collector's full passes, as the fuzzing harness does; every contender
+        # still pays for collecting its own garbage.
+        gc.collect()
+        gc.freeze()
         timed = time_rounds({what: c for what, c in contenders.items() if c[1] is not None}, args.repeat)
+        gc.unfreeze()
         elf = timed.get("pyelftools parse")
         for what in contenders:
             runs = timed.get(what)

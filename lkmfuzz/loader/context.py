@@ -12,7 +12,6 @@ every access is bounds-checked in one place.  Two kinds of trouble are told apar
 """
 
 import errno
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..elf.constants import SHDR_SIZE, SHF_ALLOC
@@ -38,6 +37,23 @@ class Index:
     info: int = 0
     vers: int = 0
     pcpu: int = 0
+
+
+class Within:
+    """LoadInfo.within()'s context manager (a class: it runs a dozen times a load, and
+    a generator-based one costs several times more)."""
+    __slots__ = ("info", "name", "outer")
+
+    def __init__(self, info: "LoadInfo", name: str):
+        self.info, self.name = info, name
+
+    def __enter__(self) -> None:
+        self.outer, self.info.step = self.info.step, self.name
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            self.info.step = self.outer
+        return False
 
 
 @dataclass
@@ -103,14 +119,11 @@ class LoadInfo:
     def shnum(self) -> int:
         return self.hdr.e_shnum
 
-    @contextmanager
-    def within(self, name: str):
+    def within(self, name: str) -> "Within":
         """Name the kernel function doing the work, for verdicts raised inside it.
 
         The outer name comes back only on normal exit: a verdict keeps the inner one."""
-        outer, self.step = self.step, name
-        yield
-        self.step = outer
+        return Within(self, name)
 
     def refuse(self, err: int, reason: str, step: str | None = None) -> LoadError:
         return LoadError(err, step or self.step, reason)
