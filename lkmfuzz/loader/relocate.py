@@ -53,6 +53,7 @@ def apply_relocate_add(info: LoadInfo, relsec: int) -> None:
     symtab = TableView(space, symsec.sh_addr, C.SYM_SIZE, nsyms, "symbol")
     place = TableView(space, target.sh_addr, 1, target.sh_size, f"target section {rel.sh_info} byte")
     base, size_limit = target.sh_addr, target.sh_size
+    buf, off = place.buf, place.off
     # Symbol values are read once per load — unless this section relocates the symbol
     # table itself, whose later entries must then see what the earlier ones wrote.
     values = None
@@ -83,11 +84,11 @@ def apply_relocate_add(info: LoadInfo, relsec: int) -> None:
         if recipe.fits is not None and not recipe.fits(val):
             raise info.refuse(errno.ENOEXEC, f"overflow in relocation type {rtype} val {val:#x} (relocation {n} "
                                              f"in section {relsec}); likely not compiled with -mcmodel=kernel")
-        if in_section and place.buf is not None:
-            at = place.off + r_offset
-            if place.buf[at:at + size] != ZERO8[:size]:
+        if in_section and buf is not None:
+            at = off + r_offset
+            if buf[at:at + size] != ZERO8[:size]:
                 raise _nonzero(info, rtype, n, relsec)
-            place.buf[at:at + size] = recipe.encode(val)
+            buf[at:at + size] = recipe.encode(val)
         else:
             _write_checked(info, loc, recipe.encode(val), rtype, n, relsec)
 
