@@ -1,13 +1,22 @@
 """Branch coverage of lkmfuzz/loader reached by saved campaign corpora, and the loader's
-errno sites they hit.
+errno sites they hit, per campaign and as the union over targets of each mutator mode.
 
-Run: .venv/bin/python benchmarks/coverage_compare.py .lkmfuzz/load .lkmfuzz/load-bytes
+Run: .venv/bin/python benchmarks/coverage_compare.py .lkmfuzz/scenario .lkmfuzz/scenario-bytes [more...]
 
-Each argument is a campaign work directory (its corpus/ and seeds/ are replayed
-through the load target).  An errno site is a line of lkmfuzz/loader that builds a
-refusal (``refuse(errno.X`` or ``LoadError(errno.X``); it is hit when that line ran.
+Each argument is a campaign work directory (or a minimized corpus directory given as
+TARGET:DIR).  Its seeds/ and corpus/ are replayed through ITS OWN target's decoder
+(lkmfuzz.fuzzing.targets.decoder_for; the target, mode and profile come from its
+stats.json), so a scenario input runs with its header's flags, config, preload,
+fault plan and unload.  Campaigns of the same mode (structured or byte-level) are
+then unioned.  An errno site is a line of lkmfuzz/loader that builds a refusal
+(``refuse(errno.X`` or ``LoadError(errno.X``); it is hit when that line ran.
+
+For the union of each mode it lists the branches and errno sites not reached and
+why: the known-unreachable ones (KNOWN_UNREACHABLE, with the reason) apart from the
+ones the campaign simply did not find.
 """
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -18,6 +27,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 LOADER = ROOT / "lkmfuzz" / "loader"
 ERRNO_SITE = re.compile(r"(refuse\(|LoadError\()\s*(errno\.E[A-Z]+|failed\.errno|-?ret|err\b)")
+MODES = ("structured", "byte-level")
+
+# (file, a piece of the source line) -> why no input can reach it.  Only for reasons
+# that hold for every input; everything else not reached is "not found".
+KNOWN_UNREACHABLE = {
+    ("main.py", "is still loading or unloading"):
+        "EBUSY needs a module of that name mid-load (UNFORMED/COMING/GOING) while another load runs: "
+        "concurrent loads, which the sequential model never has",
+    ("symbols.py", "is still initialising"):
+        "ref_module on a COMING owner: only during another module's init, i.e. concurrently",
+    ("symbols.py", "cannot get a reference on"):
+        "ref_module on a GOING owner or refcount 0: only while the owner is being unloaded concurrently",
+    ("unload.py", "not live"):
+        "delete_module of a module that is not LIVE: only while it is loading or unloading concurrently",
+}
 
 
 def errno_sites() -> dict:
@@ -29,44 +53,104 @@ def errno_sites() -> dict:
     return sites
 
 
-def replay(work: Path) -> coverage.Coverage:
-    from lkmfuzz.fuzzing.targets import Finding, TestCase, execute
+def campaign_of(arg: str) -> tuple[str, Path, bool, str]:
+    """(target, directory, structured, profile) of a work directory or TARGET:DIR."""
+    if ":" in arg and not Path(arg).exists():
+        target, directory = arg.split(":", 1)
+        return target, Path(directory), True, "hardened"
+    work = Path(arg)
+    stats_file = work / "stats.json"
+    stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
+    target = stats.get("target") or work.name.removesuffix("-bytes")
+    structured = stats.get("structured", not work.name.endswith("-bytes"))
+    return target, work, structured, stats.get("profile", "hardened")
+
+
+def inputs_of(work: Path) -> list[Path]:
+    dirs = [work / "seeds", work / "corpus"] if (work / "corpus").is_dir() else [work]
+    return [path for d in dirs if d.is_dir() for path in sorted(d.iterdir()) if path.is_file()]
+
+
+def replay(target: str, inputs: list[Path], profile: str) -> tuple[coverage.Coverage, int]:
+    """Coverage of running every input through its target's decoder and execute()."""
+    from lkmfuzz.fuzzing.targets import Finding, decoder_for, execute
+    decode = decoder_for(target, profile)
+    findings = 0
     cov = coverage.Coverage(branch=True, source=[str(LOADER)], data_file=None)
     cov.start()
-    for directory in (work / "seeds", work / "corpus"):
-        for path in sorted(directory.iterdir()) if directory.is_dir() else []:
-            try:
-                execute(TestCase(module=path.read_bytes()))
-            except Finding:
-                pass   # a finding still covered its path; the campaign recorded it
+    for path in inputs:
+        try:
+            execute(decode(path.read_bytes()))
+        except Finding:
+            findings += 1   # a finding still covered its path; the campaign recorded it
     cov.stop()
-    return cov
+    return cov, findings
 
 
-def branch_percent(cov: coverage.Coverage) -> tuple[float, int, int]:
-    data = cov.get_data()
+def branch_figures(cov: coverage.Coverage) -> tuple[int, int, dict]:
+    """(branches taken, branches, {file: {line: [missed destinations]}})."""
     taken = total = 0
-    for filename in data.measured_files():
-        analysis = cov._analyze(filename)
+    missed = {}
+    for path in sorted(LOADER.glob("*.py")):
+        analysis = cov._analyze(str(path))
         numbers = analysis.numbers
         total += numbers.n_branches
         taken += numbers.n_branches - numbers.n_missing_branches
-    return 100.0 * taken / max(1, total), taken, total
+        missed[str(path)] = analysis.missing_branch_arcs()
+    return taken, total, missed
+
+
+def errno_hit(cov: coverage.Coverage, sites: dict) -> set:
+    data = cov.get_data()
+    return {key for key in sites if key[1] in (data.lines(key[0]) or [])}
+
+
+def why(path: str, text: str) -> str:
+    name = Path(path).name
+    for (file, piece), reason in KNOWN_UNREACHABLE.items():
+        if file == name and piece in text:
+            return f"unreachable: {reason}"
+    return "not found"
+
+
+def report_missing(missed: dict, sites: dict, hit: set) -> None:
+    sources = {path: Path(path).read_text().splitlines() for path in missed}
+    print("   errno sites not hit:")
+    for key in sorted(set(sites) - hit):
+        print(f"     {Path(key[0]).name}:{key[1]}  [{why(key[0], sites[key])}]  {sites[key]}")
+    print("   branches not taken (line -> destination; negative: leaves the function):")
+    for path, lines in missed.items():
+        for line, dests in sorted(lines.items()):
+            text = sources[path][line - 1].strip()
+            print(f"     {Path(path).name}:{line} -> {','.join(map(str, dests))}  [{why(path, text)}]  {text[:80]}")
 
 
 def main(argv) -> int:
+    if not argv:
+        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+        return 2
     sites = errno_sites()
+    unions = {mode: coverage.Coverage(branch=True, source=[str(LOADER)], data_file=None) for mode in MODES}
+    counts = {mode: [] for mode in MODES}
     for arg in argv:
-        work = Path(arg)
-        cov = replay(work)
-        pct, taken, total = branch_percent(cov)
-        data = cov.get_data()
-        hit = {key for key in sites if key[1] in (data.lines(key[0]) or [])}
-        files = len(list((work / "corpus").iterdir())) if (work / "corpus").is_dir() else 0
-        print(f"{work}: corpus {files} inputs; loader branches {taken}/{total} = {pct:.1f}%; "
-              f"errno sites hit {len(hit)}/{len(sites)}")
-        for key in sorted(set(sites) - hit):
-            print(f"   not hit: {Path(key[0]).name}:{key[1]}  {sites[key]}")
+        target, work, structured, profile = campaign_of(arg)
+        inputs = inputs_of(work)
+        cov, findings = replay(target, inputs, profile)
+        taken, total, _ = branch_figures(cov)
+        mode = MODES[not structured]
+        unions[mode].get_data().update(cov.get_data())
+        counts[mode].append(f"{target} {len(inputs)}")
+        print(f"{work} ({target}, {mode}, {profile}): {len(inputs)} inputs replayed ({findings} findings); "
+              f"loader branches {taken}/{total} = {100 * taken / max(1, total):.1f}%; "
+              f"errno sites hit {len(errno_hit(cov, sites))}/{len(sites)}")
+    for mode in MODES:
+        if not counts[mode]:
+            continue
+        taken, total, missed = branch_figures(unions[mode])
+        hit = errno_hit(unions[mode], sites)
+        print(f"UNION {mode} ({', '.join(counts[mode])} inputs): loader branches {taken}/{total} = "
+              f"{100 * taken / max(1, total):.1f}%; errno sites hit {len(hit)}/{len(sites)}")
+        report_missing(missed, sites, hit)
     return 0
 
 

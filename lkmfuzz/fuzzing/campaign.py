@@ -59,6 +59,9 @@ def scenario_seeds(corpus_dirs: list[Path]) -> dict[str, bytes]:
     if {"hello", "consumer"} <= set(modules) and "hello" in deps:
         seeds["consumer-on-hello"] = scenario.encode(Scenario(module=modules["consumer"], unload="dependency",
                                                               preload=2 + deps.index("hello")))
+    if "hello" in modules:
+        seeds["hello-without-exit"] = scenario.encode(Scenario(module=scenario.without_exit(modules["hello"]),
+                                                               unload="plain"))
     signer, enforce = unknown_signer(), (scenario.CONFIG_SWITCHES[0],)
     for name in ("hello", "consumer"):
         if name in modules:
@@ -71,6 +74,7 @@ def scenario_seeds(corpus_dirs: list[Path]) -> dict[str, bytes]:
 class Stats:
     target: str
     structured: bool
+    profile: str = "hardened"
     started: float = field(default_factory=time.time)
     execs: int = 0
     cov: int = 0
@@ -215,7 +219,7 @@ def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], 
     seeds = work / "seeds"
     count = seed_corpus(target, corpus_dirs, seeds)
     known = {p.name for p in list_findings(crashes)}
-    stats = Stats(target, structured)
+    stats = Stats(target, structured, profile)
     deadline = time.time() + seconds
     echo(f"fuzzing target {target} ({'structured + byte' if structured else 'byte-level'} mutation, "
          f"{profile}) for {seconds}s with {jobs} job(s); {count} seeds; findings in {crashes}/")

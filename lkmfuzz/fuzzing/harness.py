@@ -37,7 +37,6 @@ from lkmfuzz.kernel.symbols import debian_symbols  # noqa: E402 - after the inst
 from lkmfuzz.mutate.params import mutate_params  # noqa: E402
 from lkmfuzz.mutate.signature import signature_operator  # noqa: E402
 from lkmfuzz.mutate.structured import Context, mutate_structured  # noqa: E402
-from lkmfuzz.triage import store  # noqa: E402
 from lkmfuzz.fuzzing import scenario  # noqa: E402
 
 TARGETS = targets.TARGETS
@@ -61,12 +60,7 @@ class Harness:
         try:
             targets.execute(case, self.resumable)
         except targets.Finding as finding:
-            # input.ko is the module the case runs (replayable as it is); the raw input,
-            # header and all, stays in testcase.json when it differs.
-            store.record(self.crashes, finding.title, finding.kind, self.target, finding.summary, finding.detail,
-                         case.module,
-                         dict(case.meta(), target=self.target, raw_input=data.hex() if data != case.module else None),
-                         case.preload)
+            targets.save_finding(self.crashes, finding, self.target, data)
             raise
 
     def mutate(self, data: bytes, max_size: int, seed: int) -> bytes:

@@ -144,6 +144,22 @@ def join(head: bytes, args: bytes, module: bytes) -> bytes:
     return head[:ARGS_LEN].ljust(ARGS_LEN, b"\0") + bytes([len(args)]) + args + module
 
 
+THIS_MODULE_RELA = ".rela.gnu.linkonce.this_module"
+R_X86_64_NONE = 0
+
+
+def without_exit(module: bytes) -> bytes:
+    """The module with modpost's relocation of mod->exit turned into R_X86_64_NONE: an
+    init without an exit, which a plain delete_module refuses (EBUSY).  No bundled seed is
+    like that, so the scenario seeds include one."""
+    from ..elf import patch
+    from ..kernel.profile import MODULE_EXIT_OFFSET
+    for n, (offset, info, _addend) in enumerate(patch.relocations(module, THIS_MODULE_RELA)):
+        if offset == MODULE_EXIT_OFFSET:
+            return patch.set_relocation(module, THIS_MODULE_RELA, n, info=info & ~0xFFFFFFFF | R_X86_64_NONE)
+    return module
+
+
 @functools.lru_cache(maxsize=None)
 def bundled_dependencies(corpus: Path = BUNDLED_CORPUS) -> tuple:
     """The modules a preload byte of 2+ picks from: corpus/*.ko in name order.  A saved

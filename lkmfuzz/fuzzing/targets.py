@@ -218,6 +218,17 @@ class Resumable:
         return dataclasses.replace(case, args="") == self.base
 
 
+def save_finding(crashes, finding: Finding, target: str, data: bytes):
+    """Record a finding of ``target`` in the crash store: input.ko is the module the case
+    runs (replayable as it is); the raw input, header and all, stays in testcase.json
+    when it differs."""
+    from ..triage import store
+    case = finding.case
+    meta = dict(case.meta(), target=target, raw_input=data.hex() if data != case.module else None)
+    return store.record(crashes, finding.title, finding.kind, target, finding.summary, finding.detail, case.module,
+                        meta, case.preload)
+
+
 # --- decoding raw fuzzer input ------------------------------------------------------
 
 def decode_load(data: bytes, profile: str = "hardened") -> TestCase:
