@@ -16,6 +16,7 @@ why: the known-unreachable ones (KNOWN_UNREACHABLE, with the reason) apart from 
 ones the campaign simply did not find.
 """
 
+import ast
 import json
 import re
 import sys
@@ -29,18 +30,40 @@ LOADER = ROOT / "lkmfuzz" / "loader"
 ERRNO_SITE = re.compile(r"(refuse\(|LoadError\()\s*(errno\.E[A-Z]+|failed\.errno|-?ret|err\b)")
 MODES = ("structured", "byte-level")
 
-# (file, a piece of the source line) -> why no input can reach it.  Only for reasons
-# that hold for every input; everything else not reached is "not found".
+# Why no input can reach a line: (file, function, a piece of the line or "" for the
+# whole function) -> the reason.  Only reasons that hold for every input through
+# execute(); everything else not reached is "not found" (the campaign did not get there).
+CONCURRENT = "needs another load or unload in progress at the same time; the model runs one syscall at a time"
+NOT_ON_LOAD_PATH = "not called by load_module/delete_module"
+PARSE_ONE_GUARD = ("parse_one() refuses a missing value before calling a setter without "
+                   "KERNEL_PARAM_OPS_FL_NOARG, so this None check never sees None")
+LOAD_MODULE_ARGS = ("load_module calls parse_args with the whole s16 level range and an unknown-parameter "
+                    "callback; this generality of kernel/params.c is for other callers (tests/test_params.py)")
 KNOWN_UNREACHABLE = {
-    ("main.py", "is still loading or unloading"):
-        "EBUSY needs a module of that name mid-load (UNFORMED/COMING/GOING) while another load runs: "
-        "concurrent loads, which the sequential model never has",
-    ("symbols.py", "is still initialising"):
-        "ref_module on a COMING owner: only during another module's init, i.e. concurrently",
-    ("symbols.py", "cannot get a reference on"):
-        "ref_module on a GOING owner or refcount 0: only while the owner is being unloaded concurrently",
-    ("unload.py", "not live"):
-        "delete_module of a module that is not LIVE: only while it is loading or unloading concurrently",
+    ("main.py", "check_not_loaded", "still loading or unloading"): f"EBUSY {CONCURRENT}",
+    ("main.py", "check_not_loaded", "if old.state == ModuleState.LIVE"): f"a non-LIVE namesake {CONCURRENT}",
+    ("symbols.py", "ref_module", "ModuleState.COMING"): f"a COMING owner {CONCURRENT}",
+    ("symbols.py", "ref_module", "is still initialising"): f"a COMING owner {CONCURRENT}",
+    ("symbols.py", "ref_module", "ModuleState.GOING or"): f"a GOING owner {CONCURRENT}",
+    ("symbols.py", "ref_module", "cannot get a reference"): f"a GOING owner {CONCURRENT}",
+    ("unload.py", "delete_module", "ModuleState.LIVE"): f"a module not LIVE {CONCURRENT}",
+    ("unload.py", "delete_module", "not live"): f"a module not LIVE {CONCURRENT}",
+    ("main.py", "LoadResult.kind", ""): f"{NOT_ON_LOAD_PATH}: the verdict's name for callers (CLI, systematic)",
+    ("signing.py", "split_signature", ""): f"{NOT_ON_LOAD_PATH}: used by tools (inspect, the signature mutator)",
+    ("params.py", "ModuleParam.set", ""): f"{NOT_ON_LOAD_PATH}: a stand-alone parameter model for "
+                                          f"tests/test_params.py; the loader uses kparams.KernelParam",
+    ("params.py", "ArrayParam.set", ""): f"{NOT_ON_LOAD_PATH}: as ModuleParam, for tests/test_params.py",
+    ("params.py", "parse_one", "kp.level < min_level"): LOAD_MODULE_ARGS,
+    ("params.py", "parse_one", "unknown is not None"): LOAD_MODULE_ARGS,
+    ("params.py", "_failure_message", "errno.ENOENT"): LOAD_MODULE_ARGS + " (only parse_one's ENOENT prints it)",
+    ("params.py", "_parse_integer_fixup_radix", "if base == 0"): "every setter parses with base 0",
+    ("params.py", "param_array", "min_elems"): "param_array_set() always asks for at least one element, "
+                                               "and the split always yields one",
+    ("params.py", "parse", "val is None"): PARSE_ONE_GUARD,
+    ("params.py", "_parse_charp", "val is None"): PARSE_ONE_GUARD,
+    ("params.py", "param_array", "val is None"): PARSE_ONE_GUARD,
+    ("version.py", "check_modstruct_version", "layout is None"): "Debian 6.1's Module.symvers has module_layout "
+                                                                "(the branch is for 6.3+ kernels)",
 }
 
 
@@ -105,11 +128,28 @@ def errno_hit(cov: coverage.Coverage, sites: dict) -> set:
     return {key for key in sites if key[1] in (data.lines(key[0]) or [])}
 
 
-def why(path: str, text: str) -> str:
+def functions(path: str) -> list[tuple[int, int, str]]:
+    """(first line, last line, Class.name) of every function in a file, innermost last."""
+    out = []
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                if isinstance(child, ast.FunctionDef):
+                    out.append((child.lineno, child.end_lineno, name))
+                visit(child, f"{name}.")
+    visit(ast.parse(Path(path).read_text()), "")
+    return sorted(out)
+
+
+def why(path: str, line: int, text: str) -> str:
     name = Path(path).name
-    for (file, piece), reason in KNOWN_UNREACHABLE.items():
-        if file == name and piece in text:
-            return f"unreachable: {reason}"
+    inside = [f for start, end, f in functions(path) if start <= line <= end]
+    for function in reversed(inside):
+        for (file, known, piece), reason in KNOWN_UNREACHABLE.items():
+            if file == name and known in (function, function.split(".")[-1]) and piece in text:
+                return f"unreachable: {reason}"
     return "not found"
 
 
@@ -117,12 +157,13 @@ def report_missing(missed: dict, sites: dict, hit: set) -> None:
     sources = {path: Path(path).read_text().splitlines() for path in missed}
     print("   errno sites not hit:")
     for key in sorted(set(sites) - hit):
-        print(f"     {Path(key[0]).name}:{key[1]}  [{why(key[0], sites[key])}]  {sites[key]}")
+        print(f"     {Path(key[0]).name}:{key[1]}  [{why(key[0], key[1], sites[key])}]  {sites[key]}")
     print("   branches not taken (line -> destination; negative: leaves the function):")
     for path, lines in missed.items():
         for line, dests in sorted(lines.items()):
             text = sources[path][line - 1].strip()
-            print(f"     {Path(path).name}:{line} -> {','.join(map(str, dests))}  [{why(path, text)}]  {text[:80]}")
+            print(f"     {Path(path).name}:{line} -> {','.join(map(str, dests))}  [{why(path, line, text)}]  "
+                  f"{text[:80]}")
 
 
 def main(argv) -> int:

@@ -32,7 +32,12 @@ PARAM_SEEDS = ("", "myint=5", 'mycharp="a b" mybool', "myint=abc mybyte=999", "-
 # A preload of 2+ picks corpus/*.ko by name order (scenario.bundled_dependencies).
 SCENARIO_SEEDS = (
     *(("hello", {"args": args}) for args in PARAM_SEEDS[1:]),
-    ("arrparam", {"args": 'myints=1,2,3 mynames=a,"b c" mylabel=xyz'}),
+    *(("hello", {"args": args}) for args in (
+        "myint=0x10 mylong=-5 myulong=18446744073709551616", "mylong=-9223372036854775809 myshort=-0",
+        "mybool=off myinvbool=n async_probe", "mycharp=" + "c" * 1100, "mybyte=0377 myushort=+7 -myint=3")),
+    *(("arrparam", {"args": args}) for args in (
+        'myints=1,2,3 mynames=a,"b c" mylabel=xyz', "myints=1,2,3,4,5,6,7,8,9 mylabel=" + "l" * 100,
+        "myints=1,,x mynames=" + "n" * 1100)),
     ("hello", {"preload": 1}),
     ("hello", {"syscall": "init_module"}),
     ("hello", {"init_result": scenario.INIT_RESULTS[4]}),

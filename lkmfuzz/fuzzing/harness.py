@@ -35,6 +35,7 @@ with atheris.instrument_imports(include=["lkmfuzz"], exclude=NOT_UNDER_TEST):
     from lkmfuzz.fuzzing import targets
 from lkmfuzz.kernel.symbols import debian_symbols  # noqa: E402 - after the instrumented imports
 from lkmfuzz.mutate.params import mutate_params  # noqa: E402
+from lkmfuzz.loader.signing import MODULE_SIG_STRING  # noqa: E402
 from lkmfuzz.mutate.signature import signature_operator  # noqa: E402
 from lkmfuzz.mutate.structured import Context, mutate_structured  # noqa: E402
 from lkmfuzz.fuzzing import scenario  # noqa: E402
@@ -44,6 +45,7 @@ STRUCTURED_SHARE = 0.6
 # How the structured mutator splits its attention on a scenario input.
 SCENARIO_HEADER_SHARE = 0.25
 SCENARIO_ARGS_SHARE = 0.15
+SIGNED_SHARE = 0.5         # of the rest, for a signed module: the signature operators
 
 
 class Harness:
@@ -81,7 +83,8 @@ class Harness:
         return mutate_structured(data, rng, self.ctx, max_size)
 
     def mutate_scenario(self, data: bytes, rng: random.Random, max_size: int) -> bytes:
-        """One of: a header byte rewritten, the parameters mutated, the module mutated."""
+        """One of: a header byte rewritten, the parameters mutated, a signed module's
+        signature mutated, the module mutated."""
         head, args, module = scenario.split(data)
         roll = rng.random()
         if roll < SCENARIO_HEADER_SHARE:
@@ -89,6 +92,8 @@ class Harness:
             head[rng.randrange(len(head))] = rng.randrange(256)
         elif roll < SCENARIO_HEADER_SHARE + SCENARIO_ARGS_SHARE:
             args = mutate_params(args, rng, scenario.MAX_ARGS)
+        elif module.endswith(MODULE_SIG_STRING) and rng.random() < SIGNED_SHARE:
+            module = signature_operator(module, rng) or module
         else:
             module = mutate_structured(module, rng, self.ctx, max(0, max_size - scenario.HEADER_SIZE - len(args)))
         return scenario.join(bytes(head), args, module)[:max_size]

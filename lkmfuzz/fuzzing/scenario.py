@@ -22,8 +22,8 @@ Layout (``HEADER_SIZE`` bytes, then the arguments, then the module)::
     4      init result: INIT_RESULTS[b % len]
     5      after a successful load: UNLOAD_MODES[b % len]
     6-9    fault plan, as the faults target's header (targets.decode_plan)
-    10     length L of the parameter string
-    11..   L bytes of parameters (latin-1), then the module
+    10-11  length L of the parameter string, little-endian, modulo MAX_ARGS + 1
+    12..   L bytes of parameters (latin-1), then the module
 """
 
 import dataclasses
@@ -32,10 +32,11 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-HEADER_SIZE = 11
+HEADER_SIZE = 12
 SYSCALL, CONFIG, PRELOAD, INIT_RESULT, UNLOAD, PLAN, ARGS_LEN = 0, 1, 3, 4, 5, 6, 10
 PLAN_SIZE = 4
 CONFIG_SIZE = 2
+ARGS_LEN_SIZE = 2
 
 FLAG_BITS = 0x07               # the three MODULE_INIT_* flags
 UNDEFINED_FLAG = 0x08          # a flag bit finit_module refuses (EINVAL)
@@ -67,7 +68,8 @@ INIT_RESULTS = (0, 0, 0, 0, -errno.ENOMEM, -errno.EINVAL, -errno.ENODEV, 1)
 #   dependency  delete the preloaded dependency first: EWOULDBLOCK while the module uses it
 #   disabled    sysctl kernel.modules_disabled=1 after the load, then a delete: EPERM
 UNLOAD_MODES = ("forced", "plain", "absent", "held", "held-forced", "dependency", "disabled")
-MAX_ARGS = 255
+# Room for a charp longer than CHARP_MAX_LEN (1024, ENOSPC) and a few more parameters.
+MAX_ARGS = 2047
 BUNDLED_CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
 
@@ -91,7 +93,7 @@ class Scenario:
 def decode(data: bytes) -> Scenario:
     """Raw fuzzer input -> Scenario; a short input is padded with zero bytes (the defaults)."""
     head = data[:HEADER_SIZE].ljust(HEADER_SIZE, b"\0")
-    args_end = HEADER_SIZE + head[ARGS_LEN]
+    args_end = HEADER_SIZE + _args_len(head)
     syscall_byte = head[SYSCALL]
     return Scenario(
         module=data[args_end:],
@@ -109,6 +111,10 @@ def decode(data: bytes) -> Scenario:
     )
 
 
+def _args_len(head: bytes) -> int:
+    return int.from_bytes(head[ARGS_LEN:ARGS_LEN + ARGS_LEN_SIZE], "little") % (MAX_ARGS + 1)
+
+
 def _decode_config(bits: int) -> tuple:
     return tuple(switch for i, switch in enumerate(CONFIG_SWITCHES) if bits >> i & 1)
 
@@ -123,7 +129,7 @@ def encode(s: Scenario) -> bytes:
     config_bits = sum(1 << CONFIG_SWITCHES.index(switch) for switch in s.config)
     head = (bytes([syscall_byte]) + config_bits.to_bytes(CONFIG_SIZE, "little")
             + bytes([s.preload, INIT_RESULTS.index(s.init_result), UNLOAD_MODES.index(s.unload)])
-            + s.plan_header + bytes([len(args)]))
+            + s.plan_header + len(args).to_bytes(ARGS_LEN_SIZE, "little"))
     return head + args + s.module
 
 
@@ -134,14 +140,14 @@ def replace(s: Scenario, **changes) -> Scenario:
 def split(data: bytes) -> tuple[bytes, bytes, bytes]:
     """(header without the length byte, parameters, module): what the mutator changes apart."""
     head = data[:HEADER_SIZE].ljust(HEADER_SIZE, b"\0")
-    args_end = HEADER_SIZE + head[ARGS_LEN]
+    args_end = HEADER_SIZE + _args_len(head)
     return head[:ARGS_LEN], data[HEADER_SIZE:args_end], data[args_end:]
 
 
 def join(head: bytes, args: bytes, module: bytes) -> bytes:
     """split() undone; ``args`` is cut to MAX_ARGS bytes."""
     args = args[:MAX_ARGS]
-    return head[:ARGS_LEN].ljust(ARGS_LEN, b"\0") + bytes([len(args)]) + args + module
+    return head[:ARGS_LEN].ljust(ARGS_LEN, b"\0") + len(args).to_bytes(ARGS_LEN_SIZE, "little") + args + module
 
 
 THIS_MODULE_RELA = ".rela.gnu.linkonce.this_module"
