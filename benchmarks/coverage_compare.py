@@ -69,6 +69,12 @@ KNOWN_UNREACHABLE = {
     ("params.py", "_report_setter_error", "line is not None"):
         "through the loader only array elements report here, and the only element setter with a message (charp) "
         "fails only with the error it has a message for (ENOSPC)",
+    ("init.py", "unlink_module", "mod in kernel.modules"):
+        "both callers (the unlink_mod label, free_module) run on a module still on the list",
+    ("sysfs.py", "mod_sysfs_teardown", "if mod.sysfs_dir"):
+        "teardown runs only after mod_sysfs_setup succeeded (the sysfs_cleanup label, free_module of a formed module)",
+    ("symbols.py", "module_unload_free", "target is not None"):
+        "a module in use cannot go first: delete_module refuses while it has users, and nothing else unloads",
     ("version.py", "check_modstruct_version", "layout is None"): "Debian 6.1's Module.symvers has module_layout "
                                                                 "(the branch is for 6.3+ kernels)",
 }

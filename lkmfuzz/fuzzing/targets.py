@@ -28,7 +28,7 @@ from ..invariants import Violation, check_attempt, check_unchanged, snapshot
 from ..properties import unload_and_check
 from ..kernel.kernel import Kernel
 from ..kernel.profile import get_profile
-from ..loader import O_NONBLOCK, delete_module, finit_module, init_module
+from ..loader import O_NONBLOCK, O_TRUNC, delete_module, finit_module, init_module
 from . import scenario
 from .checkpoint import Checkpoint, CheckpointError
 from ..triage.title import exception_title, kernel_fault_title, violation_title
@@ -119,6 +119,11 @@ def _try_delete(kernel: Kernel, name: str, flags: int = O_NONBLOCK) -> LoadError
     return None
 
 
+def unload_forced(kernel, case, result, before) -> list:
+    """rmmod -f, as every target did before scenarios."""
+    return unload_and_check(kernel, result, before)
+
+
 def unload_plain(kernel, case, result, before) -> list:
     """rmmod without -f: EBUSY for init without exit, else the module is gone."""
     if _try_delete(kernel, result.name) is None:
@@ -132,22 +137,24 @@ def unload_absent_first(kernel, case, result, before) -> list:
     return unload_and_check(kernel, result, before)
 
 
-def _unload_held(kernel, result, before, flags: int) -> list:
-    """A user holds a reference (try_module_get) while delete_module runs."""
+def _unload_held(kernel, result, before, forced: bool) -> list:
+    """A user holds a reference (try_module_get) while delete_module runs: only a
+    forced unload may go ahead."""
     result.module.refcnt += 1
-    if _try_delete(kernel, result.name, flags) is None:
+    if _try_delete(kernel, result.name, O_NONBLOCK | (O_TRUNC if forced else 0)) is None:
+        if not forced:
+            return [Violation("unload", "delete_module", f"{result.name} was unloaded while a reference was held")]
         return check_unchanged(before, kernel, "delete_module")
     result.module.refcnt -= 1      # module_put
     return unload_and_check(kernel, result, before)
 
 
 def unload_held(kernel, case, result, before) -> list:
-    return _unload_held(kernel, result, before, O_NONBLOCK)
+    return _unload_held(kernel, result, before, forced=False)
 
 
 def unload_held_forced(kernel, case, result, before) -> list:
-    from ..loader import O_TRUNC
-    return _unload_held(kernel, result, before, O_NONBLOCK | O_TRUNC)
+    return _unload_held(kernel, result, before, forced=True)
 
 
 def unload_dependency_first(kernel, case, result, before) -> list:
@@ -174,7 +181,7 @@ def unload_disabled(kernel, case, result, before) -> list:
 
 
 AFTER_LOAD = {
-    "forced": lambda kernel, case, result, before: unload_and_check(kernel, result, before),
+    "forced": unload_forced,
     "plain": unload_plain,
     "absent": unload_absent_first,
     "held": unload_held,
