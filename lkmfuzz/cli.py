@@ -16,6 +16,7 @@ from .errors import KernelFault, LoadError
 from .faults import FaultPlan, FaultPlanError
 from .kernel.kernel import Kernel
 from .kernel.profile import DEFAULT_PROFILE, PROFILES, ProfileError, get_profile
+from .fuzzing.targets import TARGETS
 from .sign import DEFAULT_HASH, HASHES
 
 EXIT_LOADED, EXIT_REFUSED, EXIT_USAGE, EXIT_KERNEL_FAULT = 0, 1, 2, 3
@@ -122,16 +123,35 @@ def cmd_faults(args) -> int:
 def cmd_fuzz(args) -> int:
     from pathlib import Path
     from .fuzzing.campaign import run_campaign
-    if args.time <= 0 or args.jobs <= 0:
-        raise UsageError("--time and --jobs must be positive")
+    if args.time < 0 or args.jobs <= 0 or (args.time == 0 and not args.minimize_corpus):
+        raise UsageError("--jobs must be positive and --time too (0 only with --minimize-corpus: merge, no fuzzing)")
     dirs = [Path(d) for d in args.corpus] or [Path("corpus")]
     for d in dirs:
         if not d.is_dir():
             raise UsageError(f"corpus directory {d} does not exist")
     extra = args.libfuzzer[1:] if args.libfuzzer[:1] == ["--"] else args.libfuzzer
-    run_campaign(args.target, args.time, args.jobs, dirs, Path(args.crashes), Path(args.work), args.profile,
-                 not args.no_structured, extra)
+    if args.time:
+        run_campaign(args.target, args.time, args.jobs, dirs, Path(args.crashes), Path(args.work), args.profile,
+                     not args.no_structured, extra)
+    if args.minimize_corpus:
+        _minimize_corpus(args, dirs)
     return 0
+
+
+def _minimize_corpus(args, dirs) -> None:
+    from pathlib import Path
+    from .fuzzing.campaign import CampaignError, minimize_corpus, seed_corpus, work_dir
+    work = work_dir(Path(args.work), args.target, not args.no_structured)
+    if not (work / "corpus").is_dir():
+        raise UsageError(f"no campaign corpus in {work}/corpus to minimize; run a campaign first")
+    seed_corpus(args.target, dirs, work / "seeds")
+    before = sum(1 for _ in (work / "corpus").iterdir()) + sum(1 for _ in (work / "seeds").iterdir())
+    try:
+        kept = minimize_corpus(args.target, args.profile, work, Path(args.minimize_corpus), Path(args.crashes),
+                               not args.no_structured)
+    except (CampaignError, OSError) as e:
+        raise UsageError(f"--minimize-corpus: {e}") from None
+    print(f"minimized corpus: {before} inputs (corpus + seeds) -> {kept} in {args.minimize_corpus}/")
 
 
 def cmd_repro(args) -> int:
@@ -396,13 +416,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     fuzz = sub.add_parser("fuzz", help="run a coverage-guided campaign (Atheris/libFuzzer) on the corpus")
     fuzz.add_argument("corpus", nargs="*", help="seed corpus directories (default: corpus/)")
-    fuzz.add_argument("--target", choices=("load", "faults", "params", "signature"), default="load")
+    fuzz.add_argument("--target", choices=TARGETS, default="load")
     fuzz.add_argument("--time", type=int, default=60, help="seconds (default 60)")
     fuzz.add_argument("--jobs", type=int, default=1, help="parallel workers (libFuzzer -fork)")
     fuzz.add_argument("--profile", default=DEFAULT_PROFILE)
     fuzz.add_argument("--crashes", default="crashes", help="crash store directory (default crashes/)")
     fuzz.add_argument("--work", default=".lkmfuzz", help="working corpus and stats (default .lkmfuzz/)")
     fuzz.add_argument("--no-structured", action="store_true", help="byte-level mutation only")
+    fuzz.add_argument("--minimize-corpus", metavar="DIR",
+                      help="then libFuzzer -merge=1 the campaign's corpus into DIR (replaced atomically); "
+                           "with --time 0, only that")
     fuzz.add_argument("libfuzzer", nargs=argparse.REMAINDER, help="-- then libFuzzer flags")
     fuzz.set_defaults(func=cmd_fuzz)
 
@@ -448,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     tri = sub.add_parser("triage", help="re-run, dedup, minimize stored crashes; write triage.md/json")
     tri.add_argument("crashes", nargs="?", default="crashes")
     tri.add_argument("--artifacts", help="also import libFuzzer crash-* files from this directory")
-    tri.add_argument("--target", choices=("load", "faults", "signature"), default="load",
+    tri.add_argument("--target", choices=TARGETS, default="load",
                      help="target of the artifacts")
     tri.add_argument("--reruns", type=int, default=3)
     tri.set_defaults(func=cmd_triage)

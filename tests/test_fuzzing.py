@@ -12,8 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lkmfuzz.cli import main as cli_main
+from lkmfuzz.fuzzing import scenario, targets
 from lkmfuzz.fuzzing.campaign import run_campaign, seed_corpus
-from lkmfuzz.fuzzing.targets import Finding, TestCase, decode_faults, execute
+from lkmfuzz.fuzzing.scenario import Scenario
+from lkmfuzz.fuzzing.targets import Finding, TestCase, decode_faults, decode_scenario, execute
 from lkmfuzz.kernel.symbols import debian_symbols
 from lkmfuzz.mutate.params import mutate_params
 from lkmfuzz.mutate.structured import OPERATORS, Context, mutate_structured
@@ -31,7 +33,7 @@ def env_with(*paths):
     return env
 
 
-@pytest.mark.parametrize("target", ["load", "faults", "params", "signature"])
+@pytest.mark.parametrize("target", ["load", "faults", "params", "signature", "scenario"])
 def test_every_harness_runs_a_few_hundred_inputs(tmp_path, target):
     seeds = tmp_path / "seeds"
     seed_corpus(target, [CORPUS], seeds)
@@ -247,3 +249,162 @@ def test_plot_renders_campaign_stats(tmp_path, capsys):
     (tmp_path / "bad.json").write_text("{")
     assert cli_main(["plot", str(tmp_path / "bad.json")]) == 2
     assert "damaged JSON" in capsys.readouterr().err
+
+
+# --- the scenario target ----------------------------------------------------------------
+
+scenarios = st.builds(
+    Scenario, module=st.binary(max_size=64), flags=st.integers(0, 15),
+    syscall=st.sampled_from(["finit_module", "init_module"]), faults=st.booleans(), faithful=st.booleans(),
+    trust_test_key=st.booleans(), config=st.sets(st.sampled_from(scenario.CONFIG_SWITCHES)).map(
+        lambda chosen: tuple(sw for sw in scenario.CONFIG_SWITCHES if sw in chosen)),
+    preload=st.integers(0, 255), init_result=st.sampled_from(scenario.INIT_RESULTS),
+    unload=st.sampled_from(scenario.UNLOAD_MODES), plan_header=st.binary(min_size=4, max_size=4),
+    args=st.text(st.characters(max_codepoint=255), max_size=scenario.MAX_ARGS))
+
+
+@given(scenarios)
+def test_scenario_header_round_trips(s):
+    assert scenario.decode(scenario.encode(s)) == s
+    head, args, module = scenario.split(scenario.encode(s))
+    assert scenario.join(head, args, module) == scenario.encode(s) and module == s.module
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.binary(max_size=40), st.sampled_from(SEEDS))
+def test_any_header_before_a_seed_gives_a_verdict(head, name):
+    execute(decode_scenario(head + seed_bytes(name), scenario.bundled_dependencies()))   # Finding on any bug
+
+
+def test_every_unload_mode_has_an_action():
+    assert tuple(targets.AFTER_LOAD) == scenario.UNLOAD_MODES
+
+
+def _scenario_case(name, **fields):
+    module = scenario.without_exit(seed_bytes("hello")) if name == "hello-without-exit" else seed_bytes(name)
+    return decode_scenario(scenario.encode(Scenario(module=module, **fields)), scenario.bundled_dependencies())
+
+
+@pytest.mark.parametrize("name, fields, verdict", [
+    ("hello", {"preload": 1}, "EEXIST"),
+    ("hello", {"config": (("modules_disabled", True),)}, "EPERM"),
+    ("hello", {"config": (("modules_disabled", True),), "syscall": "init_module"}, "EPERM"),
+    ("hello", {"config": (("blacklist", scenario.SEED_NAMES),)}, "EPERM"),
+    ("hello", {"config": (("lockdown", True),)}, "EPERM"),
+    ("hello", {"config": (("sig_enforce", True),)}, "EKEYREJECTED"),
+    ("hello", {"flags": scenario.UNDEFINED_FLAG}, "EINVAL"),
+    ("hello", {"flags": 4}, "EOPNOTSUPP"),
+    ("hello", {"init_result": -12}, "ENOMEM"),
+    ("hello", {"args": "myint=abc"}, "EINVAL"),
+    ("hello", {"faults": True, "plan_header": bytes([1, 2, 0, 0])}, "ENOMEM"),
+    ("livepatch", {"config": (("livepatch", False),)}, "ENOEXEC"),
+    ("consumer", {}, "ENOENT"),
+    ("hello", {"faithful": True}, "loaded"),
+])
+def test_scenario_header_reaches_its_verdict(name, fields, verdict):
+    assert execute(_scenario_case(name, **fields)).kind == verdict
+
+
+@pytest.mark.parametrize("name, unload, refusal", [
+    ("hello", "forced", None),
+    ("hello-without-exit", "plain", "EBUSY"),
+    ("initexit", "plain", None),
+    ("hello", "absent", "ENOENT"),
+    ("initexit", "held", "EAGAIN"),      # EWOULDBLOCK is EAGAIN
+    ("initexit", "held-forced", None),
+    ("hello", "disabled", "EPERM"),
+    ("hello", "dependency", None),        # nothing preloaded
+])
+def test_unload_modes_refuse_and_still_clean_up(monkeypatch, name, unload, refusal):
+    refused = _record_delete_refusals(monkeypatch)
+    result = execute(_scenario_case(name, unload=unload))
+    assert result.ok and refused[:1] == ([refusal] if refusal else [])
+
+
+def _record_delete_refusals(monkeypatch) -> list:
+    refused = []
+
+    def delete(kernel, name, flags=targets.O_NONBLOCK):
+        try:
+            return scenario_delete(kernel, name, flags)
+        except targets.LoadError as e:
+            refused.append(e.errno_name)
+            raise
+    scenario_delete = targets.delete_module
+    monkeypatch.setattr(targets, "delete_module", delete)
+    return refused
+
+
+def test_dependency_in_use_cannot_be_deleted_and_one_unused_can(monkeypatch, tmp_path):
+    deps = [p.stem for p in sorted(CORPUS.glob("*.ko"))]
+    refused = _record_delete_refusals(monkeypatch)
+    on_hello = {"preload": 2 + deps.index("hello"), "unload": "dependency"}
+    assert execute(_scenario_case("consumer", **on_hello)).ok and refused == ["EAGAIN"]   # EWOULDBLOCK
+    refused.clear()
+    assert execute(_scenario_case("initexit", **on_hello)).ok and refused == []
+
+
+def test_scenario_finding_is_saved_and_replays_with_repro(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(__import__("lkmfuzz.loader", fromlist=["UNDO_ACTIONS"]).UNDO_ACTIONS, "free_copy",
+                        lambda info: None)
+    data = scenario.encode(Scenario(module=seed_bytes("hello"), syscall="init_module", args="myint=abc",
+                                    config=(("strict_module_rwx", False),), unload="plain"))
+    with pytest.raises(Finding) as caught:
+        execute(decode_scenario(data, scenario.bundled_dependencies()))
+    crash = targets.save_finding(tmp_path, caught.value, "scenario", data)
+    finding, module, meta, _ = store.load(crash)
+    assert module == seed_bytes("hello") and bytes.fromhex(meta["raw_input"]) == data
+    assert (meta["syscall"], meta["args"], meta["unload"], meta["config"]) == (
+        "init_module", "myint=abc", "plain", {"strict_module_rwx": False})
+    assert cli_main(["repro", str(crash)]) == 1
+    assert capsys.readouterr().out.startswith(f"reproduces: {finding['title']}")
+
+
+def test_scenario_preload_travels_with_the_finding(tmp_path, monkeypatch):
+    monkeypatch.setitem(__import__("lkmfuzz.loader", fromlist=["UNDO_ACTIONS"]).UNDO_ACTIONS, "free_copy",
+                        lambda info: None)
+    data = scenario.encode(Scenario(module=seed_bytes("hello"), preload=1))
+    with pytest.raises(Finding) as caught:
+        execute(decode_scenario(data, scenario.bundled_dependencies()))
+    assert caught.value.title == "invariant no-leak after check_not_loaded"
+    crash = targets.save_finding(tmp_path, caught.value, "scenario", data)
+    assert store.load(crash)[3] == (seed_bytes("hello"),)
+    assert cli_main(["repro", str(crash)]) == 1
+
+
+def test_decoder_for_each_target_and_an_unknown_one():
+    for target in targets.TARGETS:
+        assert isinstance(targets.decoder_for(target)(seed_bytes("hello")), TestCase)
+    with pytest.raises(ValueError, match="unknown target"):
+        targets.decoder_for("nope")
+
+
+# --- corpus minimization ----------------------------------------------------------------
+
+def test_minimize_corpus_merges_into_a_directory_atomically(tmp_path, capsys):
+    work = tmp_path / "work" / "scenario" / "corpus"
+    work.mkdir(parents=True)
+    hello = scenario.encode(Scenario(module=seed_bytes("hello")))
+    for i in range(5):                    # the same input five times: one is enough
+        (work / f"dup-{i}").write_bytes(hello)
+    out = tmp_path / "min"
+    out.mkdir()
+    (out / "stale").write_bytes(b"from an older merge")
+    argv = ["fuzz", "--target", "scenario", "--time", "0", "--work", str(tmp_path / "work"),
+            "--crashes", str(tmp_path / "crashes"), "--minimize-corpus", str(out), str(CORPUS)]
+    assert cli_main(argv) == 0
+    line = capsys.readouterr().out
+    kept = sorted(p.name for p in out.iterdir())
+    seeds = len(list((tmp_path / "work" / "scenario" / "seeds").iterdir()))
+    assert f"{5 + seeds} inputs (corpus + seeds) -> {len(kept)}" in line
+    assert "stale" not in kept and 0 < len(kept) < 5 + seeds
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["min", "work"], "no staging left behind"
+
+
+def test_minimize_corpus_without_a_campaign_is_a_one_line_error(tmp_path, capsys):
+    argv = ["fuzz", "--target", "scenario", "--time", "0", "--work", str(tmp_path), "--minimize-corpus",
+            str(tmp_path / "out"), str(CORPUS)]
+    assert cli_main(argv) == 2
+    err = capsys.readouterr().err
+    assert "no campaign corpus" in err and err.count("\n") == 1
+    assert cli_main(["fuzz", "--time", "0"]) == 2

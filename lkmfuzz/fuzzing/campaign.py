@@ -9,8 +9,11 @@ atomically as it goes, and ends with a summary of the crash store.
 """
 
 import json
+import os
 import queue
 import re
+import shlex
+import shutil
 import subprocess
 import sys
 import threading
@@ -19,16 +22,64 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..triage.store import atomic_write, list_findings
+from . import scenario
+from .scenario import Scenario
 from .targets import PLAN_HEADER
 
 STATUS = re.compile(r"#(\d+)\S*\s*(?:\w+\s+)?cov: (\d+) ft: (\d+) corp: (\d+)\S*(?:.*?exec/s:? (\d+))?")
 PARAM_SEEDS = ("", "myint=5", 'mycharp="a b" mybool', "myint=abc mybyte=999", "-- myint=1")
+# Scenario seeds beyond "every corpus module as it is": (seed module, what the header says).
+# A preload of 2+ picks corpus/*.ko by name order (scenario.bundled_dependencies).
+SCENARIO_SEEDS = (
+    *(("hello", {"args": args}) for args in PARAM_SEEDS[1:]),
+    *(("hello", {"args": args}) for args in (
+        "myint=0x10 mylong=-5 myulong=18446744073709551616", "mylong=-9223372036854775809 myshort=-0",
+        "mybool=off myinvbool=n async_probe", "mycharp=" + "c" * 1100, "mybyte=0377 myushort=+7 -myint=3")),
+    *(("arrparam", {"args": args}) for args in (
+        'myints=1,2,3 mynames=a,"b c" mylabel=xyz', "myints=1,2,3,4,5,6,7,8,9 mylabel=" + "l" * 100,
+        "myints=1,,x mynames=" + "n" * 1100)),
+    ("hello", {"preload": 1}),
+    ("hello", {"syscall": "init_module"}),
+    ("hello", {"init_result": scenario.INIT_RESULTS[4]}),
+    ("hello", {"flags": 3}),
+    ("hello", {"faithful": True}),
+    ("hello", {"faults": True, "plan_header": bytes([0, 4, 0, 0])}),
+    *(("hello", {"unload": mode}) for mode in scenario.UNLOAD_MODES[1:]),
+    ("initexit", {"unload": "plain"}),
+)
+
+
+def scenario_seeds(corpus_dirs: list[Path]) -> dict[str, bytes]:
+    """name -> raw scenario input: each corpus module with the default header, the
+    variants of SCENARIO_SEEDS, consumer on top of hello, and signed seeds on a
+    sig_enforce kernel trusting the test key."""
+    from ..mutate.signature import unknown_signer
+    from ..sign import sign_module
+    modules = {path.stem: path.read_bytes() for d in corpus_dirs for path in sorted(Path(d).glob("*.ko"))}
+    seeds = {f"{name}.ko": scenario.encode(Scenario(module=data)) for name, data in modules.items()}
+    for i, (name, fields) in enumerate(SCENARIO_SEEDS):
+        if name in modules:
+            seeds[f"{name}-{i}"] = scenario.encode(Scenario(module=modules[name], **fields))
+    deps = [path.stem for path in sorted(scenario.BUNDLED_CORPUS.glob("*.ko"))]
+    if {"hello", "consumer"} <= set(modules) and "hello" in deps:
+        seeds["consumer-on-hello"] = scenario.encode(Scenario(module=modules["consumer"], unload="dependency",
+                                                              preload=2 + deps.index("hello")))
+    if "hello" in modules:
+        seeds["hello-without-exit"] = scenario.encode(Scenario(module=scenario.without_exit(modules["hello"]),
+                                                               unload="plain"))
+    signer, enforce = unknown_signer(), (scenario.CONFIG_SWITCHES[0],)
+    for name in ("hello", "consumer"):
+        if name in modules:
+            seeds[f"{name}-signed"] = scenario.encode(Scenario(module=sign_module(modules[name], signer),
+                                                               trust_test_key=True, config=enforce))
+    return seeds
 
 
 @dataclass
 class Stats:
     target: str
     structured: bool
+    profile: str = "hardened"
     started: float = field(default_factory=time.time)
     execs: int = 0
     cov: int = 0
@@ -50,6 +101,11 @@ def seed_corpus(target: str, corpus_dirs: list[Path], seeds_dir: Path) -> int:
     or parameter strings."""
     seeds_dir.mkdir(parents=True, exist_ok=True)
     count = 0
+    if target == "scenario":
+        for name, data in scenario_seeds(corpus_dirs).items():
+            atomic_write(seeds_dir / name, data)
+            count += 1
+        return count
     if target == "params":
         for i, text in enumerate(PARAM_SEEDS):
             atomic_write(seeds_dir / f"params-{i}", text.encode())
@@ -86,6 +142,55 @@ def harness_command(target: str, profile: str, crashes: Path, structured: bool, 
     return cmd + extra + [str(work / "corpus"), str(seeds)]
 
 
+# libFuzzer's -merge=1 re-executes argv[0] for its crash-resistant inner runs; a
+# `python -m` harness is not executable, so the merge runs through this script.
+MERGE_WRAPPER = "#!/bin/sh\nexec {command} --argv0 \"$0\" \"$@\"\n"
+
+
+def minimize_corpus(target: str, profile: str, work: Path, out: Path, crashes: Path, structured: bool = True,
+                    harness: str = DEFAULT_HARNESS) -> int:
+    """libFuzzer -merge=1 of a campaign's corpus and seeds (``work``, e.g. .lkmfuzz/scenario)
+    into ``out``: the smallest subset with the same coverage features.  The merge fills a
+    temporary directory beside ``out`` which then replaces ``out`` by rename, so a reader
+    sees the old corpus or the new one, never half of it.  Returns the number of inputs."""
+    out, work = Path(out).resolve(), Path(work).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    (work / "artifacts").mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.merging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    wrapper = staging.parent / f".{out.name}.merge-{os.getpid()}.sh"
+    try:
+        command = [sys.executable, "-m", harness, "--target", target, "--profile", profile, "--crashes", str(crashes)]
+        command += [] if structured else ["--no-structured"]
+        wrapper.write_text(MERGE_WRAPPER.format(command=shlex.join(command)))
+        wrapper.chmod(0o755)
+        inputs = [str(d) for d in (work / "corpus", work / "seeds") if d.is_dir()]
+        proc = subprocess.run([str(wrapper), "-merge=1", f"-artifact_prefix={work / 'artifacts'}/", str(staging),
+                               *inputs], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise CampaignError(f"libFuzzer -merge=1 failed (exit {proc.returncode}): "
+                                f"{(proc.stderr or proc.stdout).strip().splitlines()[-1:]}")
+        _replace_dir(staging, out)
+    finally:
+        wrapper.unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+    return sum(1 for _ in out.iterdir())
+
+
+def _replace_dir(new: Path, old: Path) -> None:
+    """Put ``new`` where ``old`` is: two renames (a directory cannot be renamed over a full one)."""
+    retired = old.parent / f".{old.name}.old-{os.getpid()}"
+    if old.exists():
+        old.rename(retired)
+    new.rename(old)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+class CampaignError(Exception):
+    """A campaign step that could not be done: one line for the user."""
+
+
 class Worker:
     """One libFuzzer process; its status lines are read on a thread into a shared queue."""
 
@@ -101,20 +206,25 @@ class Worker:
             lines.put((self.slot, line))
 
 
+def work_dir(work: Path, target: str, structured: bool) -> Path:
+    """Where a campaign keeps its corpus, seeds, artifacts and stats: WORK/<target>[-bytes]."""
+    return Path(work) / f"{target}{'' if structured else '-bytes'}"
+
+
 def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], crashes: Path, work: Path,
                  profile: str = "hardened", structured: bool = True, extra: list[str] = (),
                  echo=print, harness: str = DEFAULT_HARNESS) -> Stats:
     """Keep ``jobs`` workers fuzzing until ``seconds`` have passed.  A worker that stops
     on a crash (recorded in the store by the harness) is replaced by a fresh one on the
     same, growing corpus, so one finding never ends the campaign."""
-    work = work / f"{target}{'' if structured else '-bytes'}"
+    work = work_dir(work, target, structured)
     (work / "corpus").mkdir(parents=True, exist_ok=True)
     (work / "artifacts").mkdir(parents=True, exist_ok=True)
     crashes.mkdir(parents=True, exist_ok=True)
     seeds = work / "seeds"
     count = seed_corpus(target, corpus_dirs, seeds)
     known = {p.name for p in list_findings(crashes)}
-    stats = Stats(target, structured)
+    stats = Stats(target, structured, profile)
     deadline = time.time() + seconds
     echo(f"fuzzing target {target} ({'structured + byte' if structured else 'byte-level'} mutation, "
          f"{profile}) for {seconds}s with {jobs} job(s); {count} seeds; findings in {crashes}/")

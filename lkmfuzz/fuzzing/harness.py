@@ -1,7 +1,7 @@
 """The Atheris entry point shared by harnesses/*_fuzzer.py.
 
     python -m lkmfuzz.fuzzing.harness --target load [--crashes DIR] [--profile P]
-                                      [--no-structured] [libFuzzer flags and corpus dirs]
+                                      [--no-structured] [--argv0 EXE] [libFuzzer flags and corpus dirs]
 
 Every input is decoded into a test case and executed on a fresh simulated kernel
 (lkmfuzz.fuzzing.targets).  A Finding is recorded in the crash store before it is
@@ -26,7 +26,7 @@ import atheris
 # branches say nothing about an input, and tracing them made each execution
 # several times slower.  (atheris includes whole top-level packages and excludes
 # exact module names.)
-NOT_UNDER_TEST = ["lkmfuzz.fuzzing.targets", "lkmfuzz.fuzzing.checkpoint", "lkmfuzz.faults", "lkmfuzz.invariants",
+NOT_UNDER_TEST = ["lkmfuzz.fuzzing.targets", "lkmfuzz.fuzzing.scenario", "lkmfuzz.fuzzing.checkpoint", "lkmfuzz.faults", "lkmfuzz.invariants",
                   "lkmfuzz.properties", "lkmfuzz.kernel.alloc", "lkmfuzz.kernel.memory", "lkmfuzz.kernel.sysfs",
                   "lkmfuzz.kernel.kernel", "lkmfuzz.kernel.module", "lkmfuzz.kernel.taint", "lkmfuzz.kernel.profile",
                   "lkmfuzz.triage.title"]
@@ -35,44 +35,34 @@ with atheris.instrument_imports(include=["lkmfuzz"], exclude=NOT_UNDER_TEST):
     from lkmfuzz.fuzzing import targets
 from lkmfuzz.kernel.symbols import debian_symbols  # noqa: E402 - after the instrumented imports
 from lkmfuzz.mutate.params import mutate_params  # noqa: E402
+from lkmfuzz.loader.signing import MODULE_SIG_STRING  # noqa: E402
 from lkmfuzz.mutate.signature import signature_operator  # noqa: E402
 from lkmfuzz.mutate.structured import Context, mutate_structured  # noqa: E402
-from lkmfuzz.triage import store  # noqa: E402
+from lkmfuzz.fuzzing import scenario  # noqa: E402
 
-TARGETS = ("load", "faults", "params", "signature")
+TARGETS = targets.TARGETS
 STRUCTURED_SHARE = 0.6
-# The params target loads the hello seed (ten parameter types) with each input as its arguments.
-PARAMS_MODULE = Path(__file__).resolve().parents[2] / "corpus" / "hello.ko"
+# How the structured mutator splits its attention on a scenario input.
+SCENARIO_HEADER_SHARE = 0.25
+SCENARIO_ARGS_SHARE = 0.15
+SIGNED_SHARE = 0.5         # of the rest, for a signed module: the signature operators
 
 
 class Harness:
     def __init__(self, target: str, profile: str, crashes: Path, structured: bool):
         self.target, self.profile, self.crashes, self.structured = target, profile, crashes, structured
         self.ctx = Context.from_symbols(debian_symbols())
-        self.params_module = PARAMS_MODULE.read_bytes() if target == "params" else b""
+        self.decode = targets.decoder_for(target, profile)
         # Every params input loads the same module: resume each from one checkpoint.
-        self.resumable = (targets.Resumable.prepare(targets.decode_params(b"", self.params_module, profile))
-                          if target == "params" else None)
-        self.decode(b"")   # builds what decoding caches (the signature target's test key) before the clock starts
-
-    def decode(self, data: bytes) -> "targets.TestCase":
-        if self.target == "faults":
-            return targets.decode_faults(data, self.profile)
-        if self.target == "params":
-            return targets.decode_params(data, self.params_module, self.profile)
-        if self.target == "signature":
-            return targets.decode_signature(data, self.profile)
-        return targets.decode_load(data, self.profile)
+        self.resumable = targets.Resumable.prepare(self.decode(b"")) if target == "params" else None
+        self.decode(bytes([scenario.TRUST_TEST_KEY]))   # builds what decoding caches (the test key) before the clock starts
 
     def test_one_input(self, data: bytes) -> None:
         case = self.decode(data)
         try:
             targets.execute(case, self.resumable)
         except targets.Finding as finding:
-            store.record(self.crashes, finding.title, finding.kind, self.target, finding.summary, finding.detail,
-                         data if self.target != "params" else case.module,
-                         dict(case.meta(), target=self.target, raw_input=data.hex() if self.target == "params" else None),
-                         case.preload)
+            targets.save_finding(self.crashes, finding, self.target, data)
             raise
 
     def mutate(self, data: bytes, max_size: int, seed: int) -> bytes:
@@ -83,12 +73,30 @@ class Harness:
             return mutate_params(data, rng, max_size)
         if self.target == "signature" and rng.random() < 0.7:
             return signature_operator(data, rng)[:max_size]
+        if self.target == "scenario":
+            return self.mutate_scenario(data, rng, max_size)
         if self.target == "faults":
             head, module = data[:targets.PLAN_HEADER], data[targets.PLAN_HEADER:]
             if rng.random() < 0.2:
                 head = bytes(rng.randrange(256) for _ in range(targets.PLAN_HEADER))
             return targets.encode_faults(head, mutate_structured(module, rng, self.ctx, max_size))
         return mutate_structured(data, rng, self.ctx, max_size)
+
+    def mutate_scenario(self, data: bytes, rng: random.Random, max_size: int) -> bytes:
+        """One of: a header byte rewritten, the parameters mutated, a signed module's
+        signature mutated, the module mutated."""
+        head, args, module = scenario.split(data)
+        roll = rng.random()
+        if roll < SCENARIO_HEADER_SHARE:
+            head = bytearray(head)
+            head[rng.randrange(len(head))] = rng.randrange(256)
+        elif roll < SCENARIO_HEADER_SHARE + SCENARIO_ARGS_SHARE:
+            args = mutate_params(args, rng, scenario.MAX_ARGS)
+        elif module.endswith(MODULE_SIG_STRING) and rng.random() < SIGNED_SHARE:
+            module = signature_operator(module, rng) or module
+        else:
+            module = mutate_structured(module, rng, self.ctx, max(0, max_size - scenario.HEADER_SIZE - len(args)))
+        return scenario.join(bytes(head), args, module)[:max_size]
 
 
 def main(target: str | None = None, argv=None) -> None:
@@ -97,9 +105,12 @@ def main(target: str | None = None, argv=None) -> None:
     parser.add_argument("--profile", default="hardened")
     parser.add_argument("--crashes", default="crashes", type=Path)
     parser.add_argument("--no-structured", action="store_true")
+    # What libFuzzer re-executes for -merge=1 (a python -m module is not executable):
+    # campaign.minimize_corpus passes a wrapper script.
+    parser.add_argument("--argv0", default=sys.argv[0])
     args, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     harness = Harness(args.target or "load", args.profile, args.crashes, not args.no_structured)
-    atheris.Setup([sys.argv[0]] + rest, harness.test_one_input, custom_mutator=harness.mutate)
+    atheris.Setup([args.argv0] + rest, harness.test_one_input, custom_mutator=harness.mutate)
     # Everything built so far (symbol table, instrumented code, checkpoints) lives for
     # the whole campaign: keep it out of the collector's full passes.
     gc.freeze()

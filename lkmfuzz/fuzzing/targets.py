@@ -1,7 +1,9 @@
 """Fuzz targets: how an input becomes a test case, and what counts as a finding.
 
 A test case is everything needed to replay one attempt: the module bytes, the
-parameter string, the fault plan, the finit_module flags and the profile.  Each
+parameter string, the fault plan, the syscall and its flags, the profile and its
+config switches, what is loaded first, what init returns and how the module is
+unloaded afterwards.  Each
 target decodes its raw fuzzer input into one (syzkaller keeps the input model
 apart from execution the same way); ``execute`` runs it on a fresh simulated
 kernel and raises ``Finding`` when something is wrong:
@@ -21,11 +23,13 @@ from dataclasses import dataclass
 
 from ..errors import KernelFault
 from ..faults import SITES, FaultPlan
-from ..invariants import check_attempt, snapshot
+from ..errors import LoadError
+from ..invariants import Violation, check_attempt, check_unchanged, snapshot
 from ..properties import unload_and_check
 from ..kernel.kernel import Kernel
 from ..kernel.profile import get_profile
-from ..loader import finit_module
+from ..loader import O_NONBLOCK, O_TRUNC, delete_module, finit_module, init_module
+from . import scenario
 from .checkpoint import Checkpoint, CheckpointError
 from ..triage.title import exception_title, kernel_fault_title, violation_title
 
@@ -44,11 +48,15 @@ class TestCase:
     preload: tuple = ()          # dependency modules loaded first (bytes)
     config: tuple = ()           # (switch, value) pairs for the profile, e.g. (("sig_enforce", True),)
     trusted: tuple = ()          # extra DER certificates on the kernel's keyring
+    syscall: str = "finit_module"   # or "init_module"
+    init_result: int = 0         # what the module's init returns
+    unload: str = "forced"       # what follows a successful load: one of scenario.UNLOAD_MODES
 
     def meta(self) -> dict:
         return {"args": self.args, "fault_plan": self.plan.to_json(), "flags": self.flags,
                 "profile": self.profile, "preload": len(self.preload), "config": dict(self.config),
-                "trusted": [cert.hex() for cert in self.trusted]}
+                "trusted": [cert.hex() for cert in self.trusted], "syscall": self.syscall,
+                "init_result": self.init_result, "unload": self.unload}
 
 
 class Finding(Exception):
@@ -72,10 +80,10 @@ def execute(case: TestCase, resumable: "Resumable | None" = None):
         else:
             kernel = fresh_kernel(case)
             before = snapshot(kernel)
-            result = finit_module(kernel, case.module, case.args, case.flags, fault_plan=case.plan)
+            result = run_syscall(kernel, case)
         violations = check_attempt(kernel, before, result, len(case.module))
         if result.ok and not violations:
-            violations = unload_and_check(kernel, result, before)
+            violations = AFTER_LOAD[case.unload](kernel, case, result, before)
     except Exception as bug:  # noqa: BLE001 - any exception here is the finding itself, reported whole
         raise Finding("exception", exception_title(bug), f"{type(bug).__name__}: {bug}", traceback.format_exc(),
                       case) from bug
@@ -86,6 +94,101 @@ def execute(case: TestCase, resumable: "Resumable | None" = None):
         raise Finding("invariant", violation_title(first.invariant, first.step), str(first),
                       "\n".join(map(str, violations)), case)
     return result
+
+
+def run_syscall(kernel: Kernel, case: TestCase):
+    if case.syscall == "init_module":
+        return init_module(kernel, case.module, case.args, fault_plan=case.plan, init_result=case.init_result)
+    return finit_module(kernel, case.module, case.args, case.flags, fault_plan=case.plan,
+                        init_result=case.init_result)
+
+
+# --- what follows a successful load (scenario.UNLOAD_MODES) ----------------------------
+# Each returns the invariant violations; each ends with the module unloaded (forced) and
+# the kernel compared with its state before the load.  A refused delete_module is a
+# verdict like any other: only what escapes it or breaks an invariant is a finding.
+
+ABSENT_MODULE = "lkmfuzz_never_loaded"
+
+
+def _try_delete(kernel: Kernel, name: str, flags: int = O_NONBLOCK) -> LoadError | None:
+    try:
+        delete_module(kernel, name, flags)
+    except LoadError as refused:
+        return refused
+    return None
+
+
+def unload_forced(kernel, case, result, before) -> list:
+    """rmmod -f, as every target did before scenarios."""
+    return unload_and_check(kernel, result, before)
+
+
+def unload_plain(kernel, case, result, before) -> list:
+    """rmmod without -f: EBUSY for init without exit, else the module is gone."""
+    if _try_delete(kernel, result.name) is None:
+        return check_unchanged(before, kernel, "delete_module")
+    return unload_and_check(kernel, result, before)
+
+
+def unload_absent_first(kernel, case, result, before) -> list:
+    if _try_delete(kernel, ABSENT_MODULE) is None:
+        return [Violation("unload", "delete_module", f"{ABSENT_MODULE}, never loaded, was unloaded")]
+    return unload_and_check(kernel, result, before)
+
+
+def _unload_held(kernel, result, before, forced: bool) -> list:
+    """A user holds a reference (try_module_get) while delete_module runs: only a
+    forced unload may go ahead."""
+    result.module.refcnt += 1
+    if _try_delete(kernel, result.name, O_NONBLOCK | (O_TRUNC if forced else 0)) is None:
+        if not forced:
+            return [Violation("unload", "delete_module", f"{result.name} was unloaded while a reference was held")]
+        return check_unchanged(before, kernel, "delete_module")
+    result.module.refcnt -= 1      # module_put
+    return unload_and_check(kernel, result, before)
+
+
+def unload_held(kernel, case, result, before) -> list:
+    return _unload_held(kernel, result, before, forced=False)
+
+
+def unload_held_forced(kernel, case, result, before) -> list:
+    return _unload_held(kernel, result, before, forced=True)
+
+
+def unload_dependency_first(kernel, case, result, before) -> list:
+    """Delete the preloaded module first: EWOULDBLOCK while this one uses it.  When it
+    goes, the kernel must end as one where it was loaded and unloaded alone."""
+    preloaded = [m.name for m in kernel.modules if m is not result.module]
+    if not preloaded or _try_delete(kernel, preloaded[0]) is not None:
+        return unload_and_check(kernel, result, before)
+    reference = fresh_kernel(case)
+    delete_module(reference, preloaded[0])
+    return unload_and_check(kernel, result, snapshot(reference))
+
+
+def unload_disabled(kernel, case, result, before) -> list:
+    """sysctl kernel.modules_disabled=1 after the load: delete_module is EPERM.  (The
+    model then re-enables it to clean up and check, which the real switch cannot.)"""
+    config = kernel.config
+    kernel.config = dataclasses.replace(config, modules_disabled=True)
+    refused = _try_delete(kernel, result.name)
+    kernel.config = config
+    if refused is None:
+        return [Violation("unload", "delete_module", f"{result.name} was unloaded with modules_disabled=1")]
+    return unload_and_check(kernel, result, before)
+
+
+AFTER_LOAD = {
+    "forced": unload_forced,
+    "plain": unload_plain,
+    "absent": unload_absent_first,
+    "held": unload_held,
+    "held-forced": unload_held_forced,
+    "dependency": unload_dependency_first,
+    "disabled": unload_disabled,
+}
 
 
 def fresh_kernel(case: TestCase) -> Kernel:
@@ -122,23 +225,38 @@ class Resumable:
         return dataclasses.replace(case, args="") == self.base
 
 
+def save_finding(crashes, finding: Finding, target: str, data: bytes):
+    """Record a finding of ``target`` in the crash store: input.ko is the module the case
+    runs (replayable as it is); the raw input, header and all, stays in testcase.json
+    when it differs."""
+    from ..triage import store
+    case = finding.case
+    meta = dict(case.meta(), target=target, raw_input=data.hex() if data != case.module else None)
+    return store.record(crashes, finding.title, finding.kind, target, finding.summary, finding.detail, case.module,
+                        meta, case.preload)
+
+
 # --- decoding raw fuzzer input ------------------------------------------------------
 
 def decode_load(data: bytes, profile: str = "hardened") -> TestCase:
     return TestCase(module=data, profile=profile)
 
 
-def decode_faults(data: bytes, profile: str = "hardened") -> TestCase:
-    """First 4 bytes choose the fault plan (kind, nth/sites, seed); the rest is the module."""
-    head, module = data[:PLAN_HEADER].ljust(PLAN_HEADER, b"\0"), data[PLAN_HEADER:]
-    kind, value = head[0] % 3, int.from_bytes(head[1:], "little")
+def decode_plan(head: bytes) -> FaultPlan:
+    """4 bytes -> a fault plan: byte 0 modulo 3 is the kind (fail-nth, sites, probability),
+    bytes 1-3 its value (nth, a site bitmask, or probability/1024 and a seed)."""
+    head = head.ljust(PLAN_HEADER, b"\0")
+    kind, value = head[0] % 3, int.from_bytes(head[1:PLAN_HEADER], "little")
     if kind == 0:
-        plan = FaultPlan(fail_nth=1 + value % MAX_NTH)
-    elif kind == 1:
-        plan = FaultPlan(sites=frozenset(s for i, s in enumerate(SITES) if value >> i & 1) or frozenset({"kmalloc"}))
-    else:
-        plan = FaultPlan(probability=(value & 0xFF) / 1024, seed=value >> 8)
-    return TestCase(module=module, plan=plan, profile=profile)
+        return FaultPlan(fail_nth=1 + value % MAX_NTH)
+    if kind == 1:
+        return FaultPlan(sites=frozenset(s for i, s in enumerate(SITES) if value >> i & 1) or frozenset({"kmalloc"}))
+    return FaultPlan(probability=(value & 0xFF) / 1024, seed=value >> 8)
+
+
+def decode_faults(data: bytes, profile: str = "hardened") -> TestCase:
+    """First 4 bytes choose the fault plan (decode_plan); the rest is the module."""
+    return TestCase(module=data[PLAN_HEADER:], plan=decode_plan(data[:PLAN_HEADER]), profile=profile)
 
 
 def encode_faults(plan_head: bytes, module: bytes) -> bytes:
@@ -152,8 +270,52 @@ def decode_params(data: bytes, module: bytes, profile: str = "hardened") -> Test
 def decode_signature(data: bytes, profile: str = "hardened") -> TestCase:
     """A signed module, on a kernel that enforces signatures and trusts the test key
     (lkmfuzz.mutate.signature's deterministic key), so every signature path is reachable."""
+    return TestCase(module=data, profile=profile, config=(("sig_enforce", True),), trusted=(_test_certificate(),))
+
+
+def _test_certificate() -> bytes:
     from ..mutate.signature import unknown_certificate
-    return TestCase(module=data, profile=profile, config=(("sig_enforce", True),), trusted=(unknown_certificate(),))
+    return unknown_certificate()
+
+
+def decode_scenario(data: bytes, dependencies: tuple = (), profile: str = "hardened") -> TestCase:
+    """The scenario header (lkmfuzz.fuzzing.scenario) and the module -> a test case.
+    Preload choice 1 is the module itself (loaded first: EEXIST), 2+ picks one of
+    ``dependencies`` (module bytes, e.g. the corpus) cyclically."""
+    s = scenario.decode(data)
+    return TestCase(module=s.module, args=s.args, plan=decode_plan(s.plan_header) if s.faults else FaultPlan(),
+                    flags=s.flags, profile=scenario.FAITHFUL if s.faithful else profile,
+                    preload=_preload(s, dependencies), config=s.config,
+                    trusted=(_test_certificate(),) if s.trust_test_key else (), syscall=s.syscall,
+                    init_result=s.init_result, unload=s.unload)
+
+
+def _preload(s: "scenario.Scenario", dependencies: tuple) -> tuple:
+    if s.preload == 0:
+        return ()
+    if s.preload == 1 or not dependencies:
+        return (s.module,)
+    return (dependencies[(s.preload - 2) % len(dependencies)],)
+
+
+TARGETS = ("load", "faults", "params", "signature", "scenario")
+# The params target loads the hello seed (ten parameter types) with each input as its arguments.
+PARAMS_MODULE = scenario.BUNDLED_CORPUS / "hello.ko"
+
+
+def decoder_for(target: str, profile: str = "hardened"):
+    """The function a target's raw inputs go through: bytes -> TestCase.  Replaying a
+    campaign's corpus must use its own target's decoder (benchmarks/coverage_compare.py)."""
+    if target == "scenario":
+        dependencies = scenario.bundled_dependencies()
+        return lambda data: decode_scenario(data, dependencies, profile)
+    if target == "params":
+        module = PARAMS_MODULE.read_bytes()
+        return lambda data: decode_params(data, module, profile)
+    decoders = {"load": decode_load, "faults": decode_faults, "signature": decode_signature}
+    if target not in decoders:
+        raise ValueError(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")
+    return lambda data: decoders[target](data, profile)
 
 
 # --- persistence of test cases --------------------------------------------------------
@@ -164,10 +326,20 @@ def case_to_json(case: TestCase) -> str:
 
 def case_from_json(module: bytes, text: str, preload: tuple = ()) -> TestCase:
     meta = json.loads(text)
+    unload = meta.get("unload", "forced")
+    if unload not in AFTER_LOAD:
+        raise ValueError(f"unknown unload mode {unload!r}; known: {', '.join(AFTER_LOAD)}")
     return TestCase(module=module, args=meta.get("args", ""), plan=FaultPlan.from_json(meta.get("fault_plan", {})),
                     flags=meta.get("flags", 0), profile=meta.get("profile", "hardened"), preload=preload,
-                    config=tuple(sorted(meta.get("config", {}).items())),
-                    trusted=tuple(bytes.fromhex(c) for c in meta.get("trusted", [])))
+                    config=tuple(sorted((k, _hashable(v)) for k, v in meta.get("config", {}).items())),
+                    trusted=tuple(bytes.fromhex(c) for c in meta.get("trusted", [])),
+                    syscall=meta.get("syscall", "finit_module"), init_result=meta.get("init_result", 0),
+                    unload=unload)
+
+
+def _hashable(value):
+    """JSON gives lists where the config had tuples (module_blacklist=)."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def replace(case: TestCase, **changes) -> TestCase:

@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..fuzzing.targets import Finding, TestCase, decode_faults, decode_load, decode_signature, execute
+from ..fuzzing.targets import Finding, TestCase, decoder_for, execute
 from ..triage.minimize import minimize_case
 from . import store
 
@@ -61,13 +61,13 @@ class Bug:
 
 def import_artifacts(artifacts: Path, target: str, crashes: Path, profile: str = "hardened") -> int:
     """Re-run libFuzzer artifact files and store those that are findings (deduplicated by title)."""
-    decode = {"faults": decode_faults, "signature": decode_signature}.get(target, decode_load)
+    decode = decoder_for(target, profile)
     imported = 0
     for path in sorted(Path(artifacts).iterdir()):
         if not path.name.startswith(ARTIFACT_PREFIXES):
             continue
         data = path.read_bytes()
-        case = decode(data, profile)
+        case = decode(data)
         try:
             execute(case)
         except Finding as finding:
