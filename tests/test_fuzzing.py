@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lkmfuzz.cli import main as cli_main
-from lkmfuzz.fuzzing import scenario, targets
+from lkmfuzz.fuzzing import campaign, scenario, targets
 from lkmfuzz.fuzzing.campaign import run_campaign, seed_corpus
 from lkmfuzz.fuzzing.scenario import Scenario
 from lkmfuzz.fuzzing.targets import Finding, TestCase, decode_faults, decode_scenario, execute
@@ -303,6 +303,31 @@ def _scenario_case(name, **fields):
 ])
 def test_scenario_header_reaches_its_verdict(name, fields, verdict):
     assert execute(_scenario_case(name, **fields)).kind == verdict
+
+
+@pytest.fixture(scope="module")
+def corruption_seeds():
+    return {name: decode_scenario(data, scenario.bundled_dependencies())
+            for name, data in campaign.scenario_seeds([CORPUS]).items()
+            if name.startswith("design-") or name in ("percpu-exhausted", "consumer-use-alloc-fails")}
+
+
+@pytest.mark.parametrize("seed, verdict", [
+    ("design-SHT_REL_section", "ENOEXEC (apply_relocate: module hello: REL relocation unsupported"),
+    ("design-ctors_and_init_array", "loaded hello"),           # Debian: CONFIG_CONSTRUCTORS off
+    ("design-ctors_on_constructors_kernel", "EINVAL (find_module_sections: hello: has both .ctors and .init_array"),
+    ("percpu-exhausted", "ENOMEM (percpu_modalloc: Could not allocate 16384 bytes"),
+    ("consumer-use-alloc-fails", "ENOMEM (simplify_symbols: add_module_usage: kmalloc allocation failed"),
+    ("design-loaded_twice", "EEXIST"),
+    ("design-param_overflow", "ERANGE"),
+])
+def test_corruption_seeds_reach_the_refusals_they_are_for(corruption_seeds, seed, verdict):
+    assert str(execute(corruption_seeds[seed])).startswith(verdict)
+
+
+def test_every_design_corruption_is_a_scenario_seed(corruption_seeds):
+    from lkmfuzz.oracle.cases import HELLO_CORRUPTIONS
+    assert sum(name.startswith("design-") for name in corruption_seeds) == len(HELLO_CORRUPTIONS) + 1
 
 
 @pytest.mark.parametrize("name, unload, refusal", [

@@ -24,7 +24,7 @@ from pathlib import Path
 from ..triage.store import atomic_write, list_findings
 from . import scenario
 from .scenario import Scenario
-from .targets import PLAN_HEADER
+from .targets import PLAN_HEADER, encode_sites_plan
 
 STATUS = re.compile(r"#(\d+)\S*\s*(?:\w+\s+)?cov: (\d+) ft: (\d+) corp: (\d+)\S*(?:.*?exec/s:? (\d+))?")
 PARAM_SEEDS = ("", "myint=5", 'mycharp="a b" mybool', "myint=abc mybyte=999", "-- myint=1")
@@ -67,12 +67,44 @@ def scenario_seeds(corpus_dirs: list[Path]) -> dict[str, bytes]:
     if "hello" in modules:
         seeds["hello-without-exit"] = scenario.encode(Scenario(module=scenario.without_exit(modules["hello"]),
                                                                unload="plain"))
-    signer, enforce = unknown_signer(), (scenario.CONFIG_SWITCHES[0],)
+    seeds.update(corruption_seeds(modules))
+    signer, enforce = unknown_signer(), (scenario.config_switch("sig_enforce"),)
     for name in ("hello", "consumer"):
         if name in modules:
             seeds[f"{name}-signed"] = scenario.encode(Scenario(module=sign_module(modules[name], signer),
                                                                trust_test_key=True, config=enforce))
     return seeds
+
+
+def corruption_seeds(modules: dict) -> dict[str, bytes]:
+    """The DESIGN.md corruption set (the oracle's catalogue, each one measured on the real
+    kernel) as scenario inputs, and three refusals no catalogue entry reaches: .ctors with
+    .init_array on a CONFIG_CONSTRUCTORS kernel, a per-CPU section larger than the
+    reserved area, and the allocation of a module's use of another failing."""
+    from ..oracle.cases import HELLO_CORRUPTIONS, ctors_and_init_array
+    seeds = {}
+    if "hello" in modules:
+        for name, (corrupt, args, flags, attempts) in HELLO_CORRUPTIONS.items():
+            case = Scenario(module=corrupt(modules["hello"]), args=args, flags=flags, preload=int(attempts > 1))
+            seeds[f"design-{name.replace(' ', '_').replace('/', '_')}"] = scenario.encode(case)
+        seeds["design-ctors_on_constructors_kernel"] = scenario.encode(Scenario(
+            module=ctors_and_init_array(modules["hello"]), config=(scenario.config_switch("constructors"),)))
+    if "percpu" in modules:
+        seeds["percpu-exhausted"] = scenario.encode(Scenario(module=oversized_percpu(modules["percpu"])))
+    deps = [path.stem for path in sorted(scenario.BUNDLED_CORPUS.glob("*.ko"))]
+    if "consumer" in modules and "hello" in deps:
+        seeds["consumer-use-alloc-fails"] = scenario.encode(Scenario(
+            module=modules["consumer"], preload=2 + deps.index("hello"), faults=True,
+            plan_header=encode_sites_plan({"kmalloc"})))
+    return seeds
+
+
+def oversized_percpu(module: bytes) -> bytes:
+    """.data..percpu as NOBITS of twice the area reserved for all modules' per-CPU data."""
+    from ..elf import constants as C
+    from ..elf import patch
+    from ..kernel.alloc import PERCPU_MODULE_RESERVE
+    return patch.set_shdr(module, ".data..percpu", sh_type=C.SHT_NOBITS, sh_size=2 * PERCPU_MODULE_RESERVE)
 
 
 @dataclass

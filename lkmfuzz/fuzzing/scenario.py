@@ -115,6 +115,11 @@ def _args_len(head: bytes) -> int:
     return int.from_bytes(head[ARGS_LEN:ARGS_LEN + ARGS_LEN_SIZE], "little") % (MAX_ARGS + 1)
 
 
+def config_switch(name: str) -> tuple:
+    """The (switch, value) pair of CONFIG_SWITCHES named ``name``."""
+    return next(switch for switch in CONFIG_SWITCHES if switch[0] == name)
+
+
 def _decode_config(bits: int) -> tuple:
     return tuple(switch for i, switch in enumerate(CONFIG_SWITCHES) if bits >> i & 1)
 

@@ -254,6 +254,11 @@ def decode_plan(head: bytes) -> FaultPlan:
     return FaultPlan(probability=(value & 0xFF) / 1024, seed=value >> 8)
 
 
+def encode_sites_plan(sites: set) -> bytes:
+    """The plan header decode_plan() reads as 'fail every allocation at these sites'."""
+    return bytes([1]) + sum(1 << SITES.index(site) for site in sites).to_bytes(PLAN_HEADER - 1, "little")
+
+
 def decode_faults(data: bytes, profile: str = "hardened") -> TestCase:
     """First 4 bytes choose the fault plan (decode_plan); the rest is the module."""
     return TestCase(module=data[PLAN_HEADER:], plan=decode_plan(data[:PLAN_HEADER]), profile=profile)

@@ -116,6 +116,11 @@ def _versions_crc(data: bytes, symbol: str) -> bytes:
     return patch.set_version_crc(data, symbol, 0x12345678)
 
 
+def ctors_and_init_array(data: bytes) -> bytes:
+    """Two of hello's sections renamed .ctors and .init_array (EINVAL with CONFIG_CONSTRUCTORS)."""
+    return patch.rename_section(patch.rename_section(data, ".rodata.str1.1", ".ctors"), ".rodata.str1.8", ".init_array")
+
+
 # name -> (how to corrupt hello, args, flags, attempts)
 HELLO_CORRUPTIONS = {
     "bad magic": (lambda d: b"\x7fELG" + d[4:], "", 0, 1),
@@ -140,8 +145,7 @@ HELLO_CORRUPTIONS = {
     "loaded twice": (lambda d: d, "", 0, 2),
     "this_module size 0x370": (lambda d: patch.set_shdr(d, ".gnu.linkonce.this_module", sh_size=0x370), "", 0, 1),
     "trailing garbage": (lambda d: d + b"\xa5" * 333, "", 0, 1),
-    "ctors and init_array": (lambda d: patch.rename_section(patch.rename_section(d, ".rodata.str1.1", ".ctors"),
-                                                            ".rodata.str1.8", ".init_array"), "", 0, 1),
+    "ctors and init_array": (ctors_and_init_array, "", 0, 1),
     "SHN_COMMON symbol": (lambda d: patch.set_symbol(d, "hello_greet", st_shndx=C.SHN_COMMON), "", 0, 1),
     "unknown relocation type": (lambda d: patch.set_relocation(
         d, ".rela.text", 0, info=(patch.relocations(d, ".rela.text")[0][1] & ~0xFFFFFFFF) | C.R_X86_64_GOTPCREL),
