@@ -1,12 +1,14 @@
 """The errno the real Debian 6.1 kernel gave for each kind of bad module (DESIGN.md),
 reproduced by the model — in both profiles unless the fact is profile-specific."""
 
+import dataclasses
 import errno
 import struct
 
 import pytest
 
 from lkmfuzz.elf import constants as C
+from lkmfuzz import invariants
 from lkmfuzz.elf import patch
 from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.kernel.profile import get_profile
@@ -278,8 +280,17 @@ def test_a_module_exporting_one_name_twice_loads_in_61_only():
     # __ksymtab_gpl's only export now names the same string as __ksymtab's: hello_greet twice.
     data = patch.set_relocation(HELLO, ".rela__ksymtab_gpl", name_reloc(HELLO, ".rela__ksymtab_gpl"),
                                 info=info, addend=addend)
-    loaded = load(data, profile="linux-6.1")
+    kernel = Kernel("linux-6.1")
+    before = invariants.snapshot(kernel)
+    loaded = finit_module(kernel, data)
     assert loaded.ok and [e.name for e in loaded.module.exports] == ["hello_greet", "hello_greet"]
+    # What the real kernel does is no invariant violation of the faithful profile...
+    assert invariants.check_attempt(kernel, before, loaded, len(data)) == []
+    # ...but another module exporting the same name is.
+    other = finit_module(kernel, seed_bytes("initexit")).module
+    other.exports.append(dataclasses.replace(loaded.module.exports[0], owner=other.name))
+    violations = invariants.check_duplicate_exports(kernel, "test")
+    assert [str(v) for v in violations] == ["duplicate-export after test: hello_greet exported by hello and initexit"]
     result = load(data, profile="hardened")
     assert (result.kind, result.verdict.step) == ("ENOEXEC", "complete_formation")
     assert "'hello_greet' more than once" in result.verdict.reason
