@@ -21,8 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lkmfuzz.fuzzing.campaign import seed_corpus  # noqa: E402
-
-TARGETS = ("load", "faults", "params", "signature")
+from lkmfuzz.fuzzing.targets import TARGETS  # noqa: E402
 STAT = re.compile(r"stat::(\w+):\s+(\d+)")
 
 

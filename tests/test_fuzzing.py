@@ -21,6 +21,7 @@ from lkmfuzz.mutate.params import mutate_params
 from lkmfuzz.mutate.structured import OPERATORS, Context, mutate_structured
 from lkmfuzz.triage import store
 
+import kstate
 from conftest import CORPUS, ROOT, SEEDS, seed_bytes
 
 SUPPORT = Path(__file__).resolve().parent / "support"
@@ -358,6 +359,27 @@ def _record_delete_refusals(monkeypatch) -> list:
     scenario_delete = targets.delete_module
     monkeypatch.setattr(targets, "delete_module", delete)
     return refused
+
+
+@pytest.mark.parametrize("name, preload", [("consumer", "hello"), ("hello", "initexit"), ("percpu", "livepatch")])
+def test_a_thawed_kernel_runs_a_case_as_a_built_one(monkeypatch, name, preload):
+    monkeypatch.setattr(targets, "FROZEN_KERNELS", {})
+    deps = [p.stem for p in sorted(CORPUS.glob("*.ko"))]
+    case = _scenario_case(name, preload=2 + deps.index(preload), args="myint=3")
+    built = targets.fresh_kernel(case)
+    assert targets.FROZEN_KERNELS and all(targets.FROZEN_KERNELS.values())
+    thawed = targets.fresh_kernel(case)
+    assert thawed is not built and thawed.modules[0] is not built.modules[0]
+    assert _state(thawed) == _state(built)
+    runs = [targets.run_syscall(kernel, case) for kernel in (built, thawed)]
+    assert str(runs[0]) == str(runs[1]) and runs[0].trace == runs[1].trace
+    assert _state(thawed) == _state(built)
+
+
+def _state(kernel) -> tuple:
+    """Everything the tests compare, memory contents and addresses included."""
+    memory = [(r.base, r.size, bytes(r.buf), r.perms) for r in kernel.alloc.space.regions()]
+    return kstate.snapshot(kernel), memory, kernel.taint, kernel.log, sorted(kernel.registries.items())
 
 
 def test_dependency_in_use_cannot_be_deleted_and_one_unused_can(monkeypatch, tmp_path):

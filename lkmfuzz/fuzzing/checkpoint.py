@@ -1,4 +1,5 @@
-"""Checkpoints: a load stopped before one step, kept to be resumed many times.
+"""Checkpoints: a load stopped before one step, kept to be resumed many times; and
+frozen kernels with modules preloaded, thawed for each test case that starts there.
 
 The params fuzz target loads the same module with a new argument string each time,
 and everything before copy_args() — the first step that reads the arguments — is
@@ -27,6 +28,40 @@ class CheckpointError(ValueError):
     """The load did not get as far as the checkpoint's step."""
 
 
+class Frozen:
+    """An object graph pickled once and thawed into independent copies as often as
+    needed.  The ``shared`` objects (what no load changes: the symbol table, the
+    keyring, the profile and its config, module images) are referenced by every copy,
+    not copied.  Raises TypeError or pickle.PicklingError for a graph holding anything
+    else that cannot be pickled."""
+
+    def __init__(self, state, shared: tuple):
+        self._shared = shared
+        ids = {id(obj): i for i, obj in enumerate(shared)}
+        buf = io.BytesIO()
+        pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.persistent_id = lambda obj: ids.get(id(obj))
+        pickler.dump(state)
+        self._blob = buf.getvalue()
+
+    def thaw(self):
+        unpickler = pickle.Unpickler(io.BytesIO(self._blob))
+        unpickler.persistent_load = self._shared.__getitem__
+        return unpickler.load()
+
+
+def shared_by_loads(kernel) -> tuple:
+    """What every copy of a kernel may share: nothing a load changes.  A loaded module's
+    parameters keep the load's (read-only) image of the file, for their ops lookups."""
+    images = {id(p.info.image): p.info.image for mod in kernel.modules for p in mod.params}
+    return (kernel.symbols, kernel.keyring, kernel.profile, kernel.config, *images.values())
+
+
+def all_dense(kernel) -> bool:
+    """True when every region is a bytearray: a sparse (mmap) one would be copied whole."""
+    return all(region.dense for region in kernel.alloc.space.regions())
+
+
 class Checkpoint:
     def __init__(self, kernel, data: bytes, flags: int = 0, stop_before: str = ARGS_STEP):
         """finit_module(kernel, data, "", flags) up to, not including, the step
@@ -46,27 +81,12 @@ class Checkpoint:
         except Verdict as verdict:
             info.undo.unwind()
             raise CheckpointError(f"cannot stop before {stop_before}: {verdict}") from None
-        if not all(region.dense for region in kernel.alloc.space.regions()):
-            # A sparse (mmap) region would be copied whole: not what a checkpoint is for.
+        if not all_dense(kernel):
             raise CheckpointError(f"a region is larger than {DENSE_LIMIT} bytes")
-        self._shared = (kernel.symbols, kernel.keyring, kernel.profile, kernel.config, info.image)
-        self._blob = self._dump((kernel, info))
+        self._frozen = Frozen((kernel, info), shared_by_loads(kernel) + (info.image,))
 
     def resume(self, args: str = "", init_result: int = 0) -> tuple[object, LoadResult]:
         """A fresh copy of the stopped load, finished with ``args``: (kernel, result)."""
-        kernel, info = self._restore()
+        kernel, info = self._frozen.thaw()
         info.args = args
         return kernel, finish_load(info, init_result, self.start)
-
-    def _dump(self, state) -> bytes:
-        shared = {id(obj): i for i, obj in enumerate(self._shared)}
-        buf = io.BytesIO()
-        pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.persistent_id = lambda obj: shared.get(id(obj))
-        pickler.dump(state)
-        return buf.getvalue()
-
-    def _restore(self):
-        unpickler = pickle.Unpickler(io.BytesIO(self._blob))
-        unpickler.persistent_load = self._shared.__getitem__
-        return unpickler.load()

@@ -18,6 +18,7 @@ In the linux-6.1 profile a kernel-fault verdict is a prediction, not a finding.
 
 import dataclasses
 import json
+import pickle
 import traceback
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ from ..kernel.kernel import Kernel
 from ..kernel.profile import get_profile
 from ..loader import O_NONBLOCK, O_TRUNC, delete_module, finit_module, init_module
 from . import scenario
-from .checkpoint import Checkpoint, CheckpointError
+from .checkpoint import Checkpoint, CheckpointError, Frozen, all_dense, shared_by_loads
 from ..triage.title import exception_title, kernel_fault_title, violation_title
 
 MAX_NTH = 64
@@ -191,14 +192,45 @@ AFTER_LOAD = {
 }
 
 
+# Kernels with modules preloaded, frozen by what builds them (profile, config, trusted
+# keys, preloads): a preload is a whole load, and thawing a copy costs a fifth of it.
+# Campaigns preload from a few corpus modules, so a few dozen cover them; a case that
+# preloads its own (mutated) module is rarely repeated and is not kept.
+FROZEN_KERNELS: dict = {}
+FROZEN_KERNELS_MAX = 128
+
+
 def fresh_kernel(case: TestCase) -> Kernel:
-    """The kernel a case runs on: its profile and config, extra trusted keys, its preloads."""
+    """The kernel a case runs on: its profile and config, extra trusted keys, its preloads.
+    Every call returns an independent kernel, built or thawed: the same either way
+    (tests/test_fuzzing.py checks it)."""
+    key = (case.profile, case.config, case.trusted, case.preload)
+    frozen = FROZEN_KERNELS.get(key)
+    if frozen is not None:
+        return frozen.thaw()
+    kernel = build_kernel(case)
+    if (case.preload and case.module not in case.preload and key not in FROZEN_KERNELS
+            and len(FROZEN_KERNELS) < FROZEN_KERNELS_MAX):
+        FROZEN_KERNELS[key] = freeze_kernel(kernel)     # None: cannot be frozen, build it each time
+    return kernel
+
+
+def build_kernel(case: TestCase) -> Kernel:
     kernel = Kernel(get_profile(case.profile, **dict(case.config)))
     for cert in case.trusted:
         kernel.keyring.add_certificate(cert)
     for dep in case.preload:
         finit_module(kernel, dep)
     return kernel
+
+
+def freeze_kernel(kernel: Kernel) -> "Frozen | None":
+    if not all_dense(kernel):
+        return None
+    try:
+        return Frozen(kernel, shared_by_loads(kernel))
+    except (TypeError, pickle.PicklingError):
+        return None      # something in the state is not picklable: build such kernels every time
 
 
 @dataclass(frozen=True)
