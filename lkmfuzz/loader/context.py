@@ -56,6 +56,7 @@ class LoadInfo:
     index: Index = field(default_factory=Index)
     name: str = ""
     mod: object = None             # kernel.module.Module once layout_and_allocate ran
+    mod_copy_off: int | None = None  # file offset of info->mod while it is the file's struct (until move_module)
     copy: object = None            # Allocation of the temporary copy
     # kallsyms layout (layout_symtab -> add_kallsyms)
     symoffs: int = 0
@@ -124,6 +125,15 @@ class LoadInfo:
         if self.hardened:
             return LoadError(errno.ENOEXEC, self.step, oob.what)
         return KernelFault(site or self.step, oob.what)
+
+    def write_copy(self, off: int, data: bytes, what: str) -> None:
+        """The kernel writes into its temporary copy of the file (at file offset ``off``).
+        Reads cached from the copy (section names, modinfo, __versions) are dropped."""
+        self.kernel.alloc.space.write(self.copy.addr + off, data, what, check_perm=False)
+        self.image.write(off, data, what)
+        self._names.clear()
+        self.versions_cache.clear()
+        self.modinfo_cache = None
 
     # --- section headers -------------------------------------------------
     def shdr(self, i: int, what: str = "section") -> Shdr:
