@@ -312,3 +312,65 @@ def test_an_unterminated_module_name_is_a_fortify_panic():
     result = load(data, profile="linux-6.1")
     assert result.kind == "kernel-fault" and result.verdict.site == "add_unformed_module"
     assert load(data, profile="hardened").kind == "ENOEXEC"
+
+
+# --- 6.1 uses the whole struct module the file brings (loader/modstruct.py) -------------------
+
+STRUCT_MODULE_CASES = ("struct module core_layout.size 64 MiB", "struct module core_layout.size 3 GiB",
+                       "struct module taints P", "struct module klp set", "struct module percpu set, bad param")
+
+
+@pytest.mark.parametrize("case", STRUCT_MODULE_CASES)
+def test_hardened_refuses_a_struct_module_setting_fields_the_kernel_fills_in(case):
+    result = load(corrupt(case), profile="hardened")
+    assert (result.kind, result.verdict.step) == ("ENOEXEC", "setup_load_info"), str(result)
+
+
+def test_the_layout_counts_on_from_the_files_core_size():
+    result = load(corrupt("struct module core_layout.size 64 MiB"), profile="linux-6.1")
+    plain = load(HELLO, profile="linux-6.1")
+    assert result.ok and result.module.core_size == plain.module.core_size + (64 << 20)
+
+
+def test_a_core_size_past_the_machines_memory_is_enomem():
+    result = load(corrupt("struct module core_layout.size 3 GiB"), profile="linux-6.1")
+    assert (result.kind, result.verdict.step) == ("ENOMEM", "move_module")
+
+
+def test_the_files_taint_bits_are_the_modules():
+    result = load(corrupt("struct module taints P"), profile="linux-6.1")
+    assert result.ok and result.module.taint_letters == "POE"
+
+
+def test_the_files_klp_keeps_every_symbol_in_kallsyms():
+    result = load(corrupt("struct module klp set"), profile="linux-6.1")
+    names = {name for name, _value, _type in result.module.kallsyms}
+    assert result.ok and result.module.livepatch and "_printk" in names
+    assert "_printk" not in {name for name, _value, _type in load(HELLO, profile="linux-6.1").module.kallsyms}
+
+
+def test_the_files_percpu_pointer_reaches_free_percpu_on_the_error_path():
+    result = load(corrupt("struct module percpu set, bad param"), "myint=abc", profile="linux-6.1")
+    assert (result.kind, result.verdict.site) == ("kernel-fault", "free_percpu"), str(result)
+    assert "free_module" in result.unwound and "free_copy" in result.unwound
+
+
+def test_the_kernels_taint_write_lands_on_what_the_struct_overlaps():
+    # The struct moved onto __versions: set_bit(TAINT_OOT_MODULE) flips a bit of a CRC.
+    result = load(corrupt("struct module over a __versions crc"), profile="linux-6.1")
+    assert (result.kind, result.verdict.step) == ("EINVAL", "simplify_symbols")
+    assert "param_ops_invbool" in result.verdict.reason
+
+
+def test_a_short_this_module_leaves_the_moved_struct_without_its_bases():
+    result = load(corrupt("this_module size 0x100"), profile="linux-6.1")
+    assert (result.kind, result.verdict.site) == ("kernel-fault", "add_kallsyms"), str(result)
+
+
+def test_a_param_ops_pointer_to_nowhere_faults_in_destroy_params():
+    # A relocation left half a pointer in mybyte's ops; myint=abc fails, and the error
+    # path's destroy_params() reads ops->free of every parameter.
+    data = corrupt("param ops relocated 32S, bad param")
+    result = load(data, "myint=abc", profile="linux-6.1")
+    assert (result.kind, result.verdict.site) == ("kernel-fault", "destroy_params"), str(result)
+    assert load(data, "myint=5", profile="linux-6.1").ok

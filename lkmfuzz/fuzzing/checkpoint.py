@@ -17,7 +17,7 @@ import pickle
 
 from ..errors import Verdict
 from ..kernel.memory import DENSE_LIMIT
-from ..loader.main import PIPELINE, STEP_INDEX, LoadResult, run_steps
+from ..loader.main import PIPELINE, STEP_INDEX, LoadResult, run_steps, unwind_load
 from ..loader.syscall import copy_module, finish_load, finit_refusal
 
 ARGS_STEP = "copy_args"    # the first step that reads the argument string
@@ -44,7 +44,7 @@ class Checkpoint:
         try:
             run_steps(info, PIPELINE[:self.start])
         except Verdict as verdict:
-            info.undo.unwind()
+            verdict = unwind_load(info, verdict)
             raise CheckpointError(f"cannot stop before {stop_before}: {verdict}") from None
         if not all(region.dense for region in kernel.alloc.space.regions()):
             # A sparse (mmap) region would be copied whole: not what a checkpoint is for.

@@ -28,10 +28,11 @@ from .context import MODULE_INIT_COMPRESSED_FILE, MODULE_INIT_FLAGS, LoadInfo
 from .elf_validity import elf_validity_check
 from .init import do_init_module, free_module, read_init_exit, unlink_module
 from .kallsyms import add_kallsyms, ftrace_module_enable
-from .kparams import destroy_params, module_parse_args
+from .kparams import destroy_params, module_parse_args, read_param_ops_free
 from .layout import layout_and_allocate, percpu_modalloc
 from .load_info import blacklisted, rewrite_section_headers, setup_load_info
 from .modinfo import check_modinfo, free_modinfo, setup_modinfo
+from .modstruct import free_file_percpu
 from .relocate import apply_relocations
 from .signing import module_sig_check
 from .strict_rwx import module_enable_protections
@@ -77,7 +78,10 @@ def undo_sysfs_cleanup(info):
 
 def undo_coming_cleanup(info):
     _going(info.mod)
-    destroy_params(info.kernel, info.mod)
+    try:
+        read_param_ops_free(info)
+    finally:
+        destroy_params(info.kernel, info.mod)
     info.kernel.unregister("notifier", info.mod.name)     # MODULE_STATE_GOING notifier
 
 
@@ -109,11 +113,17 @@ def undo_unlink_mod(info):
 
 
 def undo_free_module(info):
-    """module_deallocate(): percpu, init and core memory."""
+    """module_deallocate(): percpu, init and core memory.  Without a percpu allocation,
+    percpu_modfree() frees what the moved struct holds (the file's pointer): a fault
+    there is raised once everything is freed."""
     mod, alloc = info.mod, info.kernel.alloc
-    for part in ("percpu", "init", "core"):
-        alloc.free(getattr(mod, part))
-        setattr(mod, part, None)
+    try:
+        if mod.percpu is None:
+            free_file_percpu(info)
+    finally:
+        for part in ("percpu", "init", "core"):
+            alloc.free(getattr(mod, part))
+            setattr(mod, part, None)
 
 
 def undo_free_copy(info):
@@ -141,10 +151,18 @@ class UndoStack:
         self.labels.append(label)
 
     def unwind(self) -> None:
+        """Run the labels innermost first.  A kernel fault in one (OutOfBounds) does not
+        stop the others (the model must not leak); the first is raised at the end."""
+        fault = None
         while self.labels:
             label = self.labels.pop()
             self.ran.append(label)
-            UNDO_ACTIONS[label](self.info)
+            try:
+                UNDO_ACTIONS[label](self.info)
+            except OutOfBounds as oob:
+                fault = fault or oob
+        if fault is not None:
+            raise fault
 
 
 # --- steps that live here because they are about the module list -------------
@@ -171,11 +189,12 @@ MODULES_LIST_HEAD = 0xFFFFFFFF82C1A0F0     # stands for &modules: any kernel add
 
 def write_module_head(info: LoadInfo) -> None:
     """From add_unformed_module() on, a relocation aimed at mod->state or mod->list
-    finds them nonzero (x86-64 then refuses it: found by the qemu oracle)."""
+    finds them nonzero (x86-64 then refuses it: found by the qemu oracle).  The kernel
+    writes them whatever the section's size: past a short section they land on what
+    move_module() put next (found by the qemu oracle too), past the memory they fault."""
     sh = info.sechdrs[info.index.mod]
-    if sh.sh_size >= MODULE_HEAD.size:
-        head = MODULE_HEAD.pack(ModuleState.UNFORMED, MODULES_LIST_HEAD, MODULES_LIST_HEAD)
-        info.kernel.alloc.space.write(sh.sh_addr, head, "struct module head", check_perm=False)
+    head = MODULE_HEAD.pack(ModuleState.UNFORMED, MODULES_LIST_HEAD, MODULES_LIST_HEAD)
+    info.kernel.alloc.space.write(sh.sh_addr, head, "struct module head", check_perm=False)
 
 
 def check_not_loaded(info: LoadInfo) -> None:
@@ -300,6 +319,17 @@ def run_steps(info: LoadInfo, steps) -> None:
             info.run(step.fn)
             if step.pushes:
                 info.undo.push(step.pushes)
+
+
+def unwind_load(info: LoadInfo, verdict: Verdict) -> Verdict:
+    """load_module()'s error path after ``verdict``; a fault on the way (free_percpu of
+    the file's pointer) becomes the verdict."""
+    try:
+        info.undo.unwind()
+    except OutOfBounds as oob:
+        verdict = info.fault_verdict(oob)
+        info.trace.append((info.step, str(verdict)))
+    return verdict
 
 
 def load_module(info: LoadInfo, init_result: int = 0, start: int = 0) -> None:
