@@ -374,3 +374,26 @@ def test_a_param_ops_pointer_to_nowhere_faults_in_destroy_params():
     result = load(data, "myint=abc", profile="linux-6.1")
     assert (result.kind, result.verdict.site) == ("kernel-fault", "destroy_params"), str(result)
     assert load(data, "myint=5", profile="linux-6.1").ok
+
+
+def test_a_struct_laid_out_in_init_memory_is_read_after_init_is_freed():
+    # .symtab's sh_link names .gnu.linkonce.this_module: layout_symtab() moves it to init
+    # memory; on the error path module_deallocate() frees init, then reads core_layout.base.
+    result = load(corrupt("symtab strtab link to this_module"), profile="linux-6.1")
+    assert (result.kind, result.verdict.site) == ("kernel-fault", "module_deallocate"), str(result)
+
+
+def test_a_kept_name_past_the_strtab_is_read_from_init_memory_by_add_kallsyms():
+    # The file's zero slack gives layout_symtab() an empty name; strscpy() reads the
+    # string table's copy in init memory, and past it.
+    result = load(corrupt("null symbol st_name 0x2000"), profile="linux-6.1")
+    assert (result.kind, result.verdict.site) == ("kernel-fault", "add_kallsyms"), str(result)
+
+
+def test_an_init_pointer_into_kernel_text_is_called_not_a_fault():
+    # mod->init relocated against a kernel function (an undefined symbol the kernel
+    # exports): mapped code, run like the module's own; hardened refuses it.
+    data = patch.set_relocation(HELLO, ".rela.gnu.linkonce.this_module", 0,
+                                info=(patch.symbol_index(HELLO, "_printk") << 32) | C.R_X86_64_64)
+    assert load(data, profile="linux-6.1").ok
+    assert load(data, profile="hardened").kind == "ENOEXEC"

@@ -71,7 +71,7 @@ class LoadInfo:
     undo: object = None
     modinfo_cache: tuple | None = None
     core_syms: list = field(default_factory=list)   # (index, name) that layout_symtab counted
-    symtab_dirty: bool = False     # a relocation targeted the symtab or strtab copy
+    symtab_dirty: bool = False     # add_kallsyms() re-reads the copies: relocated, or a name past the strtab
     versions_cache: list = field(default_factory=list)
     sym_values: list | None = None   # st_value of each symbol in the symtab copy, while unchanged
     _names: dict = field(default_factory=dict)

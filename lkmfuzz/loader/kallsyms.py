@@ -55,6 +55,10 @@ def layout_symtab(info: LoadInfo, core, init) -> None:
     for i, (st_name, _info, _other, st_shndx, _value, _size) in enumerate(SYM.iter_unpack(table)):
         if keeps_symbol(info, i, st_name, st_shndx):
             name = info.strtab_string(st_name, f"name of symbol {i}")
+            if st_name + len(name) >= strsect.sh_size:
+                # Read past the string table: add_kallsyms() reads its copy in init
+                # memory there, not the file (found by the qemu oracle: strscpy faults).
+                info.symtab_dirty = True
             core_syms.append((i, name))
             strtab_size += len(name) + 1
             ndst += 1

@@ -22,7 +22,7 @@ from ..faults import FaultPlan
 from ..kernel import taint as T
 from ..kernel.alloc import AllocFailed
 from ..kernel.module import ModuleState
-from ..kernel.profile import MODULE_NAME_LEN
+from ..kernel.profile import MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_NAME_LEN
 from .arch import module_arch_cleanup, module_finalize
 from .context import MODULE_INIT_COMPRESSED_FILE, MODULE_INIT_FLAGS, LoadInfo
 from .elf_validity import elf_validity_check
@@ -32,7 +32,7 @@ from .kparams import destroy_params, module_parse_args, read_param_ops_free
 from .layout import layout_and_allocate, percpu_modalloc
 from .load_info import blacklisted, rewrite_section_headers, setup_load_info
 from .modinfo import check_modinfo, free_modinfo, setup_modinfo
-from .modstruct import free_file_percpu
+from .modstruct import free_file_percpu, read_moved_base
 from .relocate import apply_relocations
 from .signing import module_sig_check
 from .strict_rwx import module_enable_protections
@@ -113,13 +113,20 @@ def undo_unlink_mod(info):
 
 
 def undo_free_module(info):
-    """module_deallocate(): percpu, init and core memory.  Without a percpu allocation,
-    percpu_modfree() frees what the moved struct holds (the file's pointer): a fault
-    there is raised once everything is freed."""
+    """module_deallocate(): percpu, init and core memory, each found through the moved
+    struct.  Without a percpu allocation, percpu_modfree() frees what the struct holds
+    (the file's pointer); init memory goes before core_layout.base is read, so a struct
+    that lies in init memory is read after it was freed.  A fault is raised once
+    everything is freed."""
     mod, alloc = info.mod, info.kernel.alloc
     try:
         if mod.percpu is None:
             free_file_percpu(info)
+        with info.within("module_deallocate"):
+            read_moved_base(info, MODULE_INIT_LAYOUT_OFFSET)
+            alloc.free(mod.init)
+            mod.init = None
+            read_moved_base(info, MODULE_CORE_LAYOUT_OFFSET)
     finally:
         for part in ("percpu", "init", "core"):
             alloc.free(getattr(mod, part))

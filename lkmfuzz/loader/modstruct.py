@@ -121,7 +121,8 @@ def _moved_field(info: LoadInfo, offset: int) -> int:
     return info.sechdrs[info.index.mod].sh_addr + offset
 
 
-def _moved_base(info: LoadInfo, layout: int) -> int:
+def read_moved_base(info: LoadInfo, layout: int) -> int:
+    """``layout``.base (core_layout or init_layout, by offset) from the moved struct."""
     return info.kernel.alloc.space.unpack(U64, _moved_field(info, layout + LAYOUT_BASE_OFFSET),
                                           "struct module_layout base")[0]
 
@@ -135,13 +136,13 @@ def set_kallsyms_pointers(info: LoadInfo) -> int:
     Returns the core base the core symbols are copied to.  Errors: none; a base that
     points nowhere faults."""
     space, symsec = info.kernel.alloc.space, info.sechdrs[info.index.sym]
-    init_base = _moved_base(info, MODULE_INIT_LAYOUT_OFFSET)
+    init_base = read_moved_base(info, MODULE_INIT_LAYOUT_OFFSET)
     kallsyms = (init_base + info.mod_kallsyms_init_off) & U64_MASK
     space.write(_moved_field(info, MODULE_KALLSYMS_OFFSET), U64.pack(kallsyms), "mod->kallsyms", check_perm=False)
     init_table = MOD_KALLSYMS.pack(symsec.sh_addr, symsec.sh_size // SYM_SIZE & U32,
                                    info.sechdrs[info.index.str].sh_addr, (init_base + info.init_typeoffs) & U64_MASK)
     space.write(kallsyms, init_table, "mod->kallsyms->symtab", check_perm=False)
-    core_base = _moved_base(info, MODULE_CORE_LAYOUT_OFFSET)
+    core_base = read_moved_base(info, MODULE_CORE_LAYOUT_OFFSET)
     core_table = MOD_KALLSYMS.pack((core_base + info.symoffs) & U64_MASK, 0, (core_base + info.stroffs) & U64_MASK,
                                    (core_base + info.core_typeoffs) & U64_MASK)
     space.write(_moved_field(info, MODULE_CORE_KALLSYMS_OFFSET), core_table, "mod->core_kallsyms", check_perm=False)

@@ -218,6 +218,11 @@ HELLO_CORRUPTIONS = {
     "struct module over a __versions crc": (_struct_over_version_crc(b"param_ops_invbool"), "", 0, 1),
     # move_module() copies only sh_size bytes: the moved struct has no init_layout.base.
     "this_module size 0x100": (lambda d: patch.set_shdr(d, ".gnu.linkonce.this_module", sh_size=0x100), "", 0, 1),
+    # The struct laid out in init memory (as the string table): read after init is freed.
+    "symtab strtab link to this_module": (lambda d: patch.set_shdr(
+        d, ".symtab", sh_link=patch.section_index(d, ".gnu.linkonce.this_module")), "", 0, 1),
+    # Read as "" in the file's zero slack by layout_symtab, past init memory by add_kallsyms.
+    "null symbol st_name 0x2000": (lambda d: patch.set_symbol(d, 0, st_name=0x2000), "", 0, 1),
 }
 
 
