@@ -25,8 +25,6 @@ MODULE_NAME_LEN = 56
 MODULE_INIT_OFFSET = 0x138
 MODULE_EXIT_OFFSET = 0x350
 # struct module fields 6.1 takes from the file's copy (scripts/probe-struct-module.sh)
-MODULE_STATE_OFFSET = 0x0               # enum module_state (4 bytes)
-MODULE_LIST_OFFSET = 0x8                # struct list_head
 MODULE_CORE_LAYOUT_OFFSET = 0x140       # struct module_layout core_layout
 MODULE_INIT_LAYOUT_OFFSET = 0x190       # struct module_layout init_layout
 MODULE_TAINTS_OFFSET = 0x1F8            # unsigned long taints

@@ -19,14 +19,15 @@ the file's pointer unless percpu_modalloc() had a percpu section to allocate, an
 module_deallocate() hands it to free_percpu().
 
 The offsets are Debian's (kernel/profile.py, scripts/probe-struct-module.sh).
-Hardened refuses a file whose struct sets any of these kernel-owned fields:
-modpost leaves them zero, so only a crafted or corrupted struct has them.
+Later kernels still take these fields from the file, so hardened does the same;
+it refuses where 6.1 would fault (a set percpu pointer, up front; the rest where
+the fault would happen).
 """
 
 import struct
 
-from ..elf.reader import OutOfBounds
 from ..elf.constants import SHDR_SIZE, SYM_SIZE, U64_MASK
+from ..elf.reader import OutOfBounds
 from ..elf.structs import U8, U64
 from ..kernel.profile import (LAYOUT_BASE_OFFSET, LAYOUT_SIZE_OFFSET, MODULE_CORE_KALLSYMS_OFFSET,
                               MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_KALLSYMS_OFFSET,
@@ -38,14 +39,6 @@ from .sizes import U32, Layout
 LAYOUT_SIZES = struct.Struct("<IIII")
 # struct mod_kallsyms { Elf_Sym *symtab; unsigned int num_symtab; char *strtab; char *typetab; }
 MOD_KALLSYMS = struct.Struct("<QI4xQQ")
-# (what, offset, struct) of the fields hardened wants zero in the file
-KERNEL_OWNED_FIELDS = (
-    ("core_layout.size", MODULE_CORE_LAYOUT_OFFSET + LAYOUT_SIZE_OFFSET, LAYOUT_SIZES),
-    ("init_layout.size", MODULE_INIT_LAYOUT_OFFSET + LAYOUT_SIZE_OFFSET, LAYOUT_SIZES),
-    ("taints", MODULE_TAINTS_OFFSET, U64),
-    ("percpu", MODULE_PERCPU_OFFSET, U64),
-    ("klp", MODULE_KLP_OFFSET, U8),
-)
 
 
 def _copy_field(info: LoadInfo, offset: int) -> int:
@@ -53,14 +46,14 @@ def _copy_field(info: LoadInfo, offset: int) -> int:
     return info.mod_copy_off + offset
 
 
-def check_kernel_owned_fields(info: LoadInfo) -> None:
-    """Hardened: the file's struct module must leave the fields the kernel fills in zero.
-    Requires: mod_copy_off (setup_load_info).  Errors: ENOEXEC (hardened only)."""
-    if not info.hardened:
-        return
-    for what, offset, st in KERNEL_OWNED_FIELDS:
-        if any(info.image.unpack(st, _copy_field(info, offset), f"struct module {what}")):
-            info.unchecked(f".gnu.linkonce.this_module sets struct module {what}, which the kernel fills in")
+def check_file_percpu(info: LoadInfo) -> None:
+    """Hardened: a struct module whose percpu pointer is set would hand it to free_percpu()
+    (on the error path, or at unload when the module has no percpu section).  The other
+    fields taken from the file are used as the kernel uses them; where that faults, the
+    fault itself is refused.  Requires: mod_copy_off (setup_load_info).  Errors: ENOEXEC
+    (hardened only)."""
+    if info.hardened and info.image.unpack(U64, _copy_field(info, MODULE_PERCPU_OFFSET), "struct module percpu")[0]:
+        info.unchecked(".gnu.linkonce.this_module sets struct module percpu, which free_percpu() would free")
 
 
 def set_taint_bit(info: LoadInfo, bit: int) -> None:
