@@ -8,6 +8,7 @@ import pytest
 
 from lkmfuzz.elf import constants as C
 from lkmfuzz.elf import patch
+from lkmfuzz.fuzzing.targets import TestCase, execute
 from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.kernel.profile import get_profile
 from lkmfuzz.loader import finit_module, init_module
@@ -389,3 +390,13 @@ def test_an_init_pointer_into_kernel_text_is_called_not_a_fault():
                                 info=(patch.symbol_index(HELLO, "_printk") << 32) | C.R_X86_64_64)
     assert load(data, profile="linux-6.1").ok
     assert load(data, profile="hardened").kind == "ENOEXEC"
+
+
+@pytest.mark.parametrize("case, args", [("param ops relocated 32S, bad param", "myint=abc"),
+                                        ("struct module percpu set, bad param", "myint=abc"),
+                                        ("symtab strtab link to this_module", "")])
+def test_a_fault_on_the_error_path_still_runs_every_label(profile, case, args):
+    # The model must not leak what the labels after the fault would have undone.
+    result = execute(TestCase(module=corrupt(case), args=args, profile="linux-6.1"))  # raises Finding on a leak
+    assert result.kind == "kernel-fault"
+    assert execute(TestCase(module=corrupt(case), args=args, profile=profile)).kind != "loaded"

@@ -77,12 +77,14 @@ def undo_sysfs_cleanup(info):
 
 
 def undo_coming_cleanup(info):
+    """GOING, destroy_params() (whose ops->free reads may fault: raised once the label's
+    work is done), the MODULE_STATE_GOING notifier."""
     _going(info.mod)
     try:
         read_param_ops_free(info)
     finally:
         destroy_params(info.kernel, info.mod)
-    info.kernel.unregister("notifier", info.mod.name)     # MODULE_STATE_GOING notifier
+        info.kernel.unregister("notifier", info.mod.name)
 
 
 def undo_bug_cleanup(info):

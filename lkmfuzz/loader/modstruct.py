@@ -163,6 +163,6 @@ def free_file_percpu(info: LoadInfo) -> None:
     with info.within("percpu_modfree"):
         ptr = space.unpack(U64, _moved_field(info, MODULE_PERCPU_OFFSET), "mod->percpu")[0]
     if ptr:
-        info.step = "free_percpu"
-        raise OutOfBounds(f"free_percpu({ptr:#x}): mod->percpu from the file's struct module is no percpu "
-                          f"allocation", ptr)
+        with info.within("free_percpu"):
+            raise OutOfBounds(f"free_percpu({ptr:#x}): mod->percpu from the file's struct module is no percpu "
+                              f"allocation", ptr)
