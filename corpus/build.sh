@@ -8,6 +8,8 @@
 #   bash corpus/build.sh               # seed corpus + reference data
 #   bash corpus/build.sh --corpus-only # corpus/*.ko + corpus/BUILD-INFO.txt
 #   bash corpus/build.sh --data-only   # lkmfuzz/kernel/data/* (also: corpus/fetch-symvers.sh)
+#   bash corpus/build.sh --tree-only   # only fetch + unpack; prints the headers directory
+#                                      # (used by scripts/probe-struct-module.sh)
 #
 # Environment:
 #   LKMFUZZ_CACHE  cache root (default $HOME/.cache/lkmfuzz); the .debs go to
@@ -50,12 +52,14 @@ BUILD_DEPS=(build-essential gcc-12 make bc libelf-dev libelf1 libssl3 zlib1g
 
 do_corpus=1
 do_data=1
+tree_only=0
 case "${1:-}" in
 	"") ;;
 	--corpus-only) do_data=0 ;;
 	--data-only) do_corpus=0 ;;
-	-h|--help) sed -n '2,30p' "$0"; exit 0 ;;
-	*) echo "usage: $0 [--corpus-only|--data-only]" >&2; exit 2 ;;
+	--tree-only) do_corpus=0; do_data=0; tree_only=1 ;;
+	-h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+	*) echo "usage: $0 [--corpus-only|--data-only|--tree-only]" >&2; exit 2 ;;
 esac
 
 log() { printf '>>> %s\n' "$*" >&2; }
@@ -382,6 +386,7 @@ main() {
 	if ((do_corpus)); then build_corpus; fi
 	if ((do_data)); then write_data; fi
 	log "done (kernel $KREL, packages $KVER)"
+	if ((tree_only)); then printf '%s\n' "$HDR"; fi
 }
 
 main

@@ -10,6 +10,7 @@ import pytest
 from lkmfuzz.elf import constants as C
 from lkmfuzz import invariants
 from lkmfuzz.elf import patch
+from lkmfuzz.fuzzing.targets import TestCase, execute
 from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.kernel.profile import get_profile
 from lkmfuzz.loader import finit_module, init_module
@@ -323,3 +324,90 @@ def test_an_unterminated_module_name_is_a_fortify_panic():
     result = load(data, profile="linux-6.1")
     assert result.kind == "kernel-fault" and result.verdict.site == "add_unformed_module"
     assert load(data, profile="hardened").kind == "ENOEXEC"
+
+
+# --- 6.1 uses the whole struct module the file brings (loader/modstruct.py) -------------------
+
+def test_the_layout_counts_on_from_the_files_core_size(profile):
+    result = load(corrupt("struct module core_layout.size 64 MiB"), profile=profile)
+    plain = load(HELLO, profile=profile)
+    assert result.ok and result.module.core_size == plain.module.core_size + (64 << 20)
+
+
+def test_a_core_size_past_the_machines_memory_is_enomem(profile):
+    result = load(corrupt("struct module core_layout.size 3 GiB"), profile=profile)
+    assert (result.kind, result.verdict.step) == ("ENOMEM", "move_module")
+
+
+def test_the_files_taint_bits_are_the_modules(profile):
+    result = load(corrupt("struct module taints P"), profile=profile)
+    assert result.ok and result.module.taint_letters == "POE"
+
+
+def test_the_files_klp_keeps_every_symbol_in_kallsyms(profile):
+    result = load(corrupt("struct module klp set"), profile=profile)
+    names = {name for name, _value, _type in result.module.kallsyms}
+    assert result.ok and result.module.livepatch and "_printk" in names
+    assert "_printk" not in {name for name, _value, _type in load(HELLO, profile=profile).module.kallsyms}
+
+
+def test_the_files_percpu_pointer_reaches_free_percpu_on_the_error_path():
+    data = corrupt("struct module percpu set, bad param")
+    result = load(data, "myint=abc", profile="linux-6.1")
+    assert (result.kind, result.verdict.site) == ("kernel-fault", "free_percpu"), str(result)
+    assert "free_module" in result.unwound and "free_copy" in result.unwound
+    assert (load(data, profile="hardened").verdict.step) == "setup_load_info"
+
+
+def test_the_kernels_taint_write_lands_on_what_the_struct_overlaps():
+    # The struct moved onto __versions: set_bit(TAINT_OOT_MODULE) flips a bit of a CRC.
+    result = load(corrupt("struct module over a __versions crc"), profile="linux-6.1")
+    assert (result.kind, result.verdict.step) == ("EINVAL", "simplify_symbols")
+    assert "param_ops_invbool" in result.verdict.reason
+
+
+def test_a_short_this_module_leaves_the_moved_struct_without_its_bases():
+    result = load(corrupt("this_module size 0x100"), profile="linux-6.1")
+    assert (result.kind, result.verdict.site) == ("kernel-fault", "add_kallsyms"), str(result)
+
+
+def test_a_param_ops_pointer_to_nowhere_faults_in_destroy_params():
+    # A relocation left half a pointer in mybyte's ops; myint=abc fails, and the error
+    # path's destroy_params() reads ops->free of every parameter.
+    data = corrupt("param ops relocated 32S, bad param")
+    result = load(data, "myint=abc", profile="linux-6.1")
+    assert (result.kind, result.verdict.site) == ("kernel-fault", "destroy_params"), str(result)
+    assert load(data, "myint=5", profile="linux-6.1").ok
+
+
+def test_a_struct_laid_out_in_init_memory_is_read_after_init_is_freed():
+    # .symtab's sh_link names .gnu.linkonce.this_module: layout_symtab() moves it to init
+    # memory; on the error path module_deallocate() frees init, then reads core_layout.base.
+    result = load(corrupt("symtab strtab link to this_module"), profile="linux-6.1")
+    assert (result.kind, result.verdict.site) == ("kernel-fault", "module_deallocate"), str(result)
+
+
+def test_a_kept_name_past_the_strtab_is_read_from_init_memory_by_add_kallsyms():
+    # The file's zero slack gives layout_symtab() an empty name; strscpy() reads the
+    # string table's copy in init memory, and past it.
+    result = load(corrupt("null symbol st_name 0x2000"), profile="linux-6.1")
+    assert (result.kind, result.verdict.site) == ("kernel-fault", "add_kallsyms"), str(result)
+
+
+def test_an_init_pointer_into_kernel_text_is_called_not_a_fault():
+    # mod->init relocated against a kernel function (an undefined symbol the kernel
+    # exports): mapped code, run like the module's own; hardened refuses it.
+    data = patch.set_relocation(HELLO, ".rela.gnu.linkonce.this_module", 0,
+                                info=(patch.symbol_index(HELLO, "_printk") << 32) | C.R_X86_64_64)
+    assert load(data, profile="linux-6.1").ok
+    assert load(data, profile="hardened").kind == "ENOEXEC"
+
+
+@pytest.mark.parametrize("case, args", [("param ops relocated 32S, bad param", "myint=abc"),
+                                        ("struct module percpu set, bad param", "myint=abc"),
+                                        ("symtab strtab link to this_module", "")])
+def test_a_fault_on_the_error_path_still_runs_every_label(profile, case, args):
+    # The model must not leak what the labels after the fault would have undone.
+    result = execute(TestCase(module=corrupt(case), args=args, profile="linux-6.1"))  # raises Finding on a leak
+    assert result.kind == "kernel-fault"
+    assert execute(TestCase(module=corrupt(case), args=args, profile=profile)).kind != "loaded"

@@ -192,7 +192,10 @@ def test_model_agrees_with_the_real_kernel_on_corpus_and_design_set(tmp_path, ca
     assert by_case["hello: loaded twice"]["kernel"] == ["loaded", "EEXIST"]
     assert by_case["hello: printk crc wrong"]["kernel"] == ["EINVAL"]
     assert by_case["proprietary.ko"]["kernel_taint"] == "POE"
-    assert report["figures"]["loader_oopses"] == report["figures"]["oopses_predicted"] == 2
+    oopses = [name for name, row in by_case.items() if row["kernel"] == ["kernel-fault"]]
+    assert report["figures"]["loader_oopses"] == report["figures"]["oopses_predicted"] == len(oopses) == 7
+    assert by_case["hello: struct module taints P"]["kernel_taint"] == "POE"
+    assert by_case["hello: struct module over a __versions crc"]["kernel"] == ["EINVAL"]
 
 
 @pytest.mark.qemu

@@ -36,14 +36,33 @@ class OutOfBounds(Exception):
 
 
 class Image:
-    """Read-only, page-padded view of the module file (the kernel's ``info->hdr``)."""
+    """Page-padded view of the module file (the kernel's ``info->hdr``).
 
-    __slots__ = ("data", "len", "mapped")
+    The kernel writes into this copy too (6.1 keeps ``info->mod``, the struct module
+    the file brings, in it until move_module()): ``write`` changes the bytes later
+    reads see; what lands in the zero slack is kept apart in ``slack``."""
+
+    __slots__ = ("data", "len", "mapped", "slack")
 
     def __init__(self, data: bytes):
-        self.data = memoryview(bytes(data))
+        self.data = memoryview(bytearray(data))
         self.len = len(self.data)
         self.mapped = page_align(self.len)
+        self.slack = None          # bytearray of mapped - len bytes, once something is written there
+
+    def write(self, off: int, data: bytes, what: str = "write") -> None:
+        """Store ``data`` at ``off``; beyond the mapped pages the kernel's write faults."""
+        end = off + len(data)
+        if not (0 <= off and end <= self.mapped):
+            raise OutOfBounds(f"{what} at file offset {off:#x}+{len(data)} beyond the {self.len}-byte image",
+                              off, len(data), write=True)
+        inside = max(0, min(end, self.len) - off)
+        self.data[off:off + inside] = data[:inside]
+        if inside < len(data):
+            if self.slack is None:
+                self.slack = bytearray(self.mapped - self.len)
+            start = off + inside - self.len
+            self.slack[start:start + len(data) - inside] = data[inside:]
 
     def _check(self, off: int, size: int, what: str) -> bool:
         """True when [off, off+size) lies in the file; False when only in the zero slack."""
@@ -58,7 +77,10 @@ class Image:
         if self._check(off, size, what):
             return bytes(self.data[off:off + size])
         head = bytes(self.data[off:self.len]) if off < self.len else b""
-        return head + bytes(size - len(head))
+        if self.slack is None:
+            return head + bytes(size - len(head))
+        start = max(off, self.len) - self.len
+        return head + bytes(self.slack[start:start + size - len(head)])
 
     def unpack(self, st, off: int, what: str):
         if self._check(off, st.size, what):
@@ -96,10 +118,10 @@ class Image:
         """strlen()-style read: up to the first NUL, faulting if none before the guard page."""
         if 0 <= off < self.len:
             # Fast path (symbol and section names): a NUL inside the file.
-            file = self.data.obj
-            end = file.find(b"\0", off, self.len)
+            copy = self.data.obj
+            end = copy.find(b"\0", off, self.len)
             if end >= 0:
-                return file[off:end]
+                return bytes(copy[off:end])
         if not 0 <= off < self.mapped:
             raise OutOfBounds(f"{what} at file offset {off:#x} outside the {self.len}-byte image", off, 1)
         if off >= self.len:
@@ -120,8 +142,7 @@ class Image:
         if not 0 <= off < self.mapped:
             raise OutOfBounds(f"{what} at file offset {off:#x} outside the {self.len}-byte image", off, 1)
         end = min(off + max(size, 0), self.mapped)
-        head = bytes(self.data[off:min(end, self.len)])
-        return head + bytes(end - off - len(head))
+        return self.read(off, end - off, what)
 
     def cstring_within(self, off: int, limit: int) -> bytes | None:
         """The string at ``off`` if a NUL occurs before ``limit`` (exclusive), else None."""
@@ -132,5 +153,5 @@ class Image:
 
 
 def _find_nul(view: memoryview, start: int, stop: int) -> int:
-    # memoryview has no find(); the underlying bytes object does, without a copy.
+    # memoryview has no find(); the underlying bytearray does, without a copy.
     return view.obj.find(b"\0", start, stop)

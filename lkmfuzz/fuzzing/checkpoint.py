@@ -18,7 +18,7 @@ import pickle
 
 from ..errors import Verdict
 from ..kernel.memory import DENSE_LIMIT
-from ..loader.main import PIPELINE, STEP_INDEX, LoadResult, run_steps
+from ..loader.main import PIPELINE, STEP_INDEX, LoadResult, run_steps, unwind_load
 from ..loader.syscall import copy_module, finish_load, finit_refusal
 
 ARGS_STEP = "copy_args"    # the first step that reads the argument string
@@ -79,7 +79,7 @@ class Checkpoint:
         try:
             run_steps(info, PIPELINE[:self.start])
         except Verdict as verdict:
-            info.undo.unwind()
+            verdict = unwind_load(info, verdict)
             raise CheckpointError(f"cannot stop before {stop_before}: {verdict}") from None
         if not all_dense(kernel):
             raise CheckpointError(f"a region is larger than {DENSE_LIMIT} bytes")

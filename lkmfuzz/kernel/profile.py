@@ -7,8 +7,11 @@ the checks later kernels added, and rejects every kernel-fault case with ENOEXEC
 
 The numbers below were read off Debian's own build (see data/SOURCE.md and
 corpus/BUILD-INFO.txt): the release, the vermagic, sizeof(struct module) and the
-offsets of ``init``/``exit`` in it (the targets of the relocations modpost emits in
-``.rela.gnu.linkonce.this_module``).
+offsets of its fields.  6.1 works on the whole struct module the file brings in
+``.gnu.linkonce.this_module`` (see loader/modstruct.py), so the offsets of every
+field it reads or writes there are Debian's: ``bash scripts/probe-struct-module.sh``
+compiles scripts/probe/struct_module_probe.c (offsetof/sizeof) with kbuild against
+linux-headers-6.1.0-56-amd64 and prints them; the same for 6.1.0-57.
 """
 
 import dataclasses
@@ -21,6 +24,17 @@ MODULE_NAME_OFFSET = 24
 MODULE_NAME_LEN = 56
 MODULE_INIT_OFFSET = 0x138
 MODULE_EXIT_OFFSET = 0x350
+# struct module fields 6.1 takes from the file's copy (scripts/probe-struct-module.sh)
+MODULE_CORE_LAYOUT_OFFSET = 0x140       # struct module_layout core_layout
+MODULE_INIT_LAYOUT_OFFSET = 0x190       # struct module_layout init_layout
+MODULE_TAINTS_OFFSET = 0x1F8            # unsigned long taints
+MODULE_KALLSYMS_OFFSET = 0x220          # struct mod_kallsyms __rcu *kallsyms
+MODULE_CORE_KALLSYMS_OFFSET = 0x228     # struct mod_kallsyms core_kallsyms
+MODULE_PERCPU_OFFSET = 0x260            # void __percpu *percpu
+MODULE_KLP_OFFSET = 0x320               # bool klp (CONFIG_LIVEPATCH)
+# struct module_layout: void *base; unsigned int size, text_size, ro_size, ro_after_init_size
+LAYOUT_BASE_OFFSET = 0x0
+LAYOUT_SIZE_OFFSET = 0x8
 
 
 class ProfileError(ValueError):
@@ -44,8 +58,13 @@ class Config:
     modules_disabled: bool = False     # kernel.modules_disabled=1
     blacklist: tuple = ()              # module_blacklist=
     builtin_modules: tuple = ("kernel", "module", "printk", "rcupdate", "workqueue", "block", "vt")
-    # The oracle VM's room for one module_alloc; larger layouts fail with ENOMEM.
-    module_alloc_max: int = 512 << 20
+    # The oracle VM (qemu -m 1024), measured with hello.ko whose struct module starts
+    # core_layout.size high: vmalloc refuses more than totalram_pages (955 MiB panics,
+    # 965 MiB is ENOMEM); below that, what the VM cannot back runs it out of memory with
+    # nothing to kill, and the OOM killer panics (880 MiB loads, 882 MiB panics; so did
+    # 440 MiB core + 440 MiB init, which this single threshold does not capture).
+    module_alloc_max: int = 960 << 20
+    module_alloc_oom: int = 881 << 20
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,7 @@ class LoadInfo:
     index: Index = field(default_factory=Index)
     name: str = ""
     mod: object = None             # kernel.module.Module once layout_and_allocate ran
+    mod_copy_off: int | None = None  # file offset of info->mod while it is the file's struct (until move_module)
     copy: object = None            # Allocation of the temporary copy
     # kallsyms layout (layout_symtab -> add_kallsyms)
     symoffs: int = 0
@@ -86,7 +87,7 @@ class LoadInfo:
     undo: object = None
     modinfo_cache: tuple | None = None
     core_syms: list = field(default_factory=list)   # (index, name) that layout_symtab counted
-    symtab_dirty: bool = False     # a relocation targeted the symtab or strtab copy
+    symtab_dirty: bool = False     # add_kallsyms() re-reads the copies: relocated, or a name past the strtab
     versions_cache: list = field(default_factory=list)
     sym_values: list | None = None   # st_value of each symbol in the symtab copy, while unchanged
     _names: dict = field(default_factory=dict)
@@ -137,6 +138,15 @@ class LoadInfo:
         if self.hardened:
             return LoadError(errno.ENOEXEC, self.step, oob.what)
         return KernelFault(site or self.step, oob.what)
+
+    def write_copy(self, off: int, data: bytes, what: str) -> None:
+        """The kernel writes into its temporary copy of the file (at file offset ``off``).
+        Reads cached from the copy (section names, modinfo, __versions) are dropped."""
+        self.kernel.alloc.space.write(self.copy.addr + off, data, what, check_perm=False)
+        self.image.write(off, data, what)
+        self._names.clear()
+        self.versions_cache.clear()
+        self.modinfo_cache = None
 
     # --- section headers -------------------------------------------------
     def shdr(self, i: int, what: str = "section") -> Shdr:

@@ -11,6 +11,7 @@ from ..elf import constants as C
 from ..elf.structs import SYM, U64, Sym
 from ..kernel.memory import TableView
 from .context import LoadInfo
+from .modstruct import is_livepatch_module, set_kallsyms_pointers
 from .sizes import INIT_OFFSET_MASK, align_u32, get_offset, strict_align
 
 SIZEOF_MOD_KALLSYMS = 32
@@ -39,10 +40,18 @@ def is_core_section(info: LoadInfo, st_shndx: int) -> bool:
     return not sec.sh_entsize & INIT_OFFSET_MASK
 
 
+def keeps_symbol(info: LoadInfo, i: int, st_name: int, st_shndx: int, core_sections: dict) -> bool:
+    """Whether kallsyms keeps symbol i after init: the null symbol, every symbol of a
+    livepatch module (undefined ones too), else the core symbols."""
+    return i == 0 or info.mod.livepatch or is_core_symbol(info, st_name, st_shndx, core_sections)
+
+
 def layout_symtab(info: LoadInfo, core, init) -> None:
     """Put the symbol and string tables at the end of init memory, and room for the core
     symbols at the end of core memory.  Requires: layout_sections().  Sets: symoffs,
-    stroffs, core_typeoffs, init_typeoffs."""
+    stroffs, core_typeoffs, init_typeoffs, mod.livepatch (is_livepatch_module(): mod->klp
+    of the file's struct, set by check_modinfo() or by the file itself)."""
+    info.mod.livepatch = is_livepatch_module(info)
     symsect = info.sechdrs[info.index.sym]
     strsect = info.sechdrs[info.index.str]
     symsect.sh_flags |= C.SHF_ALLOC
@@ -54,8 +63,12 @@ def layout_symtab(info: LoadInfo, core, init) -> None:
     # SHT_SYMTAB contents lie in the file (elf_validity_check), so read them in one go.
     table = info.image.read(symsect.sh_offset, nsrc * C.SYM_SIZE, "symbol table")
     for i, (st_name, _info, _other, st_shndx, _value, _size) in enumerate(SYM.iter_unpack(table)):
-        if i == 0 or is_core_symbol(info, st_name, st_shndx, core_sections):
+        if keeps_symbol(info, i, st_name, st_shndx, core_sections):
             name = info.strtab_string(st_name, f"name of symbol {i}")
+            if st_name + len(name) >= strsect.sh_size:
+                # Read past the string table: add_kallsyms() reads its copy in init
+                # memory there, not the file (found by the qemu oracle: strscpy faults).
+                info.symtab_dirty = True
             core_syms.append((i, name))
             strtab_size += len(name) + 1
             ndst += 1
@@ -106,15 +119,17 @@ def section_type(info: LoadInfo, shndx: int) -> str:
 
 
 def add_kallsyms(info: LoadInfo) -> None:
-    """Copy the core symbols, with their names, into core memory.  Requires:
-    simplify_symbols(), apply_relocations().  Sets: mod.kallsyms.
+    """Copy the core symbols, with their names, into core memory (at the core base the
+    moved struct holds).  Requires: simplify_symbols(), apply_relocations().  Sets:
+    mod.kallsyms, the struct's kallsyms pointers.
 
     When no relocation touched the symtab/strtab copies, the symbols chosen and the
     names copied are exactly those layout_symtab() measured, so its list is reused
     and the three tables are written in one go; otherwise the kernel's loop runs on
     the memory copies as they are."""
+    core_base = set_kallsyms_pointers(info)
     if info.symtab_dirty:
-        _add_kallsyms_from_memory(info)
+        _add_kallsyms_from_memory(info, core_base)
         return
     mod, space = info.mod, info.kernel.alloc.space
     symsec = info.sechdrs[info.index.sym]
@@ -131,18 +146,17 @@ def add_kallsyms(info: LoadInfo) -> None:
         offset += len(name) + 1
         if i:
             kallsyms.append((name.decode("latin-1"), st_value, letters[i]))
-    area = TableView(space, mod.core.addr, 1, info.core_typeoffs + info.core_ndst, "core kallsyms byte")
+    area = TableView(space, core_base, 1, info.core_typeoffs + info.core_ndst, "core kallsyms byte")
     area.write(info.symoffs, b"".join(entries))
     area.write(info.stroffs, b"".join(names))
     area.write(info.core_typeoffs, "".join(types).encode("latin-1"))
     mod.kallsyms = kallsyms
 
 
-def _add_kallsyms_from_memory(info: LoadInfo) -> None:
+def _add_kallsyms_from_memory(info: LoadInfo, core: int) -> None:
     mod, space = info.mod, info.kernel.alloc.space
     symsec = info.sechdrs[info.index.sym]
     strsec_addr = info.sechdrs[info.index.str].sh_addr
-    core = mod.core.addr
     symtab = TableView(space, symsec.sh_addr, C.SYM_SIZE, symsec.sh_size // C.SYM_SIZE, "kallsyms symbol")
     # The core copy: symbols at symoffs, names at stroffs, types at core_typeoffs.
     area = TableView(space, core, 1, info.core_typeoffs + info.core_ndst, "core kallsyms byte")
@@ -154,7 +168,7 @@ def _add_kallsyms_from_memory(info: LoadInfo) -> None:
     for i in range(symtab.count):
         sym = Sym(*symtab.unpack(SYM, i))
         letter = elf_type(info, sym.st_info, sym.st_shndx, section_letters)
-        if not (i == 0 or is_core_symbol(info, sym.st_name, sym.st_shndx, core_sections)):
+        if not keeps_symbol(info, i, sym.st_name, sym.st_shndx, core_sections):
             continue
         name = space.cstring(strsec_addr + sym.st_name, f"name of symbol {i}", limit=strtab_size)
         if len(name) >= strtab_size:

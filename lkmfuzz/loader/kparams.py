@@ -166,6 +166,24 @@ def module_parse_args(info: LoadInfo) -> None:
         info.kernel.printk(f"{mod.name}: parameters '{after}' after `--' ignored")
 
 
+# struct kernel_param_ops { unsigned int flags; set; get; void (*free)(void *arg); }
+KPARAM_OPS_FREE_OFFSET = 24
+
+
+def read_param_ops_free(info: LoadInfo) -> None:
+    """destroy_params() tests ``params[i].ops->free`` of every parameter: a read through
+    each relocated ops pointer.  The kernel image is mapped, and so is the module's
+    memory (its own ops); an ops pointer to nowhere faults (found by the qemu
+    oracle: a relocation that left half a pointer).  Requires: find_module_sections()."""
+    s = info.sections
+    space = info.kernel.alloc.space
+    with info.within("destroy_params"):
+        for i in range(s.num_kp):
+            ops = space.unpack(KERNEL_PARAM, s.kp + i * KERNEL_PARAM_SIZE, f"kernel_param {i}")[2]
+            if not info.kernel.symbols.is_kernel_address(ops):
+                space.read(ops + KPARAM_OPS_FREE_OFFSET, 8, f"ops->free of kernel_param {i} (ops {ops:#x})")
+
+
 def destroy_params(kernel, mod) -> None:
     """Free what charp setters kmalloc'd (param_free_charp, param_array_free)."""
     for copy in mod.param_allocs.values():
@@ -173,4 +191,4 @@ def destroy_params(kernel, mod) -> None:
     mod.param_allocs.clear()
 
 
-__all__ = ["module_parse_args", "destroy_params", "KERNEL_PARAM_OPS_FL_NOARG"]
+__all__ = ["module_parse_args", "destroy_params", "read_param_ops_free", "KERNEL_PARAM_OPS_FL_NOARG"]

@@ -10,9 +10,12 @@ profile refuses a layout that does not fit 32 bits.
 import errno
 
 from ..elf import constants as C
+from ..elf.reader import OutOfBounds
 from ..kernel.alloc import PERCPU_MODULE_RESERVE
 from .context import LoadInfo
 from .kallsyms import layout_symtab
+from .modstruct import (clear_percpu, read_layouts, read_moved_taints, sync_section_headers, write_bases,
+                        write_layouts)
 from .sizes import ENTSIZE_UNSET, INIT_OFFSET_MASK, Layout, get_offset, strict_align
 from .strict_rwx import module_enforce_rwx_sections
 
@@ -33,8 +36,11 @@ def is_init_section(name: bytes) -> bool:
 
 
 def layout_sections(info: LoadInfo, core: Layout, init: Layout) -> None:
+    """Sets: sh_entsize of every SHF_ALLOC section (its offset), the layouts — counted on
+    from the sizes the file's struct module holds (modstruct.read_layouts)."""
     for sh in info.sechdrs:
         sh.sh_entsize = ENTSIZE_UNSET
+    read_layouts(info, core, init)
     # Every mask requires SHF_ALLOC, and no flag or name changes in here: filter once.
     # (elf_validity_check() checked every SHF_ALLOC section's name offset.)
     allocated = [(i, sh, is_init_section(info.sec_name(i)))
@@ -70,7 +76,8 @@ def _close_layout_class(layout: Layout, m: int, is_init: bool) -> None:
 def layout_and_allocate(info: LoadInfo) -> None:
     """Requires: load info; check_modinfo() (which 6.1 calls first thing in here).
     Sets: sh_entsize (layout offsets), sh_addr (final addresses), mod.core/init and
-    their sizes.  Errors: ENOEXEC (W+X section), ENOMEM (module_alloc)."""
+    their sizes — counted on from the sizes in the file's struct module, and written
+    back into it (modstruct).  Errors: ENOEXEC (W+X section), ENOMEM (module_alloc)."""
     module_enforce_rwx_sections(info)
     # The percpu section is allocated separately (percpu_modalloc).
     info.sechdrs[info.index.pcpu].sh_flags &= ~C.SHF_ALLOC
@@ -79,17 +86,27 @@ def layout_and_allocate(info: LoadInfo) -> None:
         if ndx:
             info.sechdrs[ndx].sh_flags |= C.SHF_RO_AFTER_INIT
     core, init = Layout(), Layout()
-    layout_sections(info, core, init)
+    with info.within("layout_sections"):
+        layout_sections(info, core, init)
+        write_layouts(info, core, init)
     with info.within("layout_symtab"):
         layout_symtab(info, core, init)
+        write_layouts(info, core, init)
     with info.within("move_module"):
         move_module(info, core, init)
+    info.mod_copy_off = None          # info->mod is the moved struct from here on
+    read_moved_taints(info)
 
 
-def _module_alloc(info: LoadInfo, size: int, tag: str):
-    """module_alloc(): vmalloc in the module area; 0 bytes or more than the area holds is NULL."""
-    if size == 0 or size > info.kernel.config.module_alloc_max:
+def _module_alloc(info: LoadInfo, size: int, tag: str, earlier: int = 0):
+    """module_alloc(): vmalloc in the module area; 0 bytes or more than the machine's RAM
+    is NULL (ENOMEM).  Past what the machine can back (with ``earlier`` bytes of this
+    load already allocated) the OOM killer finds nothing to kill and panics."""
+    config = info.kernel.config
+    if size == 0 or size > config.module_alloc_max:
         raise info.refuse(errno.ENOMEM, f"module_alloc({size:#x}) failed")
+    if earlier + size > config.module_alloc_oom:
+        raise OutOfBounds(f"module_alloc({size:#x}): out of memory and no killable process (panic)")
     return info.kernel.alloc.alloc("module_alloc", "move_module", size, info.mod.name, backed=True, tag=tag)
 
 
@@ -98,7 +115,8 @@ def move_module(info: LoadInfo, core: Layout, init: Layout) -> None:
     mod.core = _module_alloc(info, core.size, "core")
     try:
         if init.size:
-            mod.init = _module_alloc(info, init.size, "init")
+            mod.init = _module_alloc(info, init.size, "init", core.size)
+        write_bases(info)
         _copy_sections(info, core, init)
     except BaseException:
         # move_module()'s out_err: free what it allocated.  (6.1 cannot fail in the
@@ -122,6 +140,7 @@ def _copy_sections(info: LoadInfo, core: Layout, init: Layout) -> None:
         else:
             dest = mod.core.addr + sh.sh_entsize
         if sh.sh_type != C.SHT_NOBITS and sh.sh_size:
+            sync_section_headers(info, sh.sh_offset, sh.sh_size)
             data = info.image.read(sh.sh_offset, sh.sh_size, f"contents of section {i}")
             space.write(dest, data, f"move_module: section {i}", check_perm=False)
         sh.sh_addr = dest & C.U64_MASK
@@ -133,7 +152,8 @@ def percpu_modalloc(info: LoadInfo) -> None:
     holds PERCPU_MODULE_RESERVE bytes for all modules)."""
     pcpu = info.sechdrs[info.index.pcpu]
     if not pcpu.sh_size:
-        return
+        return      # mod->percpu stays what the file's struct had (modstruct.free_file_percpu)
+    clear_percpu(info)
     alloc = info.kernel.alloc
     if alloc.percpu_used + pcpu.sh_size > PERCPU_MODULE_RESERVE:
         raise info.refuse(errno.ENOMEM, f"Could not allocate {pcpu.sh_size} bytes percpu data")

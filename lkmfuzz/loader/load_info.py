@@ -7,17 +7,22 @@ from ..kernel.module import Module
 from ..kernel.profile import MODULE_NAME_LEN, MODULE_NAME_OFFSET
 from .context import MODULE_INIT_IGNORE_MODVERSIONS, LoadInfo
 from .modinfo import get_modinfo
+from .modstruct import check_file_percpu
 
 
 def setup_load_info(info: LoadInfo) -> None:
     """Requires: sechdrs, secstrings (elf_validity_check).
-    Sets: index.{info,sym,str,mod,vers,pcpu}, strtab, name, mod (the temporary struct module).
-    Errors: ENOEXEC (no symbol table, no .gnu.linkonce.this_module)."""
+    Sets: index.{info,sym,str,mod,vers,pcpu}, strtab, name, mod (the temporary struct module),
+    mod_copy_off (where info->mod lies in the copy).
+    Errors: ENOEXEC (no symbol table, no .gnu.linkonce.this_module; hardened: a struct
+    module with a percpu pointer)."""
     if not info.hardened:
         _find_indices_61(info)
     elif info.index.info:
         info.name = _modinfo_name(info)
     info.mod = Module(name=this_module_name(info))
+    info.mod_copy_off = info.sechdrs[info.index.mod].sh_offset
+    check_file_percpu(info)
     if not info.name:
         info.name = info.mod.name
     info.index.vers = 0 if info.flags & MODULE_INIT_IGNORE_MODVERSIONS else info.find_sec(b"__versions")

@@ -22,16 +22,17 @@ from ..faults import FaultPlan
 from ..kernel import taint as T
 from ..kernel.alloc import AllocFailed
 from ..kernel.module import ModuleState
-from ..kernel.profile import MODULE_NAME_LEN
+from ..kernel.profile import MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_NAME_LEN
 from .arch import module_arch_cleanup, module_finalize
 from .context import MODULE_INIT_COMPRESSED_FILE, MODULE_INIT_FLAGS, LoadInfo
 from .elf_validity import elf_validity_check
 from .init import do_init_module, free_module, read_init_exit, unlink_module
 from .kallsyms import add_kallsyms, ftrace_module_enable
-from .kparams import destroy_params, module_parse_args
+from .kparams import destroy_params, module_parse_args, read_param_ops_free
 from .layout import layout_and_allocate, percpu_modalloc
 from .load_info import blacklisted, rewrite_section_headers, setup_load_info
 from .modinfo import check_modinfo, free_modinfo, setup_modinfo
+from .modstruct import free_file_percpu, read_moved_base
 from .relocate import apply_relocations
 from .signing import module_sig_check
 from .strict_rwx import module_enable_protections
@@ -76,9 +77,14 @@ def undo_sysfs_cleanup(info):
 
 
 def undo_coming_cleanup(info):
+    """GOING, destroy_params() (whose ops->free reads may fault: raised once the label's
+    work is done), the MODULE_STATE_GOING notifier."""
     _going(info.mod)
-    destroy_params(info.kernel, info.mod)
-    info.kernel.unregister("notifier", info.mod.name)     # MODULE_STATE_GOING notifier
+    try:
+        read_param_ops_free(info)
+    finally:
+        destroy_params(info.kernel, info.mod)
+        info.kernel.unregister("notifier", info.mod.name)
 
 
 def undo_bug_cleanup(info):
@@ -109,11 +115,24 @@ def undo_unlink_mod(info):
 
 
 def undo_free_module(info):
-    """module_deallocate(): percpu, init and core memory."""
+    """module_deallocate(): percpu, init and core memory, each found through the moved
+    struct.  Without a percpu allocation, percpu_modfree() frees what the struct holds
+    (the file's pointer); init memory goes before core_layout.base is read, so a struct
+    that lies in init memory is read after it was freed.  A fault is raised once
+    everything is freed."""
     mod, alloc = info.mod, info.kernel.alloc
-    for part in ("percpu", "init", "core"):
-        alloc.free(getattr(mod, part))
-        setattr(mod, part, None)
+    try:
+        if mod.percpu is None:
+            free_file_percpu(info)
+        with info.within("module_deallocate"):
+            read_moved_base(info, MODULE_INIT_LAYOUT_OFFSET)
+            alloc.free(mod.init)
+            mod.init = None
+            read_moved_base(info, MODULE_CORE_LAYOUT_OFFSET)
+    finally:
+        for part in ("percpu", "init", "core"):
+            alloc.free(getattr(mod, part))
+            setattr(mod, part, None)
 
 
 def undo_free_copy(info):
@@ -141,10 +160,18 @@ class UndoStack:
         self.labels.append(label)
 
     def unwind(self) -> None:
+        """Run the labels innermost first.  A kernel fault in one (OutOfBounds) does not
+        stop the others (the model must not leak); the first is raised at the end."""
+        fault = None
         while self.labels:
             label = self.labels.pop()
             self.ran.append(label)
-            UNDO_ACTIONS[label](self.info)
+            try:
+                UNDO_ACTIONS[label](self.info)
+            except OutOfBounds as oob:
+                fault = fault or oob
+        if fault is not None:
+            raise fault
 
 
 # --- steps that live here because they are about the module list -------------
@@ -171,11 +198,12 @@ MODULES_LIST_HEAD = 0xFFFFFFFF82C1A0F0     # stands for &modules: any kernel add
 
 def write_module_head(info: LoadInfo) -> None:
     """From add_unformed_module() on, a relocation aimed at mod->state or mod->list
-    finds them nonzero (x86-64 then refuses it: found by the qemu oracle)."""
+    finds them nonzero (x86-64 then refuses it: found by the qemu oracle).  The kernel
+    writes them whatever the section's size: past a short section they land on what
+    move_module() put next (found by the qemu oracle too), past the memory they fault."""
     sh = info.sechdrs[info.index.mod]
-    if sh.sh_size >= MODULE_HEAD.size:
-        head = MODULE_HEAD.pack(ModuleState.UNFORMED, MODULES_LIST_HEAD, MODULES_LIST_HEAD)
-        info.kernel.alloc.space.write(sh.sh_addr, head, "struct module head", check_perm=False)
+    head = MODULE_HEAD.pack(ModuleState.UNFORMED, MODULES_LIST_HEAD, MODULES_LIST_HEAD)
+    info.kernel.alloc.space.write(sh.sh_addr, head, "struct module head", check_perm=False)
 
 
 def check_not_loaded(info: LoadInfo) -> None:
@@ -300,6 +328,17 @@ def run_steps(info: LoadInfo, steps) -> None:
             info.run(step.fn)
             if step.pushes:
                 info.undo.push(step.pushes)
+
+
+def unwind_load(info: LoadInfo, verdict: Verdict) -> Verdict:
+    """load_module()'s error path after ``verdict``; a fault on the way (free_percpu of
+    the file's pointer) becomes the verdict."""
+    try:
+        info.undo.unwind()
+    except OutOfBounds as oob:
+        verdict = info.fault_verdict(oob)
+        info.trace.append((info.step, str(verdict)))
+    return verdict
 
 
 def load_module(info: LoadInfo, init_result: int = 0, start: int = 0) -> None:

@@ -13,6 +13,7 @@ from ..elf.reader import OutOfBounds
 from ..kernel import taint as T
 from ..kernel.alloc import AllocFailed
 from .context import MODULE_INIT_IGNORE_VERMAGIC, LoadInfo
+from .modstruct import set_livepatch_module, set_taint_bit
 
 GPL_COMPATIBLE = frozenset({b"GPL", b"GPL v2", b"GPL and additional rights", b"Dual BSD/GPL",
                             b"Dual MIT/GPL", b"Dual MPL/GPL"})
@@ -128,13 +129,16 @@ def try_to_force_load(info: LoadInfo, reason: str) -> None:
 
 
 def add_taint_module(info: LoadInfo, bit: int) -> None:
+    """add_taint() and set_bit(bit, &mod->taints) — in the file's struct until move_module()."""
     info.kernel.add_taint(bit)
     info.mod.taints |= 1 << bit
+    if info.mod_copy_off is not None:
+        set_taint_bit(info, bit)
 
 
 def check_modinfo(info: LoadInfo) -> None:
-    """Requires: index.info, index.vers, mod.  Sets: module taints (F, P, O, C, K, N) and
-    the kernel's.  Errors: ENOEXEC (vermagic mismatch, livepatch without support, or
+    """Requires: index.info, index.vers, mod.  Sets: module taints (F, O, C, K, P, N, in the
+    kernel's order) and the kernel's; mod->klp of a livepatch module.  Errors: ENOEXEC (vermagic mismatch, livepatch without support, or
     missing vermagic without FORCE_LOAD)."""
     kernel = info.kernel
     modmagic = None if info.flags & MODULE_INIT_IGNORE_VERMAGIC else get_modinfo(info, "vermagic")
@@ -143,19 +147,19 @@ def check_modinfo(info: LoadInfo) -> None:
     elif not same_magic(modmagic, kernel.profile.vermagic.encode(), info.index.vers != 0):
         raise info.refuse(errno.ENOEXEC, f"version magic '{modmagic.decode('latin-1')}' should be "
                                          f"'{kernel.profile.vermagic}'")
-    livepatch = get_modinfo(info, "livepatch") is not None
-    if livepatch and not kernel.config.livepatch:
-        raise info.refuse(errno.ENOEXEC, "module is marked as livepatch module, but livepatch support is disabled")
-    info.mod.livepatch = livepatch
-    license = get_modinfo(info, "license")
-    if (license or b"unspecified") not in GPL_COMPATIBLE:
-        add_taint_module(info, T.TAINT_PROPRIETARY_MODULE)
     if get_modinfo(info, "intree") is None:
         add_taint_module(info, T.TAINT_OOT_MODULE)
     if get_modinfo(info, "staging") is not None:
         add_taint_module(info, T.TAINT_CRAP)
-    if livepatch:
+    if get_modinfo(info, "livepatch") is not None:
+        if not kernel.config.livepatch:
+            raise info.refuse(errno.ENOEXEC, "module is marked as livepatch module, but livepatch support is "
+                                             "disabled")
+        set_livepatch_module(info)
         add_taint_module(info, T.TAINT_LIVEPATCH)
+    license = get_modinfo(info, "license")
+    if (license or b"unspecified") not in GPL_COMPATIBLE:
+        add_taint_module(info, T.TAINT_PROPRIETARY_MODULE)
     if get_modinfo(info, "test") is not None:
         add_taint_module(info, T.TAINT_TEST)
 

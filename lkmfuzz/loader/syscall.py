@@ -13,7 +13,7 @@ from ..errors import LoadError, Verdict
 from ..faults import FaultPlan
 from ..kernel.alloc import AllocFailed
 from .context import MODULE_INIT_COMPRESSED_FILE, LoadInfo
-from .main import VALID_FLAGS, LoadResult, UndoStack, load_module
+from .main import VALID_FLAGS, LoadResult, UndoStack, load_module, unwind_load
 
 EHDR_SIZE = 64
 
@@ -83,6 +83,6 @@ def finish_load(info: LoadInfo, init_result: int = 0, start: int = 0) -> LoadRes
     try:
         load_module(info, init_result, start)
     except Verdict as verdict:
-        info.undo.unwind()
+        verdict = unwind_load(info, verdict)
         return LoadResult(verdict, info.name, info.trace, info.undo.ran, info.mod)
     return LoadResult(None, info.mod.name, info.trace, [], info.mod)

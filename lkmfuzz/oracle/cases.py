@@ -7,6 +7,7 @@ module's .modinfo, resolved by module name among the files given with it.
 """
 
 import random
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,10 +15,16 @@ from ..elf import constants as C
 from ..elf import patch
 from ..elf.patch import PatchError
 from ..inspect import inspect_module
-from ..kernel.profile import MODULE_NAME_LEN, MODULE_NAME_OFFSET
+from ..elf.structs import U8, U32, U64
+from ..kernel.profile import (LAYOUT_SIZE_OFFSET, MODULE_CORE_LAYOUT_OFFSET, MODULE_KLP_OFFSET, MODULE_NAME_LEN,
+                              MODULE_NAME_OFFSET, MODULE_PERCPU_OFFSET, MODULE_TAINTS_OFFSET)
+from ..kernel.taint import TAINT_PROPRIETARY_MODULE
 from ..loader.context import MODULE_INIT_IGNORE_MODVERSIONS, MODULE_INIT_IGNORE_VERMAGIC
+from ..loader.version import MODVERSION_INFO_SIZE, MODVERSION_NAME_OFFSET
 
 SYSCALLS = ("finit", "init")
+CORE_SIZE = MODULE_CORE_LAYOUT_OFFSET + LAYOUT_SIZE_OFFSET
+KERNEL_PARAM_OPS_OFFSET = 16       # struct kernel_param { name, mod, ops, ... }
 
 
 class CaseError(ValueError):
@@ -108,6 +115,35 @@ def _unterminated_name(data: bytes) -> bytes:
     return data[:name] + b"x" * MODULE_NAME_LEN + data[name + MODULE_NAME_LEN:]
 
 
+def _struct_module_field(offset: int, st: struct.Struct, value: int):
+    """A field of the struct module the file brings, set in .gnu.linkonce.this_module."""
+    def corrupt(data: bytes) -> bytes:
+        off, _ = patch.section_bytes(data, ".gnu.linkonce.this_module")
+        return data[:off + offset] + st.pack(value) + data[off + offset + st.size:]
+    return corrupt
+
+
+def _struct_over_version_crc(symbol: bytes):
+    """.gnu.linkonce.this_module's sh_offset moved so that the struct's taints field lies
+    on ``symbol``'s CRC in __versions: check_modinfo()'s set_bit(TAINT_OOT_MODULE) then
+    flips a bit of it in the copy, and resolving ``symbol`` finds the wrong version."""
+    def corrupt(data: bytes) -> bytes:
+        off, versions = patch.section_bytes(data, "__versions")
+        entry = next(i for i in range(0, len(versions), MODVERSION_INFO_SIZE)
+                     if versions[i + MODVERSION_NAME_OFFSET:].split(b"\0", 1)[0] == symbol)
+        return patch.set_shdr(data, ".gnu.linkonce.this_module", sh_offset=off + entry - MODULE_TAINTS_OFFSET)
+    return corrupt
+
+
+def _param_ops_32s(data: bytes) -> bytes:
+    """__param's first kernel_param (mybyte) with its ops relocated as R_X86_64_32S: the
+    low half of param_ops_byte's address, the high half left zero."""
+    ops = next(i for i, (r_offset, _info, _addend) in enumerate(patch.relocations(data, ".rela__param"))
+               if r_offset == KERNEL_PARAM_OPS_OFFSET)
+    info = patch.relocations(data, ".rela__param")[ops][1]
+    return patch.set_relocation(data, ".rela__param", ops, info=(info & ~0xFFFFFFFF) | C.R_X86_64_32S)
+
+
 def _vermagic(data: bytes, old: bytes, new: bytes) -> bytes:
     return patch.replace_in_section(data, ".modinfo", old, new)
 
@@ -174,6 +210,23 @@ HELLO_CORRUPTIONS = {
     # Two oopses the model predicts as kernel-fault (each costs the batch a reboot).
     "init symbol st_name 0x80000000": (lambda d: patch.set_symbol(d, "hello_init", st_name=0x80000000), "", 0, 1),
     "unterminated module name": (lambda d: _unterminated_name(d), "", 0, 1),
+    # 6.1 uses the whole struct module the file brings (loader/modstruct.py).
+    "struct module core_layout.size 64 MiB": (_struct_module_field(CORE_SIZE, U32, 64 << 20), "", 0, 1),
+    "struct module core_layout.size 3 GiB": (_struct_module_field(CORE_SIZE, U32, 3 << 30), "", 0, 1),
+    "struct module taints P": (_struct_module_field(MODULE_TAINTS_OFFSET, U64, 1 << TAINT_PROPRIETARY_MODULE),
+                               "", 0, 1),
+    "struct module klp set": (_struct_module_field(MODULE_KLP_OFFSET, U8, 1), "", 0, 1),
+    "struct module percpu set, bad param": (_struct_module_field(MODULE_PERCPU_OFFSET, U64, 0x1234567800),
+                                            "myint=abc", 0, 1),
+    "param ops relocated 32S, bad param": (_param_ops_32s, "myint=abc", 0, 1),
+    "struct module over a __versions crc": (_struct_over_version_crc(b"param_ops_invbool"), "", 0, 1),
+    # move_module() copies only sh_size bytes: the moved struct has no init_layout.base.
+    "this_module size 0x100": (lambda d: patch.set_shdr(d, ".gnu.linkonce.this_module", sh_size=0x100), "", 0, 1),
+    # The struct laid out in init memory (as the string table): read after init is freed.
+    "symtab strtab link to this_module": (lambda d: patch.set_shdr(
+        d, ".symtab", sh_link=patch.section_index(d, ".gnu.linkonce.this_module")), "", 0, 1),
+    # Read as "" in the file's zero slack by layout_symtab, past init memory by add_kallsyms.
+    "null symbol st_name 0x2000": (lambda d: patch.set_symbol(d, 0, st_name=0x2000), "", 0, 1),
 }
 
 

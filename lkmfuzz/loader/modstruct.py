@@ -1,0 +1,168 @@
+"""The struct module the file brings in ``.gnu.linkonce.this_module``: 6.1 uses all of it.
+
+setup_load_info() points ``info->mod`` into the temporary copy of the file
+(``info->hdr + sh_offset``) and layout_and_allocate() works on that struct:
+
+* check_modinfo() sets taint bits in the file's ``mod->taints`` (set_bit, a
+  read-modify-write) and set_livepatch_module() sets ``mod->klp``;
+* layout_sections() and layout_symtab() add the sections' sizes onto the file's
+  ``core_layout.size`` and ``init_layout.size`` (module_get_offset), and read
+  ``mod->klp`` (is_livepatch_module: every symbol is then kept in kallsyms);
+* move_module() allocates what those sizes say, stores the bases in the struct and
+  copies every SHF_ALLOC section — this struct with all the file's other fields
+  included — to its final place.
+
+All of it is written into the copy, where other sections may lie (a moved
+sh_offset makes the struct overlap ``__versions``, the symbol table...): later
+reads of those sections see the kernel's writes.  Once moved, ``mod->percpu`` is
+the file's pointer unless percpu_modalloc() had a percpu section to allocate, and
+module_deallocate() hands it to free_percpu().
+
+The offsets are Debian's (kernel/profile.py, scripts/probe-struct-module.sh).
+Later kernels still take these fields from the file, so hardened does the same;
+it refuses where 6.1 would fault (a set percpu pointer, up front; the rest where
+the fault would happen).
+"""
+
+import struct
+
+from ..elf.constants import SHDR_SIZE, SYM_SIZE, U64_MASK
+from ..elf.reader import OutOfBounds
+from ..elf.structs import U8, U64
+from ..kernel.profile import (LAYOUT_BASE_OFFSET, LAYOUT_SIZE_OFFSET, MODULE_CORE_KALLSYMS_OFFSET,
+                              MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_KALLSYMS_OFFSET,
+                              MODULE_KLP_OFFSET, MODULE_PERCPU_OFFSET, MODULE_TAINTS_OFFSET)
+from .context import LoadInfo
+from .sizes import U32, Layout
+
+# struct module_layout from size on: unsigned int size, text_size, ro_size, ro_after_init_size
+LAYOUT_SIZES = struct.Struct("<IIII")
+# struct mod_kallsyms { Elf_Sym *symtab; unsigned int num_symtab; char *strtab; char *typetab; }
+MOD_KALLSYMS = struct.Struct("<QI4xQQ")
+
+
+def _copy_field(info: LoadInfo, offset: int) -> int:
+    """File offset of a field of info->mod (the struct in the temporary copy)."""
+    return info.mod_copy_off + offset
+
+
+def check_file_percpu(info: LoadInfo) -> None:
+    """Hardened: a struct module whose percpu pointer is set would hand it to free_percpu()
+    (on the error path, or at unload when the module has no percpu section).  The other
+    fields taken from the file are used as the kernel uses them; where that faults, the
+    fault itself is refused.  Requires: mod_copy_off (setup_load_info).  Errors: ENOEXEC
+    (hardened only)."""
+    if info.hardened and info.image.unpack(U64, _copy_field(info, MODULE_PERCPU_OFFSET), "struct module percpu")[0]:
+        info.unchecked(".gnu.linkonce.this_module sets struct module percpu, which free_percpu() would free")
+
+
+def set_taint_bit(info: LoadInfo, bit: int) -> None:
+    """set_bit(bit, &mod->taints) while info->mod is the file's struct: a read-modify-write
+    of the copy (faulting where the struct runs past the copy)."""
+    off = _copy_field(info, MODULE_TAINTS_OFFSET)
+    taints = info.image.unpack(U64, off, "struct module taints")[0] | 1 << bit
+    info.write_copy(off, U64.pack(taints), "set_bit(mod->taints)")
+
+
+def set_livepatch_module(info: LoadInfo) -> None:
+    """mod->klp = true in the file's struct."""
+    info.write_copy(_copy_field(info, MODULE_KLP_OFFSET), U8.pack(1), "set_livepatch_module")
+
+
+def is_livepatch_module(info: LoadInfo) -> bool:
+    """mod->klp of the struct in the copy: the file's byte, or what check_modinfo() set."""
+    return info.image.unpack(U8, _copy_field(info, MODULE_KLP_OFFSET), "struct module klp")[0] != 0
+
+
+def sync_section_headers(info: LoadInfo, start: int, size: int) -> None:
+    """The kernel edits info->sechdrs in place, in the same copy: bytes read from the copy
+    at [start, start+size) that overlap the section header table see those edits (the
+    struct of a mutant whose sh_offset points there takes an sh_addr for mod->percpu)."""
+    table = info.hdr.e_shoff
+    if start < table + len(info.sechdrs) * SHDR_SIZE and table < start + size:
+        info.write_copy(table, b"".join(sh.pack() for sh in info.sechdrs), "section headers")
+
+
+def read_layouts(info: LoadInfo, core: Layout, init: Layout) -> None:
+    """core_layout.size and init_layout.size as the file has them (with the section header
+    edits so far): module_get_offset() adds onto them; the other fields are all assigned
+    before they are read."""
+    sync_section_headers(info, info.mod_copy_off, info.kernel.profile.struct_module_size)
+    for base, layout in ((MODULE_CORE_LAYOUT_OFFSET, core), (MODULE_INIT_LAYOUT_OFFSET, init)):
+        layout.size = info.image.unpack(LAYOUT_SIZES, _copy_field(info, base + LAYOUT_SIZE_OFFSET),
+                                        "struct module_layout size")[0]
+
+
+def write_layouts(info: LoadInfo, core: Layout, init: Layout) -> None:
+    """Store the layouts' sizes back into the file's struct, as layout_sections() and
+    layout_symtab() do through their ``mod->..._layout`` pointers."""
+    for base, layout in ((MODULE_CORE_LAYOUT_OFFSET, core), (MODULE_INIT_LAYOUT_OFFSET, init)):
+        sizes = LAYOUT_SIZES.pack(layout.size, layout.text_size, layout.ro_size, layout.ro_after_init_size)
+        info.write_copy(_copy_field(info, base + LAYOUT_SIZE_OFFSET), sizes, "struct module_layout")
+
+
+def write_bases(info: LoadInfo) -> None:
+    """move_module(): mod->core_layout.base, mod->init_layout.base (NULL without init)."""
+    mod = info.mod
+    for base, area in ((MODULE_CORE_LAYOUT_OFFSET, mod.core), (MODULE_INIT_LAYOUT_OFFSET, mod.init)):
+        addr = area.addr if area is not None else 0
+        info.write_copy(_copy_field(info, base + LAYOUT_BASE_OFFSET), U64.pack(addr), "struct module_layout base")
+
+
+def _moved_field(info: LoadInfo, offset: int) -> int:
+    """Address of a field of the moved struct (the section's final place)."""
+    return info.sechdrs[info.index.mod].sh_addr + offset
+
+
+def read_moved_base(info: LoadInfo, layout: int) -> int:
+    """``layout``.base (core_layout or init_layout, by offset) from the moved struct."""
+    return info.kernel.alloc.space.unpack(U64, _moved_field(info, layout + LAYOUT_BASE_OFFSET),
+                                          "struct module_layout base")[0]
+
+
+def set_kallsyms_pointers(info: LoadInfo) -> int:
+    """The head of add_kallsyms(): mod->kallsyms = init_layout.base + mod_kallsyms_init_off,
+    its symtab/num_symtab/strtab/typetab stored there, then core_kallsyms' pointers into
+    core_layout.base — both bases read back from the moved struct, which holds what
+    move_module() stored only if the struct it copied is the one it wrote (a section
+    smaller than struct module was copied short: its "bases" are whatever lies there).
+    Returns the core base the core symbols are copied to.  Errors: none; a base that
+    points nowhere faults."""
+    space, symsec = info.kernel.alloc.space, info.sechdrs[info.index.sym]
+    init_base = read_moved_base(info, MODULE_INIT_LAYOUT_OFFSET)
+    kallsyms = (init_base + info.mod_kallsyms_init_off) & U64_MASK
+    space.write(_moved_field(info, MODULE_KALLSYMS_OFFSET), U64.pack(kallsyms), "mod->kallsyms", check_perm=False)
+    init_table = MOD_KALLSYMS.pack(symsec.sh_addr, symsec.sh_size // SYM_SIZE & U32,
+                                   info.sechdrs[info.index.str].sh_addr, (init_base + info.init_typeoffs) & U64_MASK)
+    space.write(kallsyms, init_table, "mod->kallsyms->symtab", check_perm=False)
+    core_base = read_moved_base(info, MODULE_CORE_LAYOUT_OFFSET)
+    core_table = MOD_KALLSYMS.pack((core_base + info.symoffs) & U64_MASK, 0, (core_base + info.stroffs) & U64_MASK,
+                                   (core_base + info.core_typeoffs) & U64_MASK)
+    space.write(_moved_field(info, MODULE_CORE_KALLSYMS_OFFSET), core_table, "mod->core_kallsyms", check_perm=False)
+    return core_base
+
+
+def read_moved_taints(info: LoadInfo) -> None:
+    """The module's taints are the moved struct's: the file's bits and check_modinfo()'s.
+    Requires: move_module().  Sets: mod.taints."""
+    space = info.kernel.alloc.space
+    info.mod.taints = space.unpack(U64, _moved_field(info, MODULE_TAINTS_OFFSET), "struct module taints")[0]
+
+
+def clear_percpu(info: LoadInfo) -> None:
+    """percpu_modalloc() stores its result (NULL if it fails) in mod->percpu."""
+    info.kernel.alloc.space.write(_moved_field(info, MODULE_PERCPU_OFFSET), bytes(U64.size), "mod->percpu",
+                                  check_perm=False)
+
+
+def free_file_percpu(info: LoadInfo) -> None:
+    """percpu_modfree() of a module percpu_modalloc() gave nothing: free_percpu(mod->percpu)
+    with whatever the moved struct holds.  NULL is a no-op; anything else is no percpu
+    chunk (pcpu_chunk_addr_search() reads through it): the kernel faults."""
+    space = info.kernel.alloc.space
+    with info.within("percpu_modfree"):
+        ptr = space.unpack(U64, _moved_field(info, MODULE_PERCPU_OFFSET), "mod->percpu")[0]
+    if ptr:
+        with info.within("free_percpu"):
+            raise OutOfBounds(f"free_percpu({ptr:#x}): mod->percpu from the file's struct module is no percpu "
+                              f"allocation", ptr)

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * struct_module_probe.c - the layout of struct module in Debian's 6.1 build.
+ *
+ * Not a module anyone loads: scripts/probe-struct-module.sh compiles it with
+ * kbuild against linux-headers-6.1.0-NN-amd64 and reads the table below back
+ * from the object with pyelftools.  Every entry is a compile-time constant
+ * (offsetof/sizeof with Debian's .config), so the table needs no relocation.
+ */
+#include <linux/module.h>
+#include <linux/stddef.h>
+
+struct probe_entry {
+	char name[48];
+	unsigned long offset;
+	unsigned long size;
+};
+
+#define FIELD(f) { #f, offsetof(struct module, f), sizeof(((struct module *)0)->f) }
+
+const struct probe_entry lkmfuzz_struct_module[] = {
+	{ "sizeof", 0, sizeof(struct module) },
+	FIELD(state),
+	FIELD(list),
+	FIELD(name),
+	FIELD(mkobj),
+	FIELD(mkobj.mp),
+	FIELD(mkobj.drivers_dir),
+	FIELD(holders_dir),
+	FIELD(sig_ok),
+	FIELD(async_probe_requested),
+	FIELD(using_gplonly_symbols),
+	FIELD(init),
+	FIELD(core_layout),
+	FIELD(core_layout.base),
+	FIELD(core_layout.size),
+	FIELD(core_layout.text_size),
+	FIELD(core_layout.ro_size),
+	FIELD(core_layout.ro_after_init_size),
+	FIELD(init_layout),
+	FIELD(init_layout.base),
+	FIELD(init_layout.size),
+	FIELD(init_layout.text_size),
+	FIELD(init_layout.ro_size),
+	FIELD(init_layout.ro_after_init_size),
+	FIELD(arch),
+	FIELD(taints),
+	FIELD(kallsyms),
+	FIELD(core_kallsyms),
+	FIELD(args),
+	FIELD(percpu),
+	FIELD(percpu_size),
+	FIELD(klp),
+	FIELD(klp_alive),
+	FIELD(klp_info),
+	FIELD(source_list),
+	FIELD(target_list),
+	FIELD(exit),
+	FIELD(refcnt),
+};
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("lkmfuzz: offsets of struct module fields (never loaded)");
