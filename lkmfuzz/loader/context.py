@@ -91,6 +91,8 @@ class LoadInfo:
     versions_cache: list = field(default_factory=list)
     sym_values: list | None = None   # st_value of each symbol in the symtab copy, while unchanged
     _names: dict = field(default_factory=dict)
+    # cache -> [start, end) of the copy's bytes it was read from ("names", "versions", "modinfo")
+    cache_spans: dict = field(default_factory=dict)
 
     def run(self, step_fn, name: str | None = None) -> None:
         """Run one step of load_module(), turning internal signals into verdicts:
@@ -141,12 +143,30 @@ class LoadInfo:
 
     def write_copy(self, off: int, data: bytes, what: str) -> None:
         """The kernel writes into its temporary copy of the file (at file offset ``off``).
-        Reads cached from the copy (section names, modinfo, __versions) are dropped."""
+        What was cached from the bytes written (section names, modinfo, __versions) is dropped."""
         self.kernel.alloc.space.write(self.copy.addr + off, data, what, check_perm=False)
         self.image.write(off, data, what)
-        self._names.clear()
-        self.versions_cache.clear()
-        self.modinfo_cache = None
+        end = off + len(data)
+        for cache, (start, stop) in list(self.cache_spans.items()):
+            if off < stop and start < end:
+                self._drop_cache(cache)
+
+    def note_cached(self, cache: str, start: int, stop: int) -> None:
+        """``cache`` now also holds what was read from the copy's [start, stop)."""
+        span = self.cache_spans.get(cache)
+        if span is None:
+            self.cache_spans[cache] = (start, stop)
+        elif start < span[0] or stop > span[1]:
+            self.cache_spans[cache] = (min(span[0], start), max(span[1], stop))
+
+    def _drop_cache(self, cache: str) -> None:
+        del self.cache_spans[cache]
+        if cache == "names":
+            self._names.clear()
+        elif cache == "versions":
+            self.versions_cache.clear()
+        else:
+            self.modinfo_cache = None
 
     # --- section headers -------------------------------------------------
     def shdr(self, i: int, what: str = "section") -> Shdr:
@@ -164,7 +184,9 @@ class LoadInfo:
             sh = self.sechdrs[i]
             if sh.sh_name >= self.secstrings_size:
                 self.unchecked(f"section {i} name offset {sh.sh_name:#x} past the section name table")
-            name = self._names[i] = self.image.cstring(self.secstrings + sh.sh_name, f"name of section {i}")
+            at = self.secstrings + sh.sh_name
+            name = self._names[i] = self.image.cstring(at, f"name of section {i}")
+            self.note_cached("names", at, at + len(name) + 1)
         return name
 
     def find_sec(self, name: bytes) -> int:

@@ -21,7 +21,7 @@ ALIGNOF_MOD_KALLSYMS = 8
 def is_core_symbol(info: LoadInfo, st_name: int, st_shndx: int, core_sections: dict) -> bool:
     """``core_sections`` caches the per-section half of the answer for one pass over
     the symbols (the section headers do not change during it)."""
-    if st_shndx == C.SHN_UNDEF or st_shndx >= info.shnum or not st_name:
+    if not st_name:
         return False
     core = core_sections.get(st_shndx)
     if core is None:
@@ -30,6 +30,8 @@ def is_core_symbol(info: LoadInfo, st_name: int, st_shndx: int, core_sections: d
 
 
 def is_core_section(info: LoadInfo, st_shndx: int) -> bool:
+    if st_shndx == C.SHN_UNDEF or st_shndx >= info.shnum:
+        return False
     if info.kernel.config.kallsyms_all and st_shndx == info.index.pcpu:
         return True
     sec = info.sechdrs[st_shndx]
@@ -42,7 +44,8 @@ def is_core_section(info: LoadInfo, st_shndx: int) -> bool:
 
 def keeps_symbol(info: LoadInfo, i: int, st_name: int, st_shndx: int, core_sections: dict) -> bool:
     """Whether kallsyms keeps symbol i after init: the null symbol, every symbol of a
-    livepatch module (undefined ones too), else the core symbols."""
+    livepatch module (undefined ones too), else the core symbols.  (layout_symtab()'s
+    loop, the hot one, has the same test inline.)"""
     return i == 0 or info.mod.livepatch or is_core_symbol(info, st_name, st_shndx, core_sections)
 
 
@@ -59,11 +62,11 @@ def layout_symtab(info: LoadInfo, core, init) -> None:
     nsrc = symsect.sh_size // C.SYM_SIZE
     strtab_size = ndst = 0
     core_syms = info.core_syms = []
-    core_sections = {}
+    core_sections, keep_all = {}, info.mod.livepatch
     # SHT_SYMTAB contents lie in the file (elf_validity_check), so read them in one go.
     table = info.image.read(symsect.sh_offset, nsrc * C.SYM_SIZE, "symbol table")
     for i, (st_name, _info, _other, st_shndx, _value, _size) in enumerate(SYM.iter_unpack(table)):
-        if keeps_symbol(info, i, st_name, st_shndx, core_sections):
+        if i == 0 or keep_all or is_core_symbol(info, st_name, st_shndx, core_sections):   # keeps_symbol()
             name = info.strtab_string(st_name, f"name of symbol {i}")
             if st_name + len(name) >= strsect.sh_size:
                 # Read past the string table: add_kallsyms() reads its copy in init

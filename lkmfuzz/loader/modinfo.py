@@ -75,16 +75,20 @@ def modinfo_walk(info: LoadInfo) -> tuple[list[tuple[int, bytes | None]], OutOfB
     entries: list[tuple[int, bytes | None]] = []
     fault = None
     cur: tuple[int, int] | None = (sec.sh_offset, sec.sh_size)
+    read_to = sec.sh_offset
     try:
         while cur is not None:
             p = cur[0]
             nul = data.find(b"\0", p, length) if p < length else -1
             eq = data.find(b"=", p, nul) if nul >= 0 else -1
-            entries.append((p, data[p:eq] if eq >= 0 else (b"" if nul >= 0 else None)))
+            entries.append((p, bytes(data[p:eq]) if eq >= 0 else (b"" if nul >= 0 else None)))
+            read_to = max(read_to, nul + 1 if nul >= 0 else length)
             cur = _next_string(info, *cur)
     except OutOfBounds as oob:
         fault = oob
+        read_to = length
     info.modinfo_cache = (info.index.info, entries, fault)
+    info.note_cached("modinfo", sec.sh_offset, max(read_to, sec.sh_offset + sec.sh_size))
     return entries, fault
 
 

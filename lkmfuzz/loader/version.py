@@ -49,7 +49,9 @@ def _version_name(info: LoadInfo, i: int, entry: int) -> bytes:
     """Entry i's name, read the first time a scan reaches it (each resolved symbol
     scans the table; check_version() reads the names already cached directly)."""
     cache = info.versions_cache
-    name = info.image.cstring(entry + MODVERSION_NAME_OFFSET, f"__versions entry {i} name")
+    at = entry + MODVERSION_NAME_OFFSET
+    name = info.image.cstring(at, f"__versions entry {i} name")
+    info.note_cached("versions", at, at + len(name) + 1)
     if len(name) >= MODVERSION_NAME_LEN:
         info.unchecked(f"__versions entry {i} name is not NUL-terminated within {MODVERSION_NAME_LEN} bytes")
     cache.append(name)
