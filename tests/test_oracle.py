@@ -196,6 +196,9 @@ def test_model_agrees_with_the_real_kernel_on_corpus_and_design_set(tmp_path, ca
     assert report["figures"]["loader_oopses"] == report["figures"]["oopses_predicted"] == len(oopses) == 7
     assert by_case["hello: struct module taints P"]["kernel_taint"] == "POE"
     assert by_case["hello: struct module over a __versions crc"]["kernel"] == ["EINVAL"]
+    # /proc/modules says a/b, sysfs a!b: the /init reads the taint where sysfs has it.
+    slash = by_case["hello: slash in module name"]
+    assert slash["kernel"] == ["loaded"] and slash["kernel_taint"] == slash["model_taint"] == "OE"
 
 
 @pytest.mark.qemu

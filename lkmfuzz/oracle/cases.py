@@ -144,6 +144,14 @@ def _param_ops_32s(data: bytes) -> bytes:
     return patch.set_relocation(data, ".rela__param", ops, info=(info & ~0xFFFFFFFF) | C.R_X86_64_32S)
 
 
+def _slash_in_name(data: bytes) -> bytes:
+    """hello renamed a/b (struct module and modinfo): sysfs calls it a!b."""
+    off, _ = patch.section_bytes(data, ".gnu.linkonce.this_module")
+    name = off + MODULE_NAME_OFFSET
+    data = data[:name] + b"a/b\0\0" + data[name + 5:]
+    return patch.replace_in_section(data, ".modinfo", b"name=hello\0", b"name=a/b\0\0\0")
+
+
 def _vermagic(data: bytes, old: bytes, new: bytes) -> bytes:
     return patch.replace_in_section(data, ".modinfo", old, new)
 
@@ -210,6 +218,7 @@ HELLO_CORRUPTIONS = {
     # Two oopses the model predicts as kernel-fault (each costs the batch a reboot).
     "init symbol st_name 0x80000000": (lambda d: patch.set_symbol(d, "hello_init", st_name=0x80000000), "", 0, 1),
     "unterminated module name": (lambda d: _unterminated_name(d), "", 0, 1),
+    "slash in module name": (_slash_in_name, "", 0, 1),
     # 6.1 uses the whole struct module the file brings (loader/modstruct.py).
     "struct module core_layout.size 64 MiB": (_struct_module_field(CORE_SIZE, U32, 64 << 20), "", 0, 1),
     "struct module core_layout.size 3 GiB": (_struct_module_field(CORE_SIZE, U32, 3 << 30), "", 0, 1),

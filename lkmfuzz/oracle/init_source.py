@@ -291,8 +291,13 @@ static long tainted(void)
 
 static void module_taint(const char *name, char *letters, size_t size)
 {
-	char path[128];
-	snprintf(path, sizeof(path), "/sys/module/%s/taint", name);
+	char path[128], kobj[MAX_NAME];
+	/* /proc/modules says "a/b", sysfs "a!b": kobject_set_name() turns '/' into '!' */
+	snprintf(kobj, sizeof(kobj), "%s", name);
+	for (char *c = kobj; *c; c++)
+		if (*c == '/')
+			*c = '!';
+	snprintf(path, sizeof(path), "/sys/module/%s/taint", kobj);
 	if (read_file(path, letters, size) <= 0) {
 		snprintf(letters, size, "-");
 		return;
