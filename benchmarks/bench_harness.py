@@ -36,6 +36,9 @@ def bench(target: str, seconds: int) -> dict:
                                f"-artifact_prefix={tmp}/", str(tmp / "corpus"), str(tmp / "seeds")],
                               capture_output=True, text=True, cwd=ROOT, timeout=seconds * 4 + 120)
         stats = {k: int(v) for k, v in STAT.findall(proc.stdout + proc.stderr)}
+        if not stats:   # libFuzzer stopped before its final stats: say why
+            print(f"{target}: no final stats (exit {proc.returncode}):", *proc.stderr.splitlines()[-15:], sep="\n  ",
+                  file=sys.stderr)
         stats["cpu_seconds"] = _children_cpu() - cpu_before
         return stats
 

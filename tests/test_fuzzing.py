@@ -47,6 +47,17 @@ def test_every_harness_runs_a_few_hundred_inputs(tmp_path, target):
     assert not crashes.exists() or store.list_findings(crashes) == []
 
 
+def test_faults_seeds_load_cleanly_and_fail_where_their_headers_say(tmp_path):
+    assert targets.decode_plan(targets.NO_FAULT_PLAN).empty
+    assert targets.decode_plan(targets.encode_fail_nth_plan(7)).fail_nth == 7
+    seed_corpus("faults", [CORPUS], tmp_path)
+    hello = [decode_faults((tmp_path / f"hello-{n}.ko").read_bytes()) for n in range(4)]
+    assert [case.plan.fail_nth for case in hello] == [None, 3, 15, 30]
+    assert execute(hello[0]).ok
+    # hello's 30th fault point is a /sys/module/hello/sections file: add_sect_attrs() ignores its failure.
+    assert [execute(case).kind for case in hello[1:]] == ["ENOMEM", "ENOMEM", "loaded"]
+
+
 @pytest.mark.parametrize("operator", OPERATORS, ids=lambda op: op.__name__)
 def test_each_operator_applies_to_every_seed_and_changes_it(operator):
     rng = random.Random(3)

@@ -24,7 +24,7 @@ from pathlib import Path
 from ..triage.store import atomic_write, list_findings
 from . import scenario
 from .scenario import Scenario
-from .targets import PLAN_HEADER, encode_sites_plan
+from .targets import NO_FAULT_PLAN, encode_fail_nth_plan, encode_sites_plan
 
 STATUS = re.compile(r"#(\d+)\S*\s*(?:\w+\s+)?cov: (\d+) ft: (\d+) corp: (\d+)\S*(?:.*?exec/s:? (\d+))?")
 PARAM_SEEDS = ("", "myint=5", 'mycharp="a b" mybool', "myint=abc mybyte=999", "-- myint=1")
@@ -128,8 +128,12 @@ class Stats:
         self.series.append([round(time.time() - self.started, 1), self.execs, self.cov, self.corpus, crashes])
 
 
+# The faults target's seeds: each module without a fault, and failing early, midway and late.
+FAULTS_SEED_PLANS = (NO_FAULT_PLAN, *(encode_fail_nth_plan(n) for n in (3, 15, 30)))
+
+
 def seed_corpus(target: str, corpus_dirs: list[Path], seeds_dir: Path) -> int:
-    """Write the target's seed inputs: modules as they are, with a no-fault plan header,
+    """Write the target's seed inputs: modules as they are, behind fault plan headers,
     or parameter strings."""
     seeds_dir.mkdir(parents=True, exist_ok=True)
     count = 0
@@ -152,8 +156,11 @@ def seed_corpus(target: str, corpus_dirs: list[Path], seeds_dir: Path) -> int:
         for path in sorted(Path(directory).glob("*.ko")):
             data = path.read_bytes()
             if target == "faults":
-                data = bytes(PLAN_HEADER) + data
-            elif signer is not None:
+                for n, head in enumerate(FAULTS_SEED_PLANS):
+                    atomic_write(seeds_dir / f"{path.stem}-{n}.ko", head + data)
+                count += len(FAULTS_SEED_PLANS)
+                continue
+            if signer is not None:
                 data = sign_module(data, signer)
             atomic_write(seeds_dir / path.name, data)
             count += 1

@@ -79,7 +79,8 @@ class Harness:
             head, module = data[:targets.PLAN_HEADER], data[targets.PLAN_HEADER:]
             if rng.random() < 0.2:
                 head = bytes(rng.randrange(256) for _ in range(targets.PLAN_HEADER))
-            return targets.encode_faults(head, mutate_structured(module, rng, self.ctx, max_size))
+            module = mutate_structured(module, rng, self.ctx, max(0, max_size - targets.PLAN_HEADER))
+            return targets.encode_faults(head, module)[:max_size]   # libFuzzer aborts on a longer one
         return mutate_structured(data, rng, self.ctx, max_size)
 
     def mutate_scenario(self, data: bytes, rng: random.Random, max_size: int) -> bytes:

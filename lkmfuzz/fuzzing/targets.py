@@ -286,6 +286,14 @@ def decode_plan(head: bytes) -> FaultPlan:
     return FaultPlan(probability=(value & 0xFF) / 1024, seed=value >> 8)
 
 
+NO_FAULT_PLAN = bytes([2, 0, 0, 0])     # probability 0/1024: the header of a plan that fails nothing
+
+
+def encode_fail_nth_plan(n: int) -> bytes:
+    """The plan header decode_plan() reads as 'fail the n-th fault point' (1 <= n <= MAX_NTH)."""
+    return bytes([0]) + (n - 1).to_bytes(PLAN_HEADER - 1, "little")
+
+
 def encode_sites_plan(sites: set) -> bytes:
     """The plan header decode_plan() reads as 'fail every allocation at these sites'."""
     return bytes([1]) + sum(1 << SITES.index(site) for site in sites).to_bytes(PLAN_HEADER - 1, "little")
