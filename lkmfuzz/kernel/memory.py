@@ -129,12 +129,13 @@ class TableView:
                                                                   self.entsize))
         return (self.unpack(st, i) for i in range(self.count))
 
-    def write(self, i: int, data: bytes) -> None:
-        if self._inside(i, len(data)):
-            start = self.off + i * self.entsize
+    def write(self, i: int, data: bytes, field_offset: int = 0) -> None:
+        """Entry i's bytes from ``field_offset`` on (a whole entry, or one field of it)."""
+        if self._inside(i, field_offset + len(data)):
+            start = self.off + i * self.entsize + field_offset
             self.buf[start:start + len(data)] = data
         else:
-            self.space.write(self.addr + i * self.entsize, data, f"{self.what} {i}", check_perm=False)
+            self.space.write(self.addr + i * self.entsize + field_offset, data, f"{self.what} {i}", check_perm=False)
 
 
 class AddressSpace:

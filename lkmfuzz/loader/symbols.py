@@ -10,7 +10,7 @@ import errno
 import struct
 
 from ..elf import constants as C
-from ..elf.structs import SYM, U32
+from ..elf.structs import SYM, U32, U64
 from ..errors import LoadError
 from ..kernel import taint as T
 from ..kernel.alloc import AllocFailed
@@ -21,6 +21,7 @@ from .modinfo import modinfo_values, try_to_force_load
 from .version import check_version
 
 KSYM = struct.Struct("<iii")
+ST_VALUE_OFFSET = 8     # Elf64_Sym: st_name u32, st_info u8, st_other u8, st_shndx u16, st_value u64
 KERNEL_PARAM_SIZE = 40
 
 
@@ -216,7 +217,7 @@ def simplify_symbols(info: LoadInfo) -> None:
                 ret = error
                 continue
         if value != fields[4]:
-            table.write(i, SYM.pack(*fields[:4], value, fields[5]))
+            table.write(i, U64.pack(value), ST_VALUE_OFFSET)
     if ret is not None:
         raise ret
 
