@@ -375,8 +375,7 @@ def _record_delete_refusals(monkeypatch) -> list:
 @pytest.mark.parametrize("name, preload", [("consumer", "hello"), ("hello", "initexit"), ("percpu", "livepatch")])
 def test_a_thawed_kernel_runs_a_case_as_a_built_one(monkeypatch, name, preload):
     monkeypatch.setattr(targets, "FROZEN_KERNELS", {})
-    deps = [p.stem for p in sorted(CORPUS.glob("*.ko"))]
-    case = _scenario_case(name, preload=2 + deps.index(preload), args="myint=3")
+    case = _scenario_case(name, preload=scenario.dependency_preload(preload), args="myint=3")
     built = targets.fresh_kernel(case)
     assert targets.FROZEN_KERNELS and all(targets.FROZEN_KERNELS.values())
     thawed = targets.fresh_kernel(case)
@@ -394,9 +393,8 @@ def _state(kernel) -> tuple:
 
 
 def test_dependency_in_use_cannot_be_deleted_and_one_unused_can(monkeypatch, tmp_path):
-    deps = [p.stem for p in sorted(CORPUS.glob("*.ko"))]
     refused = _record_delete_refusals(monkeypatch)
-    on_hello = {"preload": 2 + deps.index("hello"), "unload": "dependency"}
+    on_hello = {"preload": scenario.dependency_preload("hello"), "unload": "dependency"}
     assert execute(_scenario_case("consumer", **on_hello)).ok and refused == ["EAGAIN"]   # EWOULDBLOCK
     refused.clear()
     assert execute(_scenario_case("initexit", **on_hello)).ok and refused == []

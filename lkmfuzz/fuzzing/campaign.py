@@ -60,10 +60,9 @@ def scenario_seeds(corpus_dirs: list[Path]) -> dict[str, bytes]:
     for i, (name, fields) in enumerate(SCENARIO_SEEDS):
         if name in modules:
             seeds[f"{name}-{i}"] = scenario.encode(Scenario(module=modules[name], **fields))
-    deps = [path.stem for path in sorted(scenario.BUNDLED_CORPUS.glob("*.ko"))]
-    if {"hello", "consumer"} <= set(modules) and "hello" in deps:
+    if {"hello", "consumer"} <= set(modules):
         seeds["consumer-on-hello"] = scenario.encode(Scenario(module=modules["consumer"], unload="dependency",
-                                                              preload=2 + deps.index("hello")))
+                                                              preload=scenario.dependency_preload("hello")))
     if "hello" in modules:
         seeds["hello-without-exit"] = scenario.encode(Scenario(module=scenario.without_exit(modules["hello"]),
                                                                unload="plain"))
@@ -91,10 +90,9 @@ def corruption_seeds(modules: dict) -> dict[str, bytes]:
             module=ctors_and_init_array(modules["hello"]), config=(scenario.config_switch("constructors"),)))
     if "percpu" in modules:
         seeds["percpu-exhausted"] = scenario.encode(Scenario(module=oversized_percpu(modules["percpu"])))
-    deps = [path.stem for path in sorted(scenario.BUNDLED_CORPUS.glob("*.ko"))]
-    if "consumer" in modules and "hello" in deps:
+    if "consumer" in modules:
         seeds["consumer-use-alloc-fails"] = scenario.encode(Scenario(
-            module=modules["consumer"], preload=2 + deps.index("hello"), faults=True,
+            module=modules["consumer"], preload=scenario.dependency_preload("hello"), faults=True,
             plan_header=encode_sites_plan({"kmalloc"})))
     return seeds
 

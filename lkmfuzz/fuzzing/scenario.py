@@ -171,6 +171,15 @@ def without_exit(module: bytes) -> bytes:
     return module
 
 
+FIRST_DEPENDENCY = 2     # preload byte of the first bundled dependency
+
+
+def dependency_preload(name: str, corpus: Path = BUNDLED_CORPUS) -> int:
+    """The preload byte that picks corpus module ``name`` (ValueError if there is none)."""
+    names = [path.stem for path in sorted(Path(corpus).glob("*.ko"))]
+    return FIRST_DEPENDENCY + names.index(name)
+
+
 @functools.lru_cache(maxsize=None)
 def bundled_dependencies(corpus: Path = BUNDLED_CORPUS) -> tuple:
     """The modules a preload byte of 2+ picks from: corpus/*.ko in name order.  A saved

@@ -340,7 +340,7 @@ def _preload(s: "scenario.Scenario", dependencies: tuple) -> tuple:
         return ()
     if s.preload == 1 or not dependencies:
         return (s.module,)
-    return (dependencies[(s.preload - 2) % len(dependencies)],)
+    return (dependencies[(s.preload - scenario.FIRST_DEPENDENCY) % len(dependencies)],)
 
 
 TARGETS = ("load", "faults", "params", "signature", "scenario")
