@@ -57,7 +57,8 @@ def main(argv=None) -> int:
     for target in args.target or TARGETS:
         stats = bench(target, args.seconds)
         execs = stats.get("number_of_executed_units", 0)
-        print(f"{target:<10} {stats.get('average_exec_per_sec', 0):>7} {execs / max(stats['cpu_seconds'], 1e-9):>10.0f} "
+        per_cpu_second = execs / max(stats["cpu_seconds"], 1e-9)
+        print(f"{target:<10} {stats.get('average_exec_per_sec', 0):>7} {per_cpu_second:>10.0f} "
               f"{execs:>8} {stats.get('peak_rss_mb', 0):>11}")
     return 0
 

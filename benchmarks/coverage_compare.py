@@ -232,7 +232,8 @@ def main(argv) -> int:
         dead_sites = sum(why(*key, sites[key]).startswith("unreachable") for key in set(sites) - hit)
         print(f"UNION {mode} ({', '.join(counts[mode])} inputs): loader branches {taken}/{total} = "
               f"{100 * taken / max(1, total):.1f}%; errno sites hit {len(hit)}/{len(sites)}")
-        print(f"   without the known-unreachable: branches {taken}/{reachable} = {100 * taken / max(1, reachable):.1f}%;"
+        percent = 100 * taken / max(1, reachable)
+        print(f"   without the known-unreachable: branches {taken}/{reachable} = {percent:.1f}%;"
               f" errno sites {len(hit)}/{len(sites) - dead_sites}")
         report_missing(missed, sites, hit)
     return 0

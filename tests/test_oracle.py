@@ -9,7 +9,8 @@ import pytest
 
 from lkmfuzz.cli import main
 from lkmfuzz.elf import patch
-from lkmfuzz.oracle.cases import HELLO_CORRUPTIONS, _unterminated_name, OracleCase, cases_from_files, design_cases, mutant_cases
+from lkmfuzz.oracle.cases import (HELLO_CORRUPTIONS, _unterminated_name, OracleCase, cases_from_files, design_cases,
+                                   mutant_cases)
 from lkmfuzz.oracle.cpio import CpioWriter
 from lkmfuzz.oracle.diff import Row, compare, model_outcome
 from lkmfuzz.oracle.initramfs import build_initramfs

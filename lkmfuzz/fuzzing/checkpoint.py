@@ -52,7 +52,9 @@ class Frozen:
 
 def shared_by_loads(kernel) -> tuple:
     """What every copy of a kernel may share: nothing a load changes.  A loaded module's
-    parameters keep the load's (read-only) image of the file, for their ops lookups."""
+    parameters keep the image of the file its load read; the load wrote into it only up
+    to move_module() (the file's struct module), long done when a kernel is frozen or a
+    checkpoint taken after it."""
     images = {id(p.info.image): p.info.image for mod in kernel.modules for p in mod.params}
     return (kernel.symbols, kernel.keyring, kernel.profile, kernel.config, *images.values())
 

@@ -26,7 +26,8 @@ import atheris
 # branches say nothing about an input, and tracing them made each execution
 # several times slower.  (atheris includes whole top-level packages and excludes
 # exact module names.)
-NOT_UNDER_TEST = ["lkmfuzz.fuzzing.targets", "lkmfuzz.fuzzing.scenario", "lkmfuzz.fuzzing.checkpoint", "lkmfuzz.faults", "lkmfuzz.invariants",
+NOT_UNDER_TEST = ["lkmfuzz.fuzzing.targets", "lkmfuzz.fuzzing.scenario", "lkmfuzz.fuzzing.checkpoint",
+                  "lkmfuzz.faults", "lkmfuzz.invariants",
                   "lkmfuzz.properties", "lkmfuzz.kernel.alloc", "lkmfuzz.kernel.memory", "lkmfuzz.kernel.sysfs",
                   "lkmfuzz.kernel.kernel", "lkmfuzz.kernel.module", "lkmfuzz.kernel.taint", "lkmfuzz.kernel.profile",
                   "lkmfuzz.triage.title"]
@@ -55,7 +56,8 @@ class Harness:
         self.decode = targets.decoder_for(target, profile)
         # Every params input loads the same module: resume each from one checkpoint.
         self.resumable = targets.Resumable.prepare(self.decode(b"")) if target == "params" else None
-        self.decode(bytes([scenario.TRUST_TEST_KEY]))   # builds what decoding caches (the test key) before the clock starts
+        # Build what decoding caches (the test key) before the clock starts.
+        self.decode(bytes([scenario.TRUST_TEST_KEY]))
 
     def test_one_input(self, data: bytes) -> None:
         case = self.decode(data)

@@ -22,9 +22,8 @@ import pickle
 import traceback
 from dataclasses import dataclass
 
-from ..errors import KernelFault
+from ..errors import KernelFault, LoadError
 from ..faults import SITES, FaultPlan
-from ..errors import LoadError
 from ..invariants import Violation, check_attempt, check_unchanged, snapshot
 from ..properties import unload_and_check
 from ..kernel.kernel import Kernel

@@ -142,8 +142,8 @@ def add_taint_module(info: LoadInfo, bit: int) -> None:
 
 def check_modinfo(info: LoadInfo) -> None:
     """Requires: index.info, index.vers, mod.  Sets: module taints (F, O, C, K, P, N, in the
-    kernel's order) and the kernel's; mod->klp of a livepatch module.  Errors: ENOEXEC (vermagic mismatch, livepatch without support, or
-    missing vermagic without FORCE_LOAD)."""
+    kernel's order) and the kernel's; mod->klp of a livepatch module.  Errors: ENOEXEC
+    (vermagic mismatch, livepatch without support, or missing vermagic without FORCE_LOAD)."""
     kernel = info.kernel
     modmagic = None if info.flags & MODULE_INIT_IGNORE_VERMAGIC else get_modinfo(info, "vermagic")
     if modmagic is None:
