@@ -78,20 +78,16 @@ class FaultPlan:
 NO_FAULTS = FaultPlan()
 
 
-@dataclass(slots=True)
-class FaultPoint:
-    """One fault point passed during an attempt."""
-    n: int
-    site: str
-    caller: str
-    failed: bool
-
-
 @dataclass
 class FaultInjector:
-    """Per-attempt state of a plan: counts fault points and decides failures."""
+    """Per-attempt state of a plan: counts fault points and decides failures.
+
+    ``points`` holds (site, caller) of every fault point passed, in order (the n-th is
+    points[n - 1]); ``failed`` the numbers of those that failed.  Plain tuples: a load
+    passes some fifty points, and a record object each was a measurable share of it."""
     plan: FaultPlan = NO_FAULTS
     points: list = field(default_factory=list)
+    failed: list = field(default_factory=list)
     _rng: random.Random | None = None
 
     _never: bool = False    # a plan that fails nothing: most attempts, decided once
@@ -103,12 +99,12 @@ class FaultInjector:
 
     def should_fail(self, site: str, caller: str) -> bool:
         points = self.points
-        n = len(points) + 1
-        fail = not self._never and (n == self.plan.fail_nth or site in self.plan.sites or
-                                    (self._rng is not None and self._rng.random() < self.plan.probability))
-        points.append(FaultPoint(n, site, caller, fail))
-        return fail
-
-    @property
-    def failed(self) -> list:
-        return [p for p in self.points if p.failed]
+        points.append((site, caller))
+        if self._never:
+            return False
+        n = len(points)
+        if (n == self.plan.fail_nth or site in self.plan.sites or
+                (self._rng is not None and self._rng.random() < self.plan.probability)):
+            self.failed.append(n)
+            return True
+        return False

@@ -70,7 +70,7 @@ def run_systematic(data: bytes, args: str = "", profile: str = "hardened", prelo
     result = finit_module(kernel, data, args)
     if not result.ok:
         raise BaselineError(f"the module does not load without faults: {result}")
-    points = [(p.site, p.caller) for p in kernel.alloc.injector.points]
+    points = list(kernel.alloc.injector.points)
     baseline_violations = check_attempt(kernel, before, result, len(data))
     kernel.set_fault_plan(None)
     baseline_violations += _unload_and_check(kernel, result, before)

@@ -168,7 +168,7 @@ def _reloc_past_symtab(data):
 
 def plant_seeded_bug(monkeypatch):
     from lkmfuzz.kernel import memory
-    monkeypatch.setattr(memory.TableView, "_inside", lambda self, i, size: self.buf is not None)
+    monkeypatch.setattr(memory.TableView, "holds", lambda self, i, size: self.buf is not None)
 
 
 def test_minimized_seeded_bug_is_small_and_reproduces(monkeypatch):

@@ -6,7 +6,7 @@ module loader of 6.1 (arch/x86/kernel/module.c) decides it.  PC32/PLT32 have no
 overflow check there (it is compiled out), so they truncate.
 """
 
-from dataclasses import dataclass
+import struct
 from typing import Callable
 
 from . import constants as C
@@ -23,12 +23,19 @@ def fits_s32(val: int) -> bool:
     return -(1 << 31) <= signed < (1 << 31)
 
 
-@dataclass(frozen=True)
 class Recipe:
-    name: str
-    size: int
-    pc_relative: bool = False
-    fits: Callable[[int], bool] | None = None
+    """How one relocation type computes and stores its value."""
+
+    __slots__ = ("name", "size", "pc_relative", "fits", "zero", "_packer", "_mask")
+
+    def __init__(self, name: str, size: int, pc_relative: bool = False, fits: Callable[[int], bool] | None = None):
+        self.name, self.size, self.pc_relative, self.fits = name, size, pc_relative, fits
+        self.zero = bytes(size)                  # what the place must hold before the write
+        self._packer = _PACKERS[size]
+        self._mask = (1 << (8 * size)) - 1
+
+    def __repr__(self) -> str:
+        return f"Recipe({self.name!r}, {self.size})"
 
     def value(self, sym_value: int, addend: int, place: int) -> int:
         """The u64 the kernel computes: S + A, minus P when PC-relative."""
@@ -39,7 +46,14 @@ class Recipe:
 
     def encode(self, val: int) -> bytes:
         """write(loc, &val, size): the low ``size`` bytes, little-endian."""
-        return (val & ((1 << (8 * self.size)) - 1)).to_bytes(self.size, "little")
+        return self._packer.pack(val & self._mask)
+
+    def store(self, buf, at: int, val: int) -> None:
+        """encode(val) written into ``buf`` at ``at`` (the loader's loop, without the bytes object)."""
+        self._packer.pack_into(buf, at, val & self._mask)
+
+
+_PACKERS = {4: struct.Struct("<I"), 8: struct.Struct("<Q")}
 
 
 # None: R_X86_64_NONE, nothing written.  Types not in the table are ENOEXEC.

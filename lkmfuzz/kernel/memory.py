@@ -104,14 +104,18 @@ class TableView:
 
     def __init__(self, space: "AddressSpace", addr: int, entsize: int, count: int, what: str):
         self.space, self.addr, self.entsize, self.count, self.what = space, addr, entsize, count, what
-        view = space.view(addr, entsize * count) if count else None
-        self.buf, self.off = view if view is not None else (None, 0)
+        region = space.find(addr, entsize * count) if count else None
+        if region is None:
+            self.buf, self.off = None, 0
+        else:
+            self.buf, self.off = region.buf, addr - region.base
 
-    def _inside(self, i: int, size: int) -> bool:
+    def holds(self, i: int, size: int) -> bool:
+        """Whether ``size`` bytes from entry i lie in the table (and so in its region)."""
         return self.buf is not None and 0 <= i and i * self.entsize + size <= self.count * self.entsize
 
     def unpack(self, st: struct.Struct, i: int):
-        if self._inside(i, st.size):
+        if self.holds(i, st.size):
             return st.unpack_from(self.buf, self.off + i * self.entsize)
         return self.space.unpack(st, self.addr + i * self.entsize, f"{self.what} {i}")
 
@@ -129,9 +133,18 @@ class TableView:
                                                                   self.entsize))
         return (self.unpack(st, i) for i in range(self.count))
 
+    def field_setter(self, st: struct.Struct, field_offset: int):
+        """A function (i, value) that stores ``value`` (packed by ``st``) in the field at
+        ``field_offset`` of entry i, for i < count: the loops that rewrite one field of
+        every entry, where a write() per entry was a large share of a load."""
+        if self.buf is not None:
+            buf, base, entsize, pack_into = self.buf, self.off + field_offset, self.entsize, st.pack_into
+            return lambda i, value: pack_into(buf, base + i * entsize, value)
+        return lambda i, value: self.write(i, st.pack(value), field_offset)
+
     def write(self, i: int, data: bytes, field_offset: int = 0) -> None:
         """Entry i's bytes from ``field_offset`` on (a whole entry, or one field of it)."""
-        if self._inside(i, field_offset + len(data)):
+        if self.holds(i, field_offset + len(data)):
             start = self.off + i * self.entsize + field_offset
             self.buf[start:start + len(data)] = data
         else:
@@ -158,19 +171,14 @@ class AddressSpace:
 
     def find(self, addr: int, size: int = 1) -> Region | None:
         i = bisect.bisect_right(self._bases, addr) - 1
-        if i >= 0 and self._regions[i].contains(addr, size):
-            return self._regions[i]
+        if i >= 0:
+            region = self._regions[i]
+            if region.base <= addr and addr + size <= region.base + region.mapped:   # region.contains(), inline
+                return region
         return None
 
     def regions(self) -> list[Region]:
         return list(self._regions)
-
-    def view(self, addr: int, size: int):
-        """(buffer, offset) when [addr, addr+size) lies in one region, else None.
-
-        For loops over a table (relocations, symbols): one lookup, then unpack_from."""
-        region = self.find(addr, max(size, 1))
-        return None if region is None else (region.buf, addr - region.base)
 
     def _locate(self, addr: int, size: int, what: str, write: bool) -> tuple[Region, int]:
         region = self.find(addr, size)

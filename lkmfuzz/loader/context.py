@@ -88,10 +88,12 @@ class LoadInfo:
     modinfo_cache: tuple | None = None
     core_syms: list = field(default_factory=list)   # (index, name) that layout_symtab counted
     symtab_dirty: bool = False     # add_kallsyms() re-reads the copies: relocated, or a name past the strtab
-    versions_cache: list = field(default_factory=list)
+    versions_cache: list = field(default_factory=list)   # __versions names read so far, from entry 0
+    versions_index: dict = field(default_factory=dict)   # name -> its first entry among those
     sym_values: list | None = None   # st_value of each symbol in the symtab copy, while unchanged
     _names: dict = field(default_factory=dict)
-    # cache -> [start, end) of the copy's bytes it was read from ("names", "versions", "modinfo")
+    _strtab_bytes: bytes | None = None   # strtab_string()'s copy of the string table, once read
+    # cache -> [start, end) of the copy's bytes it was read from ("names", "strtab", "versions", "modinfo")
     cache_spans: dict = field(default_factory=dict)
 
     def run(self, step_fn, name: str | None = None) -> None:
@@ -161,10 +163,13 @@ class LoadInfo:
 
     def _drop_cache(self, cache: str) -> None:
         del self.cache_spans[cache]
-        if cache == "names":
+        if cache == "strtab":
+            self._strtab_bytes = None
+        elif cache == "names":
             self._names.clear()
         elif cache == "versions":
             self.versions_cache.clear()
+            self.versions_index.clear()
         else:
             self.modinfo_cache = None
 
@@ -216,6 +221,25 @@ class LoadInfo:
         sh = self.sechdrs[i]
         return self.image.read(sh.sh_offset, sh.sh_size, f"contents of section {i}")
 
-    def strtab_string(self, st_name: int, what: str) -> bytes:
-        """info->strtab + st_name (the temporary copy's string table)."""
-        return self.image.cstring(self.strtab + st_name, what)
+    def strtab_string(self, st_name: int, sym: int) -> bytes:
+        """info->strtab + st_name, the name of symbol ``sym`` (the temporary copy's string table)."""
+        table = self._strtab_bytes if self._strtab_bytes is not None else self._read_strtab()
+        if st_name < len(table):
+            return table[st_name:table.index(b"\0", st_name)]
+        return self.image.cstring(self.strtab + st_name, f"name of symbol {sym}")
+
+    def _read_strtab(self) -> bytes:
+        """The string table's bytes when every name that starts in it also ends in it (it
+        lies in the file and ends in NUL); else b"", and every name is read from the image."""
+        table, i = b"", self.index.str
+        if 0 < i < len(self.sechdrs):
+            sh = self.sechdrs[i]
+            end = sh.sh_offset + sh.sh_size
+            if sh.sh_offset == self.strtab and sh.sh_size and end <= self.image.len:
+                table = self.image.read(sh.sh_offset, sh.sh_size, "symbol string table")
+                if table[-1]:
+                    table = b""
+                else:
+                    self.note_cached("strtab", sh.sh_offset, end)
+        self._strtab_bytes = table
+        return table

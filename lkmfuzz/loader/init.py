@@ -9,7 +9,7 @@ from ..elf.structs import U64
 from ..kernel.alloc import AllocFailed
 from ..kernel.module import ModuleState
 from .arch import module_arch_cleanup
-from .kparams import destroy_params
+from .kparams import destroy_params, release_params
 from .strict_rwx import module_enable_protections
 from .symbols import module_unload_free
 from .sysfs import mod_sysfs_teardown
@@ -98,6 +98,7 @@ def free_module(kernel, mod) -> None:
     kernel.alloc.free(mod.percpu)
     kernel.alloc.free(mod.core)
     mod.init = mod.args_alloc = mod.percpu = mod.core = None
+    release_params(mod)
 
 
 def unlink_module(kernel, mod) -> None:

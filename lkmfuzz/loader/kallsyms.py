@@ -62,12 +62,15 @@ def layout_symtab(info: LoadInfo, core, init) -> None:
     nsrc = symsect.sh_size // C.SYM_SIZE
     strtab_size = ndst = 0
     core_syms = info.core_syms = []
-    core_sections, keep_all = {}, info.mod.livepatch
-    # SHT_SYMTAB contents lie in the file (elf_validity_check), so read them in one go.
+    keep_all = info.mod.livepatch
+    # SHT_SYMTAB contents lie in the file (elf_validity_check), so read them in one go;
+    # is_core_section() is pure, so it is asked once for each section index in use.
     table = info.image.read(symsect.sh_offset, nsrc * C.SYM_SIZE, "symbol table")
-    for i, (st_name, _info, _other, st_shndx, _value, _size) in enumerate(SYM.iter_unpack(table)):
-        if i == 0 or keep_all or is_core_symbol(info, st_name, st_shndx, core_sections):   # keeps_symbol()
-            name = info.strtab_string(st_name, f"name of symbol {i}")
+    symbols = list(SYM.iter_unpack(table))
+    in_core = {shndx: is_core_section(info, shndx) for shndx in {fields[3] for fields in symbols}}
+    for i, (st_name, _info, _other, st_shndx, _value, _size) in enumerate(symbols):
+        if i == 0 or keep_all or (st_name and in_core[st_shndx]):   # keeps_symbol(), is_core_symbol()
+            name = info.strtab_string(st_name, i)
             if st_name + len(name) >= strsect.sh_size:
                 # Read past the string table: add_kallsyms() reads its copy in init
                 # memory there, not the file (found by the qemu oracle: strscpy faults).
@@ -137,12 +140,18 @@ def add_kallsyms(info: LoadInfo) -> None:
     mod, space = info.mod, info.kernel.alloc.space
     symsec = info.sechdrs[info.index.sym]
     symtab = TableView(space, symsec.sh_addr, C.SYM_SIZE, symsec.sh_size // C.SYM_SIZE, "kallsyms symbol")
+    # The symbols' copy lies in init memory that move_module() wrote, so reading it
+    # whole cannot fault.  elf_type() depends on st_info and st_shndx alone: each pair
+    # is typed once, in the order the kernel's loop first meets it.
+    rows = list(symtab.iter(SYM))
+    pairs = [(fields[1], fields[3]) for fields in rows]
     section_letters = {}
-    letters = [elf_type(info, f[1], f[3], section_letters) for f in symtab.iter(SYM)]
+    typed = {pair: elf_type(info, pair[0], pair[1], section_letters) for pair in dict.fromkeys(pairs)}
+    letters = list(map(typed.__getitem__, pairs))
     entries, names, types, kallsyms = [], [], [], []
     offset = 0
     for i, name in info.core_syms:
-        st_name, st_info, st_other, st_shndx, st_value, st_size = symtab.unpack(SYM, i)
+        st_name, st_info, st_other, st_shndx, st_value, st_size = rows[i]
         entries.append(SYM.pack(offset, st_info, st_other, st_shndx, st_value, st_size))
         names.append(name + b"\0")
         types.append(letters[i])

@@ -191,4 +191,10 @@ def destroy_params(kernel, mod) -> None:
     mod.param_allocs.clear()
 
 
-__all__ = ["module_parse_args", "destroy_params", "read_param_ops_free", "KERNEL_PARAM_OPS_FL_NOARG"]
+def release_params(mod) -> None:
+    """The module's kernel_param array went with its memory.  (Each parameter refers to
+    the load's LoadInfo, which refers to the module: dropping them leaves no cycle.)"""
+    mod.params = []
+
+
+__all__ = ["module_parse_args", "destroy_params", "release_params", "read_param_ops_free", "KERNEL_PARAM_OPS_FL_NOARG"]

@@ -12,6 +12,7 @@ import errno
 from ..elf import constants as C
 from ..elf.reader import OutOfBounds
 from ..kernel.alloc import PERCPU_MODULE_RESERVE
+from ..kernel.memory import TableView
 from .context import LoadInfo
 from .kallsyms import layout_symtab
 from .modstruct import (clear_percpu, read_layouts, read_moved_taints, sync_section_headers, write_bases,
@@ -41,19 +42,28 @@ def layout_sections(info: LoadInfo, core: Layout, init: Layout) -> None:
     for sh in info.sechdrs:
         sh.sh_entsize = ENTSIZE_UNSET
     read_layouts(info, core, init)
-    # Every mask requires SHF_ALLOC, and no flag or name changes in here: filter once.
+    # No flag or name changes in here, so each SHF_ALLOC section's place is known up
+    # front: the first mask it matches, in the pass (core or init) its name picks.
     # (elf_validity_check() checked every SHF_ALLOC section's name offset.)
-    allocated = [(i, sh, is_init_section(info.sec_name(i)))
-                 for i, sh in enumerate(info.sechdrs) if sh.sh_flags & C.SHF_ALLOC]
+    classes = {}
+    for i, sh in enumerate(info.sechdrs):
+        m = _layout_class(sh.sh_flags) if sh.sh_flags & C.SHF_ALLOC else None   # every mask needs ALLOC
+        if m is not None:
+            classes.setdefault((is_init_section(info.sec_name(i)), m), []).append(i)
     for is_init, layout in ((False, core), (True, init)):
-        for m, (need, forbid) in enumerate(LAYOUT_MASKS):
-            for i, sh, in_init in allocated:
-                if ((sh.sh_flags & need) != need or sh.sh_flags & forbid or sh.sh_entsize != ENTSIZE_UNSET
-                        or in_init != is_init):
-                    continue
+        for m in range(len(LAYOUT_MASKS)):
+            for i in classes.get((is_init, m), ()):
                 offset = get_offset(info, layout, i)
-                sh.sh_entsize = offset | INIT_OFFSET_MASK if is_init else offset
+                info.sechdrs[i].sh_entsize = offset | INIT_OFFSET_MASK if is_init else offset
             _close_layout_class(layout, m, is_init)
+
+
+def _layout_class(flags: int) -> int | None:
+    """The index of the first LAYOUT_MASKS entry a section with these flags matches."""
+    for m, (need, forbid) in enumerate(LAYOUT_MASKS):
+        if flags & need == need and not flags & forbid:
+            return m
+    return None
 
 
 def _close_layout_class(layout: Layout, m: int, is_init: bool) -> None:
@@ -132,19 +142,33 @@ def _copy_sections(info: LoadInfo, core: Layout, init: Layout) -> None:
     mod.core_text_size, mod.core_ro_size = core.text_size, core.ro_size
     mod.core_ro_after_init_size, mod.core_size = core.ro_after_init_size, core.size
     mod.init_text_size, mod.init_ro_size, mod.init_size = init.text_size, init.ro_size, init.size
+    # One region lookup per area; a section the (wrapped) layout puts past its area is
+    # written through the address space, which faults where the kernel's memcpy would
+    # (into no init area at all: its base is NULL).
+    areas = (_area_view(space, mod.core, "core"), _area_view(space, mod.init, "init"))
     for i, sh in enumerate(info.sechdrs):
         if not sh.sh_flags & C.SHF_ALLOC:
             continue
-        if sh.sh_entsize & INIT_OFFSET_MASK:
-            dest = mod.init.addr + (sh.sh_entsize & ~INIT_OFFSET_MASK)
-        else:
-            dest = mod.core.addr + sh.sh_entsize
+        in_init = bool(sh.sh_entsize & INIT_OFFSET_MASK)
+        offset = sh.sh_entsize & ~INIT_OFFSET_MASK
+        area = areas[in_init]
+        dest = area.addr + offset
         if sh.sh_type != C.SHT_NOBITS and sh.sh_size:
             sync_section_headers(info, sh.sh_offset, sh.sh_size)
             data = info.image.read(sh.sh_offset, sh.sh_size, f"contents of section {i}")
-            space.write(dest, data, f"move_module: section {i}", check_perm=False)
+            if area.holds(offset, len(data)):
+                area.write(offset, data)
+            else:
+                space.write(dest, data, f"move_module: section {i}", check_perm=False)
         sh.sh_addr = dest & C.U64_MASK
         mod.section_addrs[i] = sh.sh_addr
+
+
+def _area_view(space, allocation, name: str) -> TableView:
+    """Bytes of module memory (core or init; no init allocation is address 0) for move_module()."""
+    if allocation is None:
+        return TableView(space, 0, 1, 0, f"move_module: {name} byte")
+    return TableView(space, allocation.addr, 1, allocation.size, f"move_module: {name} byte")
 
 
 def percpu_modalloc(info: LoadInfo) -> None:

@@ -28,7 +28,7 @@ from .context import MODULE_INIT_COMPRESSED_FILE, MODULE_INIT_FLAGS, LoadInfo
 from .elf_validity import elf_validity_check
 from .init import do_init_module, free_module, read_init_exit, unlink_module
 from .kallsyms import add_kallsyms, ftrace_module_enable
-from .kparams import destroy_params, module_parse_args, read_param_ops_free
+from .kparams import destroy_params, module_parse_args, read_param_ops_free, release_params
 from .layout import layout_and_allocate, percpu_modalloc
 from .load_info import blacklisted, rewrite_section_headers, setup_load_info
 from .modinfo import check_modinfo, free_modinfo, setup_modinfo
@@ -52,6 +52,13 @@ class LoadResult:
     trace: list = field(default_factory=list)
     unwound: list = field(default_factory=list)
     module: object = None
+
+    def __post_init__(self):
+        # A verdict is a value, not a crash: its traceback's frames (and those of the
+        # exception it was raised while handling) would hold the load's LoadInfo in a
+        # reference cycle, kept until the garbage collector comes by.
+        if self.verdict is not None:
+            self.verdict.__traceback__ = self.verdict.__context__ = None
 
     @property
     def ok(self) -> bool:
@@ -133,6 +140,7 @@ def undo_free_module(info):
         for part in ("percpu", "init", "core"):
             alloc.free(getattr(mod, part))
             setattr(mod, part, None)
+        release_params(mod)
 
 
 def undo_free_copy(info):
@@ -151,15 +159,18 @@ def _going(mod):
 
 
 class UndoStack:
-    def __init__(self, info: LoadInfo):
-        self.info = info
+    """The cleanup labels load_module() has passed.  It does not hold the LoadInfo it
+    belongs to (info.undo is it): no reference cycle keeps a finished load alive until
+    the garbage collector comes by."""
+
+    def __init__(self):
         self.labels: list[str] = []
         self.ran: list[str] = []
 
     def push(self, label: str) -> None:
         self.labels.append(label)
 
-    def unwind(self) -> None:
+    def unwind(self, info: LoadInfo) -> None:
         """Run the labels innermost first.  A kernel fault in one (OutOfBounds) does not
         stop the others (the model must not leak); the first is raised at the end."""
         fault = None
@@ -167,11 +178,14 @@ class UndoStack:
             label = self.labels.pop()
             self.ran.append(label)
             try:
-                UNDO_ACTIONS[label](self.info)
+                UNDO_ACTIONS[label](info)
             except OutOfBounds as oob:
                 fault = fault or oob
         if fault is not None:
-            raise fault
+            try:
+                raise fault
+            finally:
+                fault = None   # this frame, held by the traceback, must not hold the exception too
 
 
 # --- steps that live here because they are about the module list -------------
@@ -334,7 +348,7 @@ def unwind_load(info: LoadInfo, verdict: Verdict) -> Verdict:
     """load_module()'s error path after ``verdict``; a fault on the way (free_percpu of
     the file's pointer) becomes the verdict."""
     try:
-        info.undo.unwind()
+        info.undo.unwind(info)
     except OutOfBounds as oob:
         verdict = info.fault_verdict(oob)
         info.trace.append((info.step, str(verdict)))
@@ -348,6 +362,6 @@ def load_module(info: LoadInfo, init_result: int = 0, start: int = 0) -> None:
     run_steps(info, PIPELINE[start:])
     # Success: only the temporary copy goes; everything else now belongs to the module.
     info.undo.labels = ["free_copy"]
-    info.undo.unwind()
+    info.undo.unwind(info)
     info.undo.ran.clear()
     info.run(lambda i: do_init_module(i, init_result), "do_init_module")

@@ -85,7 +85,7 @@ def modinfo_walk(info: LoadInfo) -> tuple[list[tuple[int, bytes | None]], OutOfB
             read_to = max(read_to, nul + 1 if nul >= 0 else length)
             cur = _next_string(info, *cur)
     except OutOfBounds as oob:
-        fault = oob
+        fault = oob.with_traceback(None)   # cached and raised again by every lookup
         read_to = length
     info.modinfo_cache = (info.index.info, entries, fault)
     info.note_cached("modinfo", sec.sh_offset, max(read_to, sec.sh_offset + sec.sh_size))

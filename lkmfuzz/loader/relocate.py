@@ -16,12 +16,16 @@ from ..elf.structs import RELA, SYM
 from ..kernel.memory import TableView
 from .context import LoadInfo
 
-ZERO8 = bytes(8)
+UNKNOWN = object()   # a relocation type the table lacks
 
 
 def apply_relocations(info: LoadInfo) -> None:
     """Requires: simplify_symbols().  Sets: relocated module memory.
     Errors: ENOEXEC (REL sections, unknown type, overflow, non-zero target)."""
+    symsec = info.sechdrs[info.index.sym]
+    # One view of the symbol table for every section: it reads the live copy, so the
+    # sections that relocate the table itself are seen by those after them.
+    symtab = TableView(info.kernel.alloc.space, symsec.sh_addr, C.SYM_SIZE, symsec.sh_size // C.SYM_SIZE, "symbol")
     for i in range(1, info.shnum):
         sh = info.sechdrs[i]
         infosec = sh.sh_info
@@ -38,19 +42,17 @@ def apply_relocations(info: LoadInfo) -> None:
             if infosec in (info.index.sym, info.index.str):
                 info.symtab_dirty = True
             with info.within("apply_relocate_add"):
-                apply_relocate_add(info, i)
+                apply_relocate_add(info, i, symtab)
             if infosec == info.index.sym:
                 info.sym_values = None     # this section rewrote symbols: read them again
 
 
-def apply_relocate_add(info: LoadInfo, relsec: int) -> None:
+def apply_relocate_add(info: LoadInfo, relsec: int, symtab: TableView) -> None:
     rel = info.sechdrs[relsec]
     target = info.sechdrs[rel.sh_info]
-    symsec = info.sechdrs[info.index.sym]
-    nsyms = symsec.sh_size // C.SYM_SIZE
+    nsyms = symtab.count
     space = info.kernel.alloc.space
     relas = TableView(space, rel.sh_addr, C.RELA_SIZE, rel.sh_size // C.RELA_SIZE, f"relocation in section {relsec}")
-    symtab = TableView(space, symsec.sh_addr, C.SYM_SIZE, nsyms, "symbol")
     place = TableView(space, target.sh_addr, 1, target.sh_size, f"target section {rel.sh_info} byte")
     base, size_limit = target.sh_addr, target.sh_size
     buf, off = place.buf, place.off
@@ -67,13 +69,12 @@ def apply_relocate_add(info: LoadInfo, relsec: int) -> None:
             info.unchecked(f"relocation {n} in section {relsec}: symbol index {symidx} >= {nsyms} symbols")
         st_value = values[symidx] if values is not None and symidx < nsyms else symtab.unpack(SYM, symidx)[4]
         rtype = r_info & 0xFFFFFFFF
-        try:
-            recipe = X86_64_RELA[rtype]
-        except KeyError:
-            raise info.refuse(errno.ENOEXEC, f"{info.mod.name}: Unknown rela relocation: {rtype} "
-                                             f"(relocation {n} in section {relsec})") from None
+        recipe = X86_64_RELA.get(rtype, UNKNOWN)
         if recipe is None:
             continue
+        if recipe is UNKNOWN:
+            raise info.refuse(errno.ENOEXEC, f"{info.mod.name}: Unknown rela relocation: {rtype} "
+                                             f"(relocation {n} in section {relsec})")
         size = recipe.size
         loc = (base + r_offset) & U64_MASK
         in_section = r_offset + size <= size_limit
@@ -86,9 +87,9 @@ def apply_relocate_add(info: LoadInfo, relsec: int) -> None:
                                              f"in section {relsec}); likely not compiled with -mcmodel=kernel")
         if in_section and buf is not None:
             at = off + r_offset
-            if buf[at:at + size] != ZERO8[:size]:
+            if buf[at:at + size] != recipe.zero:
                 raise _nonzero(info, rtype, n, relsec)
-            buf[at:at + size] = recipe.encode(val)
+            recipe.store(buf, at, val)
         else:
             _write_checked(info, loc, recipe.encode(val), rtype, n, relsec)
 
@@ -102,6 +103,6 @@ def _write_checked(info: LoadInfo, loc: int, data: bytes, rtype: int, n: int, re
     """The kernel's check-then-write(loc, &val, size) through the address space: a place
     outside the target section (or its region) is read and written where it really is."""
     space, what = info.kernel.alloc.space, f"relocation {n} in section {relsec}"
-    if space.read(loc, len(data), what) != ZERO8[:len(data)]:
+    if space.read(loc, len(data), what) != bytes(len(data)):
         raise _nonzero(info, rtype, n, relsec)
     space.write(loc, data, what, check_perm=False)

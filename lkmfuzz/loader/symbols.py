@@ -200,6 +200,7 @@ def simplify_symbols(info: LoadInfo) -> None:
     every symbol is still visited, as in the kernel."""
     symsec = info.sechdrs[info.index.sym]
     table = TableView(info.kernel.alloc.space, symsec.sh_addr, C.SYM_SIZE, symsec.sh_size // C.SYM_SIZE, "symbol")
+    set_value = table.field_setter(U64, ST_VALUE_OFFSET)
     ret = None
     # Indices the kernel's switch handles before its default case (a section index).
     sechdrs, special = info.sechdrs, {C.SHN_UNDEF, C.SHN_COMMON, C.SHN_ABS, C.SHN_LIVEPATCH, info.index.pcpu}
@@ -214,10 +215,10 @@ def simplify_symbols(info: LoadInfo) -> None:
             try:
                 value = _symbol_value(info, i, fields)
             except LoadError as error:
-                ret = error
+                ret = error.with_traceback(None)   # kept, not raised: no frames held in a cycle
                 continue
         if value != fields[4]:
-            table.write(i, U64.pack(value), ST_VALUE_OFFSET)
+            set_value(i, value)
     if ret is not None:
         raise ret
 
@@ -226,7 +227,7 @@ def _symbol_value(info: LoadInfo, i: int, fields: tuple) -> int:
     """The final st_value of one symbol (the switch in simplify_symbols()); raises its error."""
     st_name, st_info, _other, shndx, st_value, _size = fields
     if shndx == C.SHN_COMMON:
-        name = info.strtab_string(st_name, f"name of symbol {i}")
+        name = info.strtab_string(st_name, i)
         if name.startswith(b"__gnu_lto"):
             return st_value
         raise info.refuse(errno.ENOEXEC, f"{info.mod.name}: please compile with -fno-common (symbol {i})")
@@ -241,14 +242,14 @@ def _symbol_value(info: LoadInfo, i: int, fields: tuple) -> int:
     else:
         # Backported to Debian's 6.1.192 (the qemu oracle measured it): checked here,
         # after the special indices, so SHN_ABS/COMMON/LIVEPATCH keep their meaning.
-        name = info.strtab_string(st_name, f"name of symbol {i}").decode("latin-1")
+        name = info.strtab_string(st_name, i).decode("latin-1")
         raise info.refuse(errno.ENOEXEC, f"{info.mod.name}: Symbol {name} has an invalid section index "
                                          f"{shndx} (max {info.shnum - 1})")
     return (st_value + secbase) & C.U64_MASK
 
 
 def _resolve_undefined(info: LoadInfo, i: int, st_name: int, st_info: int, st_value: int) -> int:
-    name = info.strtab_string(st_name, f"name of symbol {i}").decode("latin-1")
+    name = info.strtab_string(st_name, i).decode("latin-1")
     ksym = resolve_symbol(info, name)
     if isinstance(ksym, Exception):
         raise ksym

@@ -68,7 +68,7 @@ def copy_module(kernel, data: bytes, args: str, flags: int, reader: str) -> Load
     """The temporary copy load_module() works on (a vmalloc).  Sets: info.copy, the
     free_copy label.  Errors: ENOMEM (the copy's allocation)."""
     info = LoadInfo(kernel=kernel, image=Image(data), flags=flags, args=args, len=len(data))
-    info.undo = UndoStack(info)
+    info.undo = UndoStack()
     try:
         info.copy = kernel.alloc.alloc("vmalloc", reader, len(data), None, backed=True, tag="module copy")
     except AllocFailed as failed:

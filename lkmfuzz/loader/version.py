@@ -29,25 +29,26 @@ def check_version(info: LoadInfo, symname: str, crc: int | None) -> bool:
         return True
     sec = info.sechdrs[info.index.vers]
     want = symname.encode()
-    image = info.image
-    cache = info.versions_cache
-    for i in range(sec.sh_size // MODVERSION_INFO_SIZE):
-        entry = sec.sh_offset + i * MODVERSION_INFO_SIZE
-        name = cache[i] if i < len(cache) else _version_name(info, i, entry)
-        if name != want:
-            continue
-        # crc is unsigned long in the entry, u32 in the kernel's table: all 64 bits must match.
-        if image.unpack(U64, entry, f"__versions entry {i} crc")[0] == crc:
-            return True
-        info.kernel.printk(f"{info.name}: disagrees about version of symbol {symname}")
-        return False
-    info.kernel.printk(f"{info.name}: no symbol version for {symname}")
+    # The kernel scans from entry 0 for the first name that matches.  The names read so
+    # far are a prefix of the table, indexed by name; only past it is the table read on.
+    i = info.versions_index.get(want)
+    if i is None:
+        for i in range(len(info.versions_cache), sec.sh_size // MODVERSION_INFO_SIZE):
+            if _version_name(info, i, sec.sh_offset + i * MODVERSION_INFO_SIZE) == want:
+                break
+        else:
+            info.kernel.printk(f"{info.name}: no symbol version for {symname}")
+            return False
+    # crc is unsigned long in the entry, u32 in the kernel's table: all 64 bits must match.
+    if info.image.unpack(U64, sec.sh_offset + i * MODVERSION_INFO_SIZE, f"__versions entry {i} crc")[0] == crc:
+        return True
+    info.kernel.printk(f"{info.name}: disagrees about version of symbol {symname}")
     return False
 
 
 def _version_name(info: LoadInfo, i: int, entry: int) -> bytes:
     """Entry i's name, read the first time a scan reaches it (each resolved symbol
-    scans the table; check_version() reads the names already cached directly)."""
+    scans the table; check_version() looks up the names already read)."""
     cache = info.versions_cache
     at = entry + MODVERSION_NAME_OFFSET
     name = info.image.cstring(at, f"__versions entry {i} name")
@@ -55,6 +56,7 @@ def _version_name(info: LoadInfo, i: int, entry: int) -> bytes:
     if len(name) >= MODVERSION_NAME_LEN:
         info.unchecked(f"__versions entry {i} name is not NUL-terminated within {MODVERSION_NAME_LEN} bytes")
     cache.append(name)
+    info.versions_index.setdefault(name, i)
     return name
 
 

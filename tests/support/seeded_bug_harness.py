@@ -9,13 +9,13 @@ from lkmfuzz.fuzzing import harness
 from lkmfuzz.kernel import memory
 
 
-def buggy_inside(self, i: int, size: int) -> bool:
+def buggy_holds(self, i: int, size: int) -> bool:
     return self.buf is not None
 
 
 def plant() -> None:
     """Install the bug in this process (never at import: tests share one process)."""
-    memory.TableView._inside = buggy_inside
+    memory.TableView.holds = buggy_holds
 
 
 if __name__ == "__main__":
