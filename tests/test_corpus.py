@@ -1,5 +1,7 @@
 """Every seed module loads, works as its source says, and unloads without a trace."""
 
+import gc
+
 import pytest
 
 from lkmfuzz.elf import patch
@@ -129,3 +131,29 @@ def test_every_relocation_matches_an_independent_recomputation(kernel):
     types = {r[1] & 0xFFFFFFFF for i, sh in enumerate(patch.shdrs(data)) if sh.sh_type == SHT_RELA
              for r in patch.relocations(data, patch.section_name(data, i))}
     assert {R_X86_64_64, R_X86_64_32, R_X86_64_32S, R_X86_64_PC32, R_X86_64_PLT32, R_X86_64_PC64} <= types
+
+
+def test_loads_leave_no_reference_cycles(kernel, hello):
+    """A finished load — loaded and unloaded, refused in simplify_symbols, or unwound
+    after an injected sysfs failure — is freed as soon as its result is dropped.
+    Cyclic garbage waits for the collector, which cost more than the loads themselves
+    (benchmarks/README.md)."""
+    from lkmfuzz.faults import FaultPlan
+    wrong_crcs = patch.set_version_crc(patch.set_version_crc(hello, "_printk", 1), "__fentry__", 2)
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        result = finit_module(kernel, hello)
+        delete_module(kernel, result.name)
+        verdicts = [str(finit_module(kernel, wrong_crcs)),
+                    str(finit_module(kernel, hello, fault_plan=FaultPlan(sites=frozenset({"sysfs"}))))]
+        del result
+        gc.collect()
+        garbage = sorted({type(obj).__name__ for obj in gc.garbage})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert verdicts[0].startswith("EINVAL (simplify_symbols") and verdicts[1].startswith("ENOMEM (mod_sysfs_setup")
+    assert garbage == []
