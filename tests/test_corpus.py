@@ -157,3 +157,20 @@ def test_loads_leave_no_reference_cycles(kernel, hello):
         gc.enable()
     assert verdicts[0].startswith("EINVAL (simplify_symbols") and verdicts[1].startswith("ENOMEM (mod_sysfs_setup")
     assert garbage == []
+
+
+def test_core_kallsyms_in_the_moved_struct_describe_the_kept_symbols(kernel, hello):
+    """add_kallsyms() leaves mod->core_kallsyms pointing at the core copies, with
+    num_symtab the symbols kept (the null one included) and their nm letters."""
+    from lkmfuzz.kernel.profile import MODULE_CORE_KALLSYMS_OFFSET
+    from lkmfuzz.loader.modstruct import MOD_KALLSYMS
+    result = finit_module(kernel, hello)
+    assert result.ok, str(result)
+    mod, space = result.module, kernel.alloc.space
+    struct_addr = mod.section_addrs[patch.section_index(hello, ".gnu.linkonce.this_module")]
+    symtab, num_symtab, strtab, typetab = space.unpack(MOD_KALLSYMS, struct_addr + MODULE_CORE_KALLSYMS_OFFSET)
+    assert num_symtab == len(mod.kallsyms) + 1
+    assert mod.core.addr <= symtab < strtab < typetab < mod.core.addr + mod.core.size
+    # The null symbol is SHN_UNDEF: "U".
+    assert space.read(typetab, num_symtab).decode() == "U" + "".join(letter for _n, _v, letter in mod.kallsyms)
+    assert space.cstring(strtab + 1) == mod.kallsyms[0][0].encode()

@@ -11,7 +11,7 @@ from ..elf import constants as C
 from ..elf.structs import SYM, U64, Sym
 from ..kernel.memory import TableView
 from .context import LoadInfo
-from .modstruct import is_livepatch_module, set_kallsyms_pointers
+from .modstruct import is_livepatch_module, set_core_num_symtab, set_kallsyms_pointers
 from .sizes import INIT_OFFSET_MASK, align_u32, get_offset, strict_align
 
 SIZEOF_MOD_KALLSYMS = 32
@@ -127,15 +127,16 @@ def section_type(info: LoadInfo, shndx: int) -> str:
 def add_kallsyms(info: LoadInfo) -> None:
     """Copy the core symbols, with their names, into core memory (at the core base the
     moved struct holds).  Requires: simplify_symbols(), apply_relocations().  Sets:
-    mod.kallsyms, the struct's kallsyms pointers.
+    mod.kallsyms, the struct's kallsyms pointers, every symbol's type in the init
+    typetab and core_kallsyms.num_symtab, as 6.1's kernel/module/kallsyms.c does.
 
     When no relocation touched the symtab/strtab copies, the symbols chosen and the
     names copied are exactly those layout_symtab() measured, so its list is reused
     and the three tables are written in one go; otherwise the kernel's loop runs on
     the memory copies as they are."""
-    core_base = set_kallsyms_pointers(info)
+    core_base, typetab = set_kallsyms_pointers(info)
     if info.symtab_dirty:
-        _add_kallsyms_from_memory(info, core_base)
+        _add_kallsyms_from_memory(info, core_base, typetab)
         return
     mod, space = info.mod, info.kernel.alloc.space
     symsec = info.sechdrs[info.index.sym]
@@ -148,6 +149,7 @@ def add_kallsyms(info: LoadInfo) -> None:
     section_letters = {}
     typed = {pair: elf_type(info, pair[0], pair[1], section_letters) for pair in dict.fromkeys(pairs)}
     letters = list(map(typed.__getitem__, pairs))
+    space.write(typetab, "".join(letters).encode("latin-1"), "mod->kallsyms->typetab", check_perm=False)
     entries, names, types, kallsyms = [], [], [], []
     offset = 0
     for i, name in info.core_syms:
@@ -162,10 +164,11 @@ def add_kallsyms(info: LoadInfo) -> None:
     area.write(info.symoffs, b"".join(entries))
     area.write(info.stroffs, b"".join(names))
     area.write(info.core_typeoffs, "".join(types).encode("latin-1"))
+    set_core_num_symtab(info, len(entries))
     mod.kallsyms = kallsyms
 
 
-def _add_kallsyms_from_memory(info: LoadInfo, core: int) -> None:
+def _add_kallsyms_from_memory(info: LoadInfo, core: int, typetab: int) -> None:
     mod, space = info.mod, info.kernel.alloc.space
     symsec = info.sechdrs[info.index.sym]
     strsec_addr = info.sechdrs[info.index.str].sh_addr
@@ -180,6 +183,7 @@ def _add_kallsyms_from_memory(info: LoadInfo, core: int) -> None:
     for i in range(symtab.count):
         sym = Sym(*symtab.unpack(SYM, i))
         letter = elf_type(info, sym.st_info, sym.st_shndx, section_letters)
+        space.write(typetab + i, letter.encode("latin-1"), "mod->kallsyms->typetab", check_perm=False)
         if not keeps_symbol(info, i, sym.st_name, sym.st_shndx, core_sections):
             continue
         name = space.cstring(strsec_addr + sym.st_name, f"name of symbol {i}", limit=strtab_size)
@@ -194,6 +198,7 @@ def _add_kallsyms_from_memory(info: LoadInfo, core: int) -> None:
         ndst += 1
         if i:
             kallsyms.append((name.decode("latin-1"), sym.st_value, letter))
+    set_core_num_symtab(info, ndst)
     mod.kallsyms = kallsyms
 
 

@@ -28,7 +28,7 @@ import struct
 
 from ..elf.constants import SHDR_SIZE, SYM_SIZE, U64_MASK
 from ..elf.reader import OutOfBounds
-from ..elf.structs import U8, U64
+from ..elf.structs import U8, U64, U32 as UINT   # (sizes.U32 is the unsigned int mask)
 from ..kernel.profile import (LAYOUT_BASE_OFFSET, LAYOUT_SIZE_OFFSET, MODULE_CORE_KALLSYMS_OFFSET,
                               MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_KALLSYMS_OFFSET,
                               MODULE_KLP_OFFSET, MODULE_PERCPU_OFFSET, MODULE_TAINTS_OFFSET)
@@ -39,6 +39,7 @@ from .sizes import U32, Layout
 LAYOUT_SIZES = struct.Struct("<IIII")
 # struct mod_kallsyms { Elf_Sym *symtab; unsigned int num_symtab; char *strtab; char *typetab; }
 MOD_KALLSYMS = struct.Struct("<QI4xQQ")
+MOD_KALLSYMS_SYMTAB, MOD_KALLSYMS_NUM_SYMTAB, MOD_KALLSYMS_STRTAB, MOD_KALLSYMS_TYPETAB = 0, 8, 16, 24
 
 
 def _copy_field(info: LoadInfo, offset: int) -> int:
@@ -120,26 +121,36 @@ def read_moved_base(info: LoadInfo, layout: int) -> int:
                                           "struct module_layout base")[0]
 
 
-def set_kallsyms_pointers(info: LoadInfo) -> int:
+def set_kallsyms_pointers(info: LoadInfo) -> tuple[int, int]:
     """The head of add_kallsyms(): mod->kallsyms = init_layout.base + mod_kallsyms_init_off,
-    its symtab/num_symtab/strtab/typetab stored there, then core_kallsyms' pointers into
-    core_layout.base — both bases read back from the moved struct, which holds what
-    move_module() stored only if the struct it copied is the one it wrote (a section
-    smaller than struct module was copied short: its "bases" are whatever lies there).
-    Returns the core base the core symbols are copied to.  Errors: none; a base that
-    points nowhere faults."""
+    its symtab/num_symtab/strtab/typetab stored there, then core_kallsyms' symtab, strtab
+    and typetab pointers into core_layout.base — both bases read back from the moved
+    struct, which holds what move_module() stored only if the struct it copied is the one
+    it wrote (a section smaller than struct module was copied short: its "bases" are
+    whatever lies there).  Returns (the core base the core symbols are copied to, the
+    init typetab every symbol's type is written to).  Errors: none; a base that points
+    nowhere faults."""
     space, symsec = info.kernel.alloc.space, info.sechdrs[info.index.sym]
     init_base = read_moved_base(info, MODULE_INIT_LAYOUT_OFFSET)
     kallsyms = (init_base + info.mod_kallsyms_init_off) & U64_MASK
     space.write(_moved_field(info, MODULE_KALLSYMS_OFFSET), U64.pack(kallsyms), "mod->kallsyms", check_perm=False)
+    typetab = (init_base + info.init_typeoffs) & U64_MASK
     init_table = MOD_KALLSYMS.pack(symsec.sh_addr, symsec.sh_size // SYM_SIZE & U32,
-                                   info.sechdrs[info.index.str].sh_addr, (init_base + info.init_typeoffs) & U64_MASK)
+                                   info.sechdrs[info.index.str].sh_addr, typetab)
     space.write(kallsyms, init_table, "mod->kallsyms->symtab", check_perm=False)
     core_base = read_moved_base(info, MODULE_CORE_LAYOUT_OFFSET)
-    core_table = MOD_KALLSYMS.pack((core_base + info.symoffs) & U64_MASK, 0, (core_base + info.stroffs) & U64_MASK,
-                                   (core_base + info.core_typeoffs) & U64_MASK)
-    space.write(_moved_field(info, MODULE_CORE_KALLSYMS_OFFSET), core_table, "mod->core_kallsyms", check_perm=False)
-    return core_base
+    core_kallsyms = _moved_field(info, MODULE_CORE_KALLSYMS_OFFSET)
+    for field, offset in ((MOD_KALLSYMS_SYMTAB, info.symoffs), (MOD_KALLSYMS_STRTAB, info.stroffs),
+                          (MOD_KALLSYMS_TYPETAB, info.core_typeoffs)):
+        space.write(core_kallsyms + field, U64.pack((core_base + offset) & U64_MASK), "mod->core_kallsyms",
+                    check_perm=False)
+    return core_base, typetab
+
+
+def set_core_num_symtab(info: LoadInfo, ndst: int) -> None:
+    """The tail of add_kallsyms(): mod->core_kallsyms.num_symtab = the symbols kept."""
+    info.kernel.alloc.space.write(_moved_field(info, MODULE_CORE_KALLSYMS_OFFSET) + MOD_KALLSYMS_NUM_SYMTAB,
+                                  UINT.pack(ndst), "mod->core_kallsyms.num_symtab", check_perm=False)
 
 
 def read_moved_taints(info: LoadInfo) -> None:
