@@ -203,17 +203,31 @@ def stale_reasons() -> list[str]:
     return stale
 
 
+def parse_campaigns(argv) -> list[tuple[str, Path, bool, str]]:
+    """The campaigns named on the command line; a bad one exits 2 with one line."""
+    from lkmfuzz.cli import OneLineParser
+    from lkmfuzz.fuzzing.targets import TARGETS
+    parser = OneLineParser(prog="coverage_compare.py", description=__doc__.splitlines()[0])
+    parser.add_argument("campaigns", nargs="+", metavar="CAMPAIGN",
+                        help="a campaign work directory (.lkmfuzz/scenario), or TARGET:DIR / TARGET-bytes:DIR "
+                             "for a minimized corpus")
+    campaigns = [campaign_of(arg) for arg in parser.parse_args(argv).campaigns]
+    for target, work, _structured, _profile in campaigns:
+        if not work.is_dir():
+            parser.error(f"no campaign directory {work}")
+        if target not in TARGETS:
+            parser.error(f"{work}: unknown target {target!r} (one of {', '.join(TARGETS)}; name it as TARGET:DIR)")
+    return campaigns
+
+
 def main(argv) -> int:
-    if not argv:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
-        return 2
+    campaigns = parse_campaigns(argv)
     for entry in stale_reasons():
         print(f"warning: KNOWN_UNREACHABLE entry {entry} matches no line any more", file=sys.stderr)
     sites = errno_sites()
     unions = {mode: coverage.Coverage(branch=True, source=[str(LOADER)], data_file=None) for mode in MODES}
     counts = {mode: [] for mode in MODES}
-    for arg in argv:
-        target, work, structured, profile = campaign_of(arg)
+    for target, work, structured, profile in campaigns:
         inputs = inputs_of(work)
         cov, findings = replay(target, inputs, profile)
         taken, total, _ = branch_figures(cov)

@@ -122,17 +122,19 @@ def cmd_faults(args) -> int:
 
 def cmd_fuzz(args) -> int:
     from pathlib import Path
-    from .fuzzing.campaign import run_campaign
+    from .fuzzing.campaign import CampaignError, run_campaign
     if args.time < 0 or args.jobs <= 0 or (args.time == 0 and not args.minimize_corpus):
         raise UsageError("--jobs must be positive and --time too (0 only with --minimize-corpus: merge, no fuzzing)")
     dirs = [Path(d) for d in args.corpus] or [Path("corpus")]
     for d in dirs:
         if not d.is_dir():
             raise UsageError(f"corpus directory {d} does not exist")
-    extra = args.libfuzzer[1:] if args.libfuzzer[:1] == ["--"] else args.libfuzzer
     if args.time:
-        run_campaign(args.target, args.time, args.jobs, dirs, Path(args.crashes), Path(args.work), args.profile,
-                     not args.no_structured, extra)
+        try:
+            run_campaign(args.target, args.time, args.jobs, dirs, Path(args.crashes), Path(args.work), args.profile,
+                         not args.no_structured, args.libfuzzer)
+        except CampaignError as e:
+            raise UsageError(str(e)) from None
     if args.minimize_corpus:
         _minimize_corpus(args, dirs)
     return 0
@@ -414,7 +416,9 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument("--preload", action="append", default=[], metavar="DEP.ko", help="load this module first")
     faults.set_defaults(func=cmd_faults)
 
-    fuzz = sub.add_parser("fuzz", help="run a coverage-guided campaign (Atheris/libFuzzer) on the corpus")
+    fuzz = sub.add_parser("fuzz", help="run a coverage-guided campaign (Atheris/libFuzzer) on the corpus",
+                          epilog="Anything after -- goes to libFuzzer as it is, e.g. "
+                                 "lkmfuzz fuzz corpus/ --time 60 -- -max_len=65536")
     fuzz.add_argument("corpus", nargs="*", help="seed corpus directories (default: corpus/)")
     fuzz.add_argument("--target", choices=TARGETS, default="load")
     fuzz.add_argument("--time", type=int, default=60, help="seconds (default 60)")
@@ -426,8 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--minimize-corpus", metavar="DIR",
                       help="then libFuzzer -merge=1 the campaign's corpus into DIR (replaced atomically); "
                            "with --time 0, only that")
-    fuzz.add_argument("libfuzzer", nargs=argparse.REMAINDER, help="-- then libFuzzer flags")
-    fuzz.set_defaults(func=cmd_fuzz)
+    # libFuzzer's own flags come after "--" (main() splits them off): a REMAINDER
+    # positional here took every option written after a corpus directory.
+    fuzz.set_defaults(func=cmd_fuzz, libfuzzer=[])
 
     repro = sub.add_parser("repro", help="replay a stored crash; exit 1 while it still reproduces")
     repro.add_argument("crash", help="crashes/<id>")
@@ -488,9 +493,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def split_libfuzzer_flags(argv: list) -> tuple[list, list]:
+    """`lkmfuzz fuzz ... -- FLAGS`: (the arguments for lkmfuzz, FLAGS for libFuzzer).  Only
+    the fuzz command takes them; other commands see their arguments unchanged."""
+    if argv[:1] == ["fuzz"] and "--" in argv:
+        cut = argv.index("--")
+        return argv[:cut], argv[cut + 1:]
+    return argv, []
+
+
 def main(argv=None) -> int:
     parser = build_parser()
+    argv, libfuzzer_flags = split_libfuzzer_flags(list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
+    if libfuzzer_flags:
+        args.libfuzzer = libfuzzer_flags
     try:
         return args.func(args)
     except UsageError as e:

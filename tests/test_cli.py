@@ -79,3 +79,23 @@ def test_info_on_garbage_does_not_crash(tmp_path):
     junk.write_bytes(b"\x7fELF" + b"\xff" * 100)
     code, out, err = run("info", str(junk))
     assert code == 0 and "verdict (hardened): ENOEXEC" in out and err == ""
+
+
+@pytest.mark.parametrize("argv, time, dirs, flags", [
+    (["fuzz", str(CORPUS), "--time", "7", "--", "-max_len=9", "-dict=x"], 7, [str(CORPUS)], ["-max_len=9", "-dict=x"]),
+    (["fuzz", "--time", "7", str(CORPUS)], 7, [str(CORPUS)], []),
+    (["fuzz", "--time", "7", "--", "-runs=10"], 7, ["corpus"], ["-runs=10"]),
+])
+def test_fuzz_options_anywhere_and_libfuzzer_flags_after_the_double_dash(monkeypatch, argv, time, dirs, flags):
+    from lkmfuzz.fuzzing import campaign
+    calls = []
+    monkeypatch.setattr(campaign, "run_campaign", lambda target, seconds, jobs, corpus_dirs, *rest: calls.append(
+        (seconds, [str(d) for d in corpus_dirs], rest[-1])))
+    monkeypatch.chdir(CORPUS.parent)     # the default corpus/ must exist
+    assert main(argv) == 0
+    assert calls == [(time, dirs, flags)]
+
+
+def test_fuzz_libfuzzer_flag_without_the_double_dash_is_a_one_line_error():
+    code, out, err = run("fuzz", str(CORPUS), "-max_len=9")
+    assert code == 2 and out == "" and err.count("\n") == 1 and "unrecognized arguments: -max_len=9" in err

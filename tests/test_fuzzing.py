@@ -149,6 +149,25 @@ def test_short_campaign_reports_progress_and_summary(tmp_path):
     assert saved["execs"] == stats.execs and saved["series"]
 
 
+@pytest.mark.parametrize("target", targets.TARGETS)
+def test_campaigns_use_the_targets_options_file(target):
+    """Each target's harnesses/<target>_fuzzer.options reaches its workers, its dictionary
+    by an absolute path that exists and that libFuzzer's dictionary syntax can read."""
+    flags = campaign.target_options(target)
+    assert flags[:2] == ["-max_len=65536", "-timeout=10"]
+    dictionary = Path(flags[2].removeprefix("-dict="))
+    assert dictionary.is_absolute() and dictionary == ROOT / "harnesses" / f"{target}_fuzzer.dict"
+    entries = [line for line in dictionary.read_text().splitlines() if line and not line.startswith("#")]
+    assert entries and all(line.startswith('"') and line.endswith('"') for line in entries)
+
+
+def test_options_file_missing_or_broken(tmp_path):
+    assert campaign.target_options("load", tmp_path) == []
+    (tmp_path / "load_fuzzer.options").write_text("max_len = 1\n")   # no [libfuzzer] header
+    with pytest.raises(campaign.CampaignError, match="load_fuzzer.options"):
+        campaign.target_options("load", tmp_path)
+
+
 # --- minimization and titles ----------------------------------------------------------------
 
 def _planted_finding(data, profile="linux-6.1"):

@@ -8,6 +8,7 @@ prints progress from libFuzzer's status lines, rewrites a JSON stats file
 atomically as it goes, and ends with a summary of the crash store.
 """
 
+import configparser
 import json
 import os
 import queue
@@ -166,10 +167,31 @@ def seed_corpus(target: str, corpus_dirs: list[Path], seeds_dir: Path) -> int:
 
 
 DEFAULT_HARNESS = "lkmfuzz.fuzzing.harness"
+HARNESSES = Path(__file__).resolve().parents[2] / "harnesses"
+
+
+def target_options(target: str, harnesses: Path = HARNESSES) -> list[str]:
+    """The libFuzzer flags of harnesses/<target>_fuzzer.options (the file OSS-Fuzz reads:
+    max_len, timeout, the target's dictionary), the dictionary's path made absolute; none
+    without the file (lkmfuzz installed apart from its repository).  Raises CampaignError
+    for a file configparser cannot read."""
+    path = harnesses / f"{target}_fuzzer.options"
+    if not path.is_file():
+        return []
+    options = configparser.ConfigParser()
+    try:
+        options.read(path)
+    except configparser.Error as e:
+        raise CampaignError(f"{path}: {str(e).splitlines()[0]}") from None
+    if not options.has_section("libfuzzer"):
+        return []
+    return [f"-{key}={harnesses / value if key == 'dict' else value}" for key, value in options["libfuzzer"].items()]
 
 
 def harness_command(target: str, profile: str, crashes: Path, structured: bool, seconds: int, seed: int,
                     work: Path, seeds: Path, extra: list[str], harness: str = DEFAULT_HARNESS) -> list[str]:
+    """One worker's command line: the campaign's own flags, then ``extra`` (libFuzzer keeps
+    the last value of a flag given twice)."""
     cmd = [sys.executable, "-m", harness, "--target", target, "--profile", profile,
            "--crashes", str(crashes)]
     if not structured:
@@ -253,7 +275,9 @@ def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], 
                  echo=print, harness: str = DEFAULT_HARNESS) -> Stats:
     """Keep ``jobs`` workers fuzzing until ``seconds`` have passed.  A worker that stops
     on a crash (recorded in the store by the harness) is replaced by a fresh one on the
-    same, growing corpus, so one finding never ends the campaign."""
+    same, growing corpus, so one finding never ends the campaign.  Workers get the target's
+    .options, then ``extra``.  Raises CampaignError for an options file it cannot read."""
+    extra = target_options(target) + list(extra)
     work = work_dir(work, target, structured)
     (work / "corpus").mkdir(parents=True, exist_ok=True)
     (work / "artifacts").mkdir(parents=True, exist_ok=True)
