@@ -418,7 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     fuzz = sub.add_parser("fuzz", help="run a coverage-guided campaign (Atheris/libFuzzer) on the corpus",
                           epilog="Anything after -- goes to libFuzzer as it is, e.g. "
-                                 "lkmfuzz fuzz corpus/ --time 60 -- -max_len=65536")
+                                 "lkmfuzz fuzz corpus/ --time 60 -- -use_value_profile=1 (after the target's "
+                                 "harnesses/<target>_fuzzer.options)")
     fuzz.add_argument("corpus", nargs="*", help="seed corpus directories (default: corpus/)")
     fuzz.add_argument("--target", choices=TARGETS, default="load")
     fuzz.add_argument("--time", type=int, default=60, help="seconds (default 60)")
