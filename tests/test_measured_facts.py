@@ -403,6 +403,19 @@ def test_an_init_pointer_into_kernel_text_is_called_not_a_fault():
     assert load(data, profile="hardened").kind == "ENOEXEC"
 
 
+def test_a_patch_site_in_the_kernel_image_is_mapped_code(profile):
+    # The qemu oracle (oracle diff --seed 43, initexit mutant 355): a .return_sites entry
+    # relocated against jiffies makes apply_returns() decode the kernel's own bytes, and
+    # the module loads.  Anywhere unmapped the same read faults.
+    initexit = seed_bytes("initexit")
+    r_offset, r_info, addend = patch.relocations(initexit, ".rela.return_sites")[0]
+    into_kernel = patch.set_relocation(initexit, ".rela.return_sites", 0,
+                                       info=(patch.symbol_index(initexit, "jiffies") << 32) | (r_info & 0xFFFFFFFF))
+    assert load(into_kernel, profile=profile).ok
+    nowhere = patch.set_relocation(initexit, ".rela.return_sites", 0, addend=addend + (1 << 30))
+    assert load(nowhere, profile=profile).kind == ("kernel-fault" if profile == "linux-6.1" else "ENOEXEC")
+
+
 @pytest.mark.parametrize("case, args", [("param ops relocated 32S, bad param", "myint=abc"),
                                         ("struct module percpu set, bad param", "myint=abc"),
                                         ("symtab strtab link to this_module", "")])

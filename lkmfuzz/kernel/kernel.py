@@ -46,6 +46,13 @@ class Kernel:
         self.alloc.peak_dense = self.alloc.dense_bytes
         return self.alloc.injector
 
+    def read_code(self, addr: int, size: int, what: str) -> None:
+        """The kernel reads ``size`` bytes of code at ``addr`` (to decode, patch or call
+        it).  Its own image is mapped — the model holds no bytes of it; anywhere else the
+        bytes must be mapped module memory, or the read faults (OutOfBounds)."""
+        if not self.symbols.is_kernel_address(addr):
+            self.alloc.space.read(addr, size, what)
+
     def printk(self, msg: str) -> None:
         self.log.append(msg)
 

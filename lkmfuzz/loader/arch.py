@@ -5,7 +5,8 @@ trusts: every entry of .retpoline_sites, .return_sites, .ibt_endbr_seal is an s3
 offset to an instruction that the kernel decodes, and every .altinstructions
 entry (struct alt_instr) names an instruction range and must pass two BUG_ON()s.
 An entry pointing outside mapped memory, or failing a BUG_ON, is a kernel-fault
-in 6.1 and ENOEXEC in hardened.
+in 6.1 and ENOEXEC in hardened; one pointing into the kernel's own image reads mapped
+code (the qemu oracle: a .return_sites entry relocated against jiffies loads).
 """
 
 import struct
@@ -40,7 +41,7 @@ def _check_sites(info: LoadInfo, name: bytes, sec) -> None:
     for n in range(count):
         entry = sec.sh_addr + n * S32.size
         target = (entry + space.unpack(S32, entry, f"{name.decode()} entry {n}")[0]) & ((1 << 64) - 1)
-        space.read(target, 1, f"{name.decode()} entry {n}: instruction")
+        info.kernel.read_code(target, 1, f"{name.decode()} entry {n}: instruction")
 
 
 def _check_alternatives(info: LoadInfo, sec) -> None:
@@ -52,7 +53,7 @@ def _check_alternatives(info: LoadInfo, sec) -> None:
         if instrlen > MAX_PATCH_LEN or (cpuid & ~ALTINSTR_FLAG_INV) >= MAX_CPU_FEATURE:
             raise OutOfBounds(f"alt_instr {n}: BUG_ON(instrlen {instrlen} / cpuid {cpuid:#x}) in apply_alternatives")
         if instrlen:
-            space.read((entry + instr_off) & ((1 << 64) - 1), instrlen, f"alt_instr {n}: instruction")
+            info.kernel.read_code((entry + instr_off) & ((1 << 64) - 1), instrlen, f"alt_instr {n}: instruction")
 
 
 def module_finalize(info: LoadInfo) -> None:

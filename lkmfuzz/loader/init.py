@@ -63,8 +63,7 @@ def _call_init(info, init_result: int) -> int:
         info.unchecked(f"init function pointer {mod.init_fn:#x} is outside the module's text")
         # A kernel function is mapped code (the model cannot run it, as it cannot run the
         # module's); anywhere else the call faults.
-        if not info.kernel.symbols.is_kernel_address(mod.init_fn):
-            info.kernel.alloc.space.read(mod.init_fn, 1, "do_one_initcall: init function")
+        info.kernel.read_code(mod.init_fn, 1, "do_one_initcall: init function")
     try:
         info.kernel.alloc.fault_point("module_init", "do_one_initcall")
     except AllocFailed as failed:

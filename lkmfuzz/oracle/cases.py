@@ -144,6 +144,15 @@ def _param_ops_32s(data: bytes) -> bytes:
     return patch.set_relocation(data, ".rela__param", ops, info=(info & ~0xFFFFFFFF) | C.R_X86_64_32S)
 
 
+def _return_site_against(symbol: bytes):
+    """.return_sites' first entry relocated against ``symbol`` (a kernel export) instead of .text."""
+    def corrupt(data: bytes) -> bytes:
+        r_info = patch.relocations(data, ".rela.return_sites")[0][1]
+        index = patch.symbol_index(data, symbol.decode())
+        return patch.set_relocation(data, ".rela.return_sites", 0, info=(index << 32) | (r_info & 0xFFFFFFFF))
+    return corrupt
+
+
 def _slash_in_name(data: bytes) -> bytes:
     """hello renamed a/b (struct module and modinfo): sysfs calls it a!b."""
     off, _ = patch.section_bytes(data, ".gnu.linkonce.this_module")
@@ -236,6 +245,8 @@ HELLO_CORRUPTIONS = {
         d, ".symtab", sh_link=patch.section_index(d, ".gnu.linkonce.this_module")), "", 0, 1),
     # Read as "" in the file's zero slack by layout_symtab, past init memory by add_kallsyms.
     "null symbol st_name 0x2000": (lambda d: patch.set_symbol(d, 0, st_name=0x2000), "", 0, 1),
+    # apply_returns() decodes the kernel's own text: mapped (found by `oracle diff --seed 43`).
+    "return site relocated against _printk": (_return_site_against(b"_printk"), "", 0, 1),
 }
 
 
