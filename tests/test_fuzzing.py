@@ -151,8 +151,8 @@ def test_short_campaign_reports_progress_and_summary(tmp_path):
 
 @pytest.mark.parametrize("target", targets.TARGETS)
 def test_campaigns_use_the_targets_options_file(target):
-    """Each target's harnesses/<target>_fuzzer.options reaches its workers, its dictionary
-    by an absolute path that exists and that libFuzzer's dictionary syntax can read."""
+    """The flags run_campaign() gives a target's workers from harnesses/<target>_fuzzer.options:
+    max_len, timeout and the dictionary, by an absolute path, in libFuzzer's quoted syntax."""
     flags = campaign.target_options(target)
     assert flags[:2] == ["-max_len=65536", "-timeout=10"]
     dictionary = Path(flags[2].removeprefix("-dict="))
