@@ -28,10 +28,10 @@ def _tables(info: LoadInfo) -> dict:
     loop finds it (one pass over all section names, as the kernel's loop makes)."""
     wanted = set(SITE_TABLES) | {b".altinstructions"}
     found = {}
+    names = {0: info.sec_name(0), **info.section_names()}
     for i in range(info.shnum):
-        name = info.sec_name(i)
-        if name in wanted:
-            found[name] = info.sechdrs[i]
+        if names[i] in wanted:
+            found[names[i]] = info.sechdrs[i]
     return found
 
 

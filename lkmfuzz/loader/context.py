@@ -92,6 +92,8 @@ class LoadInfo:
     versions_index: dict = field(default_factory=dict)   # name -> its first entry among those
     sym_values: list | None = None   # st_value of each symbol in the symtab copy, while unchanged
     _names: dict = field(default_factory=dict)
+    _names_complete: bool = False    # section_names() has read every name from section 1 on
+    _name_index: dict | None = None  # name -> [indices], once they are complete
     _strtab_bytes: bytes | None = None   # strtab_string()'s copy of the string table, once read
     # cache -> [start, end) of the copy's bytes it was read from ("names", "strtab", "versions", "modinfo")
     cache_spans: dict = field(default_factory=dict)
@@ -167,6 +169,7 @@ class LoadInfo:
             self._strtab_bytes = None
         elif cache == "names":
             self._names.clear()
+            self._names_complete, self._name_index = False, None
         elif cache == "versions":
             self.versions_cache.clear()
             self.versions_index.clear()
@@ -194,9 +197,37 @@ class LoadInfo:
             self.note_cached("names", at, at + len(name) + 1)
         return name
 
+    def section_names(self) -> dict:
+        """Every section's name from section 1 on (index -> bytes), read in index order as
+        sec_name() reads each — for the loops that strcmp every section.  Names that start
+        in the (NUL-terminated) name table are sliced from one copy of it."""
+        names = self._names
+        if not self._names_complete:
+            table = self._nul_terminated(self.secstrings, self.secstrings_size, "names")
+            for i in range(1, len(self.sechdrs)):
+                if i not in names:
+                    off = self.sechdrs[i].sh_name
+                    if off < len(table):
+                        names[i] = table[off:table.index(b"\0", off)]
+                    else:
+                        self.sec_name(i)     # past the table: the kernel's read, as it goes
+            self._names_complete = True
+        return names
+
+    def _sections_named(self, name: bytes) -> list:
+        """Indices (from 1, in order) of the sections called ``name``, once every name is read."""
+        if self._name_index is None:
+            self._name_index = {}
+            for i in range(1, len(self.sechdrs)):
+                self._name_index.setdefault(self._names[i], []).append(i)
+        return self._name_index.get(name, [])
+
     def find_sec(self, name: bytes) -> int:
         """find_sec(): first SHF_ALLOC section of that name, 0 if none."""
-        names, sechdrs = self._names, self.sechdrs
+        sechdrs = self.sechdrs
+        if self._names_complete:
+            return next((i for i in self._sections_named(name) if sechdrs[i].sh_flags & SHF_ALLOC), 0)
+        names = self._names
         for i in range(1, len(sechdrs)):
             if sechdrs[i].sh_flags & SHF_ALLOC:
                 found = names.get(i)
@@ -208,13 +239,9 @@ class LoadInfo:
 
     def count_any_sec(self, name: bytes) -> tuple[int, int]:
         """(count, last index) of sections with that name, ALLOC or not."""
-        count = idx = 0
-        names = self._names
-        for i in range(1, len(self.sechdrs)):
-            found = names.get(i)
-            if (found if found is not None else self.sec_name(i)) == name:
-                count, idx = count + 1, i
-        return count, idx
+        self.section_names()
+        found = self._sections_named(name)
+        return len(found), (found[-1] if found else 0)
 
     def section_bytes(self, i: int) -> bytes:
         """Contents of a section in the temporary copy (sh_offset/sh_size validated)."""
@@ -229,17 +256,23 @@ class LoadInfo:
         return self.image.cstring(self.strtab + st_name, f"name of symbol {sym}")
 
     def _read_strtab(self) -> bytes:
-        """The string table's bytes when every name that starts in it also ends in it (it
-        lies in the file and ends in NUL); else b"", and every name is read from the image."""
+        """The string table's bytes when every name that starts in it also ends in it;
+        else b"", and every name is read from the image."""
         table, i = b"", self.index.str
-        if 0 < i < len(self.sechdrs):
-            sh = self.sechdrs[i]
-            end = sh.sh_offset + sh.sh_size
-            if sh.sh_offset == self.strtab and sh.sh_size and end <= self.image.len:
-                table = self.image.read(sh.sh_offset, sh.sh_size, "symbol string table")
-                if table[-1]:
-                    table = b""
-                else:
-                    self.note_cached("strtab", sh.sh_offset, end)
+        if 0 < i < len(self.sechdrs) and self.sechdrs[i].sh_offset == self.strtab:
+            table = self._nul_terminated(self.strtab, self.sechdrs[i].sh_size, "strtab")
         self._strtab_bytes = table
         return table
+
+    def _nul_terminated(self, start: int, size: int, cache: str) -> bytes:
+        """The copy's bytes [start, start+size) when they lie in the file and end in NUL —
+        so every string that starts in them ends in them — noted as read for ``cache``;
+        else b""."""
+        end = start + size
+        if not (size and 0 <= start and end <= self.image.len):
+            return b""
+        data = self.image.read(start, size, cache)
+        if data[-1]:
+            return b""
+        self.note_cached(cache, start, end)
+        return data
