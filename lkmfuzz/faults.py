@@ -83,11 +83,10 @@ class FaultInjector:
     """Per-attempt state of a plan: counts fault points and decides failures.
 
     ``points`` holds (site, caller) of every fault point passed, in order (the n-th is
-    points[n - 1]); ``failed`` the numbers of those that failed.  Plain tuples: a load
-    passes some fifty points, and a record object each was a measurable share of it."""
+    points[n - 1]).  Plain tuples: a load passes some fifty points, and a record object
+    each was a measurable share of it."""
     plan: FaultPlan = NO_FAULTS
     points: list = field(default_factory=list)
-    failed: list = field(default_factory=list)
     _rng: random.Random | None = None
 
     _never: bool = False    # a plan that fails nothing: most attempts, decided once
@@ -102,9 +101,5 @@ class FaultInjector:
         points.append((site, caller))
         if self._never:
             return False
-        n = len(points)
-        if (n == self.plan.fail_nth or site in self.plan.sites or
-                (self._rng is not None and self._rng.random() < self.plan.probability)):
-            self.failed.append(n)
-            return True
-        return False
+        return (len(points) == self.plan.fail_nth or site in self.plan.sites or
+                (self._rng is not None and self._rng.random() < self.plan.probability))
