@@ -11,9 +11,13 @@ kernel and raises ``Finding`` when something is wrong:
 * any exception from the loader other than its verdicts (a model bug);
 * an invariant violation after the attempt (or after the unload that follows a
   successful load);
-* a kernel-fault verdict in the hardened profile (hardened must refuse cleanly).
+* in the hardened profile, an unvalidated-access verdict: the loader reached data
+  a real kernel trusts that no validation check vouched for (a missing check);
+* in the hardened profile, a second opinion that disagrees: the same case on each
+  real kernel's profile (``SECOND_OPINIONS``) is refused, or faults, while hardened
+  loads it; or it faults while hardened's refusal names no validation check.
 
-In the linux-6.1 profile a kernel-fault verdict is a prediction, not a finding.
+In a real kernel's profile a kernel-fault verdict is a prediction, not a finding.
 """
 
 import dataclasses
@@ -22,7 +26,7 @@ import pickle
 import traceback
 from dataclasses import dataclass
 
-from ..errors import KernelFault, LoadError
+from ..errors import KernelFault, LoadError, UnvalidatedAccess
 from ..faults import SITES, FaultPlan
 from ..invariants import Violation, check_attempt, check_unchanged, snapshot
 from ..properties import unload_and_check
@@ -31,7 +35,8 @@ from ..kernel.profile import get_profile
 from ..loader import O_NONBLOCK, O_TRUNC, delete_module, finit_module, init_module
 from . import scenario
 from .checkpoint import Checkpoint, CheckpointError, Frozen, all_dense, shared_by_loads
-from ..triage.title import exception_title, kernel_fault_title, violation_title
+from ..triage.title import (exception_title, kernel_fault_title, second_opinion_title, unvalidated_access_title,
+                            violation_title)
 
 MAX_NTH = 64
 PLAN_HEADER = 4
@@ -87,13 +92,51 @@ def execute(case: TestCase, resumable: "Resumable | None" = None):
     except Exception as bug:  # noqa: BLE001 - any exception here is the finding itself, reported whole
         raise Finding("exception", exception_title(bug), f"{type(bug).__name__}: {bug}", traceback.format_exc(),
                       case) from bug
+    if isinstance(result.verdict, UnvalidatedAccess):
+        verdict = result.verdict
+        raise Finding("unvalidated-access", unvalidated_access_title(verdict.site, verdict.reason), str(verdict),
+                      _trace(result), case)
     if isinstance(result.verdict, KernelFault) and kernel.hardened:
         raise Finding("kernel-fault", kernel_fault_title(result.verdict.site), str(result.verdict), "", case)
     if violations:
         first = violations[0]
         raise Finding("invariant", violation_title(first.invariant, first.step), str(first),
                       "\n".join(map(str, violations)), case)
+    if kernel.hardened and case.plan.empty:
+        check_second_opinions(case, result)
     return result
+
+
+# The real kernels hardened must be at least as strict as.
+SECOND_OPINIONS = ("linux-6.1",)
+# Steps every profile runs the same code for, up to and including them: a refusal there
+# is the real kernel's too, so asking it again would only cost time.
+SHARED_STEPS = frozenset({"finit_module", "kernel_read_file", "module_decompress", "init_module",
+                          "copy_module_from_user", "module_sig_check", "elf_validity_check"})
+
+
+def check_second_opinions(case: TestCase, result) -> None:
+    """Hardened refuses at least what each real kernel refuses: run the case there too
+    (unless a validation check refused it: that refusal stands on its own) and raise a
+    Finding when hardened loads what the real kernel refuses or crashes on, or refuses
+    without naming a check what the real kernel crashes on.  Only cases without a fault
+    plan: the fault points of two profiles need not line up."""
+    verdict = result.verdict
+    if isinstance(verdict, LoadError) and (verdict.check is not None or verdict.step in SHARED_STEPS):
+        return
+    for profile in SECOND_OPINIONS:
+        other = run_syscall(fresh_kernel(dataclasses.replace(case, profile=profile)), case)
+        if result.ok and not other.ok:
+            raise Finding("second-opinion", second_opinion_title(profile, "refuses", other),
+                          f"hardened loads what {profile} refuses: {other}", _trace(other), case)
+        if not result.ok and isinstance(other.verdict, KernelFault):
+            raise Finding("second-opinion", second_opinion_title(profile, "faults", other),
+                          f"{profile} faults ({other}) and hardened's refusal names no check: {result}",
+                          _trace(other), case)
+
+
+def _trace(result) -> str:
+    return "\n".join(f"{step}: {outcome}" for step, outcome in result.trace)
 
 
 def run_syscall(kernel: Kernel, case: TestCase):

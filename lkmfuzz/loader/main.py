@@ -7,7 +7,8 @@ runs exactly when the kernel's goto chain would run it — and each one is a nam
 separately testable function (``UNDO_ACTIONS``).
 
 Whatever the input, ``init_module``/``finit_module`` return a ``LoadResult`` whose
-verdict is None (loaded), a LoadError (errno) or a KernelFault (linux-6.1 only).
+verdict is None (loaded), a LoadError (errno), a KernelFault (a real kernel's
+profile) or an UnvalidatedAccess (hardened: a missing check).
 Anything else escaping is a bug in the model.
 """
 
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..elf.reader import Image, OutOfBounds
-from ..errors import KernelFault, LoadError, Verdict
+from ..errors import KernelFault, LoadError, UnvalidatedAccess, Verdict
 from ..faults import FaultPlan
 from ..kernel import taint as T
 from ..kernel.alloc import AllocFailed
@@ -26,6 +27,7 @@ from ..kernel.profile import MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSE
 from .arch import module_arch_cleanup, module_finalize
 from .context import MODULE_INIT_COMPRESSED_FILE, MODULE_INIT_FLAGS, LoadInfo
 from .elf_validity import elf_validity_check
+from .hardening import has_checks, validate_relocated, validate_relocations, validate_tables
 from .init import do_init_module, free_module, read_init_exit, unlink_module
 from .kallsyms import add_kallsyms, ftrace_module_enable
 from .kparams import destroy_params, module_parse_args, read_param_ops_free, release_params
@@ -66,11 +68,13 @@ class LoadResult:
 
     @property
     def kind(self) -> str:
-        """'loaded', an errno name, or 'kernel-fault'."""
+        """'loaded', an errno name, 'kernel-fault' or 'unvalidated-access'."""
         if self.verdict is None:
             return "loaded"
         if isinstance(self.verdict, KernelFault):
             return "kernel-fault"
+        if isinstance(self.verdict, UnvalidatedAccess):
+            return "unvalidated-access"
         return self.verdict.errno_name
 
     def __str__(self) -> str:
@@ -323,9 +327,12 @@ PIPELINE = (
     Step(check_export_symbol_versions),
     Step(setup_modinfo, pushes="free_modinfo"),
     Step(simplify_symbols),
+    Step(validate_relocations, when=has_checks),
     Step(apply_relocations),
+    Step(validate_relocated, when=has_checks),
     Step(post_relocation, pushes="free_arch_cleanup"),
     Step(copy_args, pushes="ddebug_cleanup"),
+    Step(validate_tables, when=has_checks),
     Step(complete_formation, pushes="bug_cleanup"),
     Step(prepare_coming_module, pushes="coming_cleanup"),
     Step(module_parse_args),
