@@ -52,6 +52,7 @@ SIGNED_SHARE = 0.5         # of the rest, for a signed module: the signature ope
 class Harness:
     def __init__(self, target: str, profile: str, crashes: Path, structured: bool):
         self.target, self.profile, self.crashes, self.structured = target, profile, crashes, structured
+        self.execs = 0
         self.ctx = Context.from_symbols(debian_symbols())
         self.decode = targets.decoder_for(target, profile)
         # Every params input loads the same module: resume each from one checkpoint.
@@ -60,11 +61,14 @@ class Harness:
         self.decode(bytes([scenario.TRUST_TEST_KEY]))
 
     def test_one_input(self, data: bytes) -> None:
+        self.execs += 1
         case = self.decode(data)
         try:
             targets.execute(case, self.resumable)
         except targets.Finding as finding:
             targets.save_finding(self.crashes, finding, self.target, data)
+            # What scripts/mutation-check reads: how soon this worker found something.
+            print(f"{targets.FINDING_LINE} {self.execs} execs: {finding.title}", file=sys.stderr, flush=True)
             raise
 
     def mutate(self, data: bytes, max_size: int, seed: int) -> bytes:

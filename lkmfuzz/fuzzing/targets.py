@@ -39,6 +39,8 @@ from ..triage.title import (exception_title, kernel_fault_title, second_opinion_
                             violation_title)
 
 MAX_NTH = 64
+# A harness's line on stderr when it records a finding: "<FINDING_LINE> N execs: TITLE".
+FINDING_LINE = "lkmfuzz: finding after"
 PLAN_HEADER = 4
 
 

@@ -72,13 +72,14 @@ class Config:
 # models, or after the oops class it closes where no kernel has the check yet.
 HARDENING_CHECKS = (
     "elf_validity_cache_secstrings",        # every sh_name inside the section name table
-    "validate_null_section_names",          # SHT_NULL sections' sh_name too (module_finalize reads all)
+    "validate_null_sections",               # SHT_NULL sections' sh_name too (module_finalize reads all)
     "elf_validity_cache_index_info",        # at most one .modinfo
     "elf_validity_cache_index_mod",         # one this_module: ALLOC, not NOBITS, sizeof(struct module)
     "elf_validity_cache_index_sym",         # exactly one SYMTAB
     "elf_validity_cache_strtab",            # d979e3dffa93: string table NUL-bounded, st_name inside it
+    "validate_modinfo",                     # a .modinfo, not empty, ending in NUL: every value ends inside it
     "validate_section_overlaps",            # no section where the kernel writes its copy (headers, struct)
-    "validate_symbol_sections",             # st_shndx of every defined symbol names a section
+    "validate_null_symbol",                 # symbol 0 all zeros (simplify_symbols skips it, add_kallsyms not)
     "validate_module_name",                 # this_module's name NUL-terminated in its 56 bytes
     "validate_struct_module_fields",        # fields the loader computes are zero in the file (percpu, sizes)
     "validate_versions_names",              # __versions names NUL-terminated in their 56 bytes
@@ -91,7 +92,11 @@ HARDENING_CHECKS = (
     "validate_ksymtab",                     # __ksymtab names and namespaces inside the module, each once
     "validate_kernel_params",               # __param names, ops and args inside the module or kernel
 )
+# load_module()'s cleanup labels, innermost first (loader/main.py UNDO_ACTIONS runs them).
+CLEANUP_LABELS = ("sysfs_cleanup", "coming_cleanup", "bug_cleanup", "ddebug_cleanup", "free_arch_cleanup",
+                  "free_modinfo", "free_unload", "unlink_mod", "free_module", "free_copy")
 MINUS = "-minus-"
+UNDO = "undo_"
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,7 @@ class Profile:
     name: str
     hardened: bool
     checks: frozenset = frozenset()    # HARDENING_CHECKS this profile runs
+    skipped_cleanup: frozenset = frozenset()   # CLEANUP_LABELS deleted (mutation testing only)
     release: str = DEBIAN_RELEASE
     vermagic: str = DEBIAN_VERMAGIC
     struct_module_size: int = STRUCT_MODULE_SIZE
@@ -106,12 +112,16 @@ class Profile:
     exit_offset: int = MODULE_EXIT_OFFSET
     config: Config = field(default_factory=Config)
 
-    def without(self, check: str, name: str) -> "Profile":
-        """This profile with one of its validation checks deleted."""
-        if check not in self.checks:
-            raise ProfileError(f"profile {self.name!r} has no check {check!r}; its checks: "
-                               f"{', '.join(sorted(self.checks)) or 'none'}")
-        return dataclasses.replace(self, name=name, checks=self.checks - {check})
+    def without(self, part: str, name: str) -> "Profile":
+        """This profile with one of its validation checks, or (``undo_LABEL``) one of
+        load_module()'s cleanup labels, deleted: a mutant of the loader."""
+        if part.startswith(UNDO) and part[len(UNDO):] in CLEANUP_LABELS:
+            return dataclasses.replace(self, name=name, skipped_cleanup=self.skipped_cleanup | {part[len(UNDO):]})
+        if part not in self.checks:
+            raise ProfileError(f"profile {self.name!r} has no check {part!r} and no cleanup label by that name; "
+                               f"its checks: {', '.join(sorted(self.checks)) or 'none'}; labels: "
+                               f"{', '.join(UNDO + label for label in CLEANUP_LABELS)}")
+        return dataclasses.replace(self, name=name, checks=self.checks - {part})
 
     def with_config(self, **switches) -> "Profile":
         known = {f.name for f in dataclasses.fields(Config)}
@@ -130,8 +140,9 @@ DEFAULT_PROFILE = "hardened"
 
 def get_profile(name: str = DEFAULT_PROFILE, **switches) -> Profile:
     """A profile by name.  ``hardened-minus-CHECK`` is hardened with one validation check
-    deleted (mutation testing of the harnesses: scripts/mutation-check); the name travels
-    with every finding, so a replay runs the same loader."""
+    deleted, ``PROFILE-minus-undo_LABEL`` one with a cleanup label that does nothing
+    (mutation testing of the harnesses: scripts/mutation-check); the name travels with
+    every finding, so a replay runs the same mutant."""
     base, _, deleted = name.partition(MINUS)
     try:
         profile = PROFILES[base]

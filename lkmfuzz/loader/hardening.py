@@ -15,6 +15,7 @@ the finding a deleted check leaves behind.
 Where each group runs (loader/main.py PIPELINE):
 
 * ``ELF_CHECKS`` at the end of elf_validity_check(), on the file alone;
+* ``MODINFO_CHECKS`` in setup_load_info(), before the name is read from .modinfo;
 * ``FILE_CHECKS`` in setup_load_info(), once the indices are known;
 * ``RELA_CHECKS`` before apply_relocations(), on the symbols simplify_symbols() left;
 * ``RELOCATED_CHECKS`` before post_relocation(), on the relocated module memory;
@@ -36,8 +37,6 @@ from .context import LoadInfo
 from .sizes import PAGE_SIZE, U32
 
 ST_NAMES = struct.Struct("<I20x")         # st_name of each Elf64_Sym
-SYM_SHNDX = struct.Struct("<IBBH8x8x")     # st_name, st_info, st_other, st_shndx
-SPECIAL_SHNDX = frozenset({C.SHN_UNDEF, C.SHN_ABS, C.SHN_COMMON, C.SHN_LIVEPATCH})
 MODVERSION_INFO_SIZE = 64
 MODVERSION_NAME_OFFSET = 8
 MODVERSION_NAME_LEN = 56
@@ -70,14 +69,20 @@ def elf_validity_cache_secstrings(info: LoadInfo) -> None:
                          f"section {i} (type {sh.sh_type}) name offset {sh.sh_name:#x} past the name table")
 
 
-def validate_null_section_names(info: LoadInfo) -> None:
-    """sh_name of SHT_NULL sections too — section 0 included — inside the name table:
-    elf_validity_cache_secstrings() skips them, but x86 module_finalize() strcmp()s the
-    name of every section from 0 on.  Use site: arch.module_finalize() (sec_name)."""
+def validate_null_sections(info: LoadInfo) -> None:
+    """SHT_NULL sections, which elf_validity_check() skips, are neither read nor loaded:
+    their sh_name (section 0's included) lies in the name table, since x86
+    module_finalize() strcmp()s the name of every section from 0 on; and none is
+    SHF_ALLOC, since move_module() would copy it from wherever sh_offset points.
+    Use sites: arch.module_finalize() (sec_name), layout.move_module()."""
     for i, sh in enumerate(info.sechdrs):
-        if sh.sh_type == C.SHT_NULL and sh.sh_name >= info.secstrings_size:
-            raise reject(info, "validate_null_section_names",
+        if sh.sh_type != C.SHT_NULL:
+            continue
+        if sh.sh_name >= info.secstrings_size:
+            raise reject(info, "validate_null_sections",
                          f"SHT_NULL section {i} name offset {sh.sh_name:#x} past the name table")
+        if sh.sh_flags & C.SHF_ALLOC:
+            raise reject(info, "validate_null_sections", f"SHT_NULL section {i} is SHF_ALLOC")
 
 
 def elf_validity_cache_index_info(info: LoadInfo) -> None:
@@ -87,6 +92,19 @@ def elf_validity_cache_index_info(info: LoadInfo) -> None:
         raise reject(info, "elf_validity_cache_index_info", f"{count} .modinfo sections, at most one may exist")
     info.index.info = idx
     info.cached.add("info")
+
+
+def validate_modinfo(info: LoadInfo) -> None:
+    """A .modinfo exists, is not empty and ends in NUL, so every tag=value string ends
+    inside it: get_next_modinfo() reads the first string whatever the size (of section
+    0, at its sh_offset, when there is no .modinfo) and returns pointers that
+    strcmp()/strlen() read on.  Requires: index.info.  Use sites:
+    modinfo.modinfo_walk(), modinfo.get_modinfo()."""
+    sec = info.sechdrs[info.index.info]
+    if not info.index.info or not sec.sh_size:
+        raise reject(info, "validate_modinfo", "no .modinfo, or an empty one")
+    if info.image.u8(sec.sh_offset + sec.sh_size - 1, ".modinfo"):
+        raise reject(info, "validate_modinfo", f".modinfo (section {info.index.info}) does not end in NUL")
 
 
 def elf_validity_cache_index_mod(info: LoadInfo) -> None:
@@ -153,21 +171,13 @@ def elf_validity_cache_strtab(info: LoadInfo) -> None:
                                                             f"string table")
 
 
-ELF_CHECKS = (elf_validity_cache_secstrings, validate_null_section_names, elf_validity_cache_index_info, elf_validity_cache_index_mod,
-              elf_validity_cache_index_sym, elf_validity_cache_strtab)
+ELF_CHECKS = (elf_validity_cache_secstrings, validate_null_sections, elf_validity_cache_index_info,
+              elf_validity_cache_index_mod, elf_validity_cache_index_sym, elf_validity_cache_strtab)
+# In setup_load_info(), once index.info is known, before the module's name is read from it.
+MODINFO_CHECKS = (validate_modinfo,)
 
 
 # --- on the file, once the indices are known (setup_load_info) -------------------------
-
-def validate_symbol_sections(info: LoadInfo) -> None:
-    """Every defined symbol's st_shndx names a section (or is ABS/COMMON/LIVEPATCH).
-    Use sites: simplify_symbols(), layout_symtab() (sechdrs[st_shndx])."""
-    symsec = info.sechdrs[info.index.sym]
-    table = info.image.read(symsec.sh_offset, symsec.sh_size // C.SYM_SIZE * C.SYM_SIZE, "symbol table")
-    for i, (_name, _info, _other, shndx) in enumerate(SYM_SHNDX.iter_unpack(table)):
-        if shndx >= info.shnum and shndx not in SPECIAL_SHNDX:
-            raise reject(info, "validate_symbol_sections", f"symbol {i} st_shndx {shndx:#x} >= e_shnum {info.shnum}")
-
 
 def validate_module_name(info: LoadInfo) -> None:
     """mod->name is NUL-terminated inside its char[MODULE_NAME_LEN].
@@ -244,7 +254,16 @@ def validate_section_overlaps(info: LoadInfo) -> None:
                 raise reject(info, "validate_section_overlaps", f"section {i} overlaps {what} in the file")
 
 
-FILE_CHECKS = (validate_section_overlaps, validate_symbol_sections, validate_module_name, validate_struct_module_fields,
+def validate_null_symbol(info: LoadInfo) -> None:
+    """Symbol 0 is the null symbol, all zeros: simplify_symbols() skips it (and with it
+    6.1.192's check of st_shndx), but add_kallsyms() types every symbol, reading
+    sechdrs[st_shndx].  Use site: kallsyms.elf_type()."""
+    symsec = info.sechdrs[info.index.sym]
+    if symsec.sh_size >= C.SYM_SIZE and any(info.image.read(symsec.sh_offset, C.SYM_SIZE, "symbol 0")):
+        raise reject(info, "validate_null_symbol", "symbol 0 is not the null symbol (all zeros)")
+
+
+FILE_CHECKS = (validate_section_overlaps, validate_null_symbol, validate_module_name, validate_struct_module_fields,
                validate_versions_names, validate_layout_sizes)
 
 
@@ -430,7 +449,7 @@ def validate_kernel_params(info: LoadInfo) -> None:
 
 FORMATION_CHECKS = (validate_ksymtab, validate_kernel_params)
 
-ALL_CHECKS: tuple[Callable, ...] = ELF_CHECKS + FILE_CHECKS + RELA_CHECKS + RELOCATED_CHECKS + FORMATION_CHECKS
+ALL_CHECKS: tuple[Callable, ...] = ELF_CHECKS + MODINFO_CHECKS + FILE_CHECKS + RELA_CHECKS + RELOCATED_CHECKS + FORMATION_CHECKS
 
 
 # --- the pipeline's validation steps (loader/main.py) ----------------------------------

@@ -7,7 +7,7 @@ from ..kernel.module import Module
 from ..kernel.profile import MODULE_NAME_LEN, MODULE_NAME_OFFSET
 from .context import MODULE_INIT_IGNORE_MODVERSIONS, LoadInfo
 from .modinfo import get_modinfo
-from .hardening import FILE_CHECKS, run_checks, symbol_tables, this_module_problem
+from .hardening import FILE_CHECKS, MODINFO_CHECKS, run_checks, symbol_tables, this_module_problem
 
 
 def setup_load_info(info: LoadInfo) -> None:
@@ -33,6 +33,7 @@ def find_indices(info: LoadInfo) -> None:
         info.index.info = info.find_sec(b".modinfo")
         if info.hardened and info.count_any_sec(b".modinfo")[0] > 1:
             info.unchecked("several .modinfo sections: the first ALLOC one is read")
+    run_checks(info, MODINFO_CHECKS)
     if info.index.info:
         info.name = _modinfo_name(info)
     if "sym" not in info.cached:

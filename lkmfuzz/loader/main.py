@@ -23,7 +23,7 @@ from ..faults import FaultPlan
 from ..kernel import taint as T
 from ..kernel.alloc import AllocFailed
 from ..kernel.module import ModuleState
-from ..kernel.profile import MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_NAME_LEN
+from ..kernel.profile import CLEANUP_LABELS, MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_NAME_LEN
 from .arch import module_arch_cleanup, module_finalize
 from .context import MODULE_INIT_COMPRESSED_FILE, MODULE_INIT_FLAGS, LoadInfo
 from .elf_validity import elf_validity_check
@@ -54,6 +54,9 @@ class LoadResult:
     trace: list = field(default_factory=list)
     unwound: list = field(default_factory=list)
     module: object = None
+    # (step, what): data the kernel used without validating it, where a real kernel's
+    # profile went on (hardened stops there: unvalidated-access) — predicted silent trouble.
+    trusted: list = field(default_factory=list)
 
     def __post_init__(self):
         # A verdict is a value, not a crash: its traceback's frames (and those of the
@@ -155,6 +158,7 @@ def undo_free_copy(info):
 UNDO_ACTIONS = {f.__name__[len("undo_"):]: f for f in (
     undo_sysfs_cleanup, undo_coming_cleanup, undo_bug_cleanup, undo_ddebug_cleanup, undo_free_arch_cleanup,
     undo_free_modinfo, undo_free_unload, undo_unlink_mod, undo_free_module, undo_free_copy)}
+assert tuple(UNDO_ACTIONS) == CLEANUP_LABELS
 
 
 def _going(mod):
@@ -175,15 +179,19 @@ class UndoStack:
         self.labels.append(label)
 
     def unwind(self, info: LoadInfo) -> None:
-        """Run the labels innermost first.  A kernel fault in one (OutOfBounds) does not
-        stop the others (the model must not leak); the first is raised at the end."""
+        """Run the labels innermost first.  A kernel fault in one (OutOfBounds), or hardened
+        reaching what no check vouched for (UnvalidatedAccess), does not stop the others
+        (the model must not leak); the first is raised at the end."""
         fault = None
+        skipped = info.kernel.profile.skipped_cleanup
         while self.labels:
             label = self.labels.pop()
             self.ran.append(label)
+            if label in skipped:
+                continue       # a mutant loader (scripts/mutation-check): the label undoes nothing
             try:
                 UNDO_ACTIONS[label](info)
-            except OutOfBounds as oob:
+            except (OutOfBounds, UnvalidatedAccess) as oob:
                 fault = fault or oob
         if fault is not None:
             try:
@@ -356,8 +364,8 @@ def unwind_load(info: LoadInfo, verdict: Verdict) -> Verdict:
     the file's pointer) becomes the verdict."""
     try:
         info.undo.unwind(info)
-    except OutOfBounds as oob:
-        verdict = info.fault_verdict(oob)
+    except (OutOfBounds, UnvalidatedAccess) as oob:
+        verdict = oob if isinstance(oob, UnvalidatedAccess) else info.fault_verdict(oob)
         info.trace.append((info.step, str(verdict)))
     return verdict
 
