@@ -23,6 +23,7 @@ In a real kernel's profile a kernel-fault verdict is a prediction, not a finding
 import dataclasses
 import json
 import pickle
+import re
 import traceback
 from dataclasses import dataclass
 
@@ -352,8 +353,23 @@ def encode_faults(plan_head: bytes, module: bytes) -> bytes:
     return plan_head.ljust(PLAN_HEADER, b"\0")[:PLAN_HEADER] + module
 
 
-def decode_params(data: bytes, module: bytes, profile: str = "hardened") -> TestCase:
+def decode_params(data: bytes, modules: tuple, profile: str = "hardened") -> TestCase:
+    """The input is the argument string; the module is the first of ``modules`` ((its
+    parameter names, its bytes) pairs) that has the parameter the string sets first,
+    else the first one."""
+    first = FIRST_PARAM.match(data)
+    name = first.group(1).replace(b"-", b"_") if first else b""
+    module = next((module for names, module in modules if name in names), modules[0][1])
     return TestCase(module=module, args=data.decode("latin-1"), profile=profile)
+
+
+FIRST_PARAM = re.compile(rb'\s*"?([^\s="]+)')
+PARMTYPE = re.compile(rb"parmtype=([^:\0]+):")
+
+
+def parameter_names(module: bytes) -> frozenset:
+    """The names of a module's parameters, from its .modinfo parmtype= entries."""
+    return frozenset(name.replace(b"-", b"_") for name in PARMTYPE.findall(module))
 
 
 def decode_signature(data: bytes, profile: str = "hardened") -> TestCase:
@@ -388,8 +404,9 @@ def _preload(s: "scenario.Scenario", dependencies: tuple) -> tuple:
 
 
 TARGETS = ("load", "faults", "params", "signature", "scenario")
-# The params target loads the hello seed (ten parameter types) with each input as its arguments.
-PARAMS_MODULE = scenario.BUNDLED_CORPUS / "hello.ko"
+# The params target loads these seeds (hello: ten scalar types; arrparam: arrays and a
+# string), each input as the arguments of the one whose parameter it sets first.
+PARAMS_MODULES = tuple(scenario.BUNDLED_CORPUS / f"{name}.ko" for name in ("hello", "arrparam"))
 
 
 def decoder_for(target: str, profile: str = "hardened"):
@@ -399,8 +416,8 @@ def decoder_for(target: str, profile: str = "hardened"):
         dependencies = scenario.bundled_dependencies()
         return lambda data: decode_scenario(data, dependencies, profile)
     if target == "params":
-        module = PARAMS_MODULE.read_bytes()
-        return lambda data: decode_params(data, module, profile)
+        modules = tuple((parameter_names(data), data) for data in (path.read_bytes() for path in PARAMS_MODULES))
+        return lambda data: decode_params(data, modules, profile)
     decoders = {"load": decode_load, "faults": decode_faults, "signature": decode_signature}
     if target not in decoders:
         raise ValueError(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")

@@ -3,7 +3,9 @@
 ``linux-6.1`` is Debian 12's kernel, check for check and in the kernel's order;
 where that kernel would touch memory out of bounds, the model returns the
 *kernel-fault* verdict.  ``hardened`` (the default) runs the same pipeline with
-the checks later kernels added, and rejects every kernel-fault case with ENOEXEC.
+named validation checks (``HARDENING_CHECKS``, loader/hardening.py) that refuse,
+before the data is used, everything real kernels still trust; past them an
+out-of-bounds access is the *unvalidated-access* verdict — a missing check.
 
 The numbers below were read off Debian's own build (see data/SOURCE.md and
 corpus/BUILD-INFO.txt): the release, the vermagic, sizeof(struct module) and the
@@ -82,8 +84,8 @@ HARDENING_CHECKS = (
     "validate_null_symbol",                 # symbol 0 all zeros (simplify_symbols skips it, add_kallsyms not)
     "validate_module_name",                 # this_module's name NUL-terminated in its 56 bytes
     "validate_struct_module_fields",        # fields the loader computes are zero in the file (percpu, sizes)
-    "validate_versions_names",              # __versions names NUL-terminated in their 56 bytes
     "validate_layout_sizes",                # section sizes fit the 32-bit module layout
+    "validate_versions_names",              # __versions names NUL-terminated in their 56 bytes
     "validate_rela_targets",                # no relocation of the symbol or string table
     "validate_rela_symbols",                # r_info symbol index inside the symbol table
     "validate_rela_offsets",                # r_offset + size inside the section relocated

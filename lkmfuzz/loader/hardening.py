@@ -16,7 +16,8 @@ Where each group runs (loader/main.py PIPELINE):
 
 * ``ELF_CHECKS`` at the end of elf_validity_check(), on the file alone;
 * ``MODINFO_CHECKS`` in setup_load_info(), before the name is read from .modinfo;
-* ``FILE_CHECKS`` in setup_load_info(), once the indices are known;
+* ``FILE_CHECKS`` in setup_load_info(), once the indices are known, before the
+  struct module is read; ``VERSIONS_CHECKS`` there once index.vers is;
 * ``RELA_CHECKS`` before apply_relocations(), on the symbols simplify_symbols() left;
 * ``RELOCATED_CHECKS`` before post_relocation(), on the relocated module memory;
 * ``FORMATION_CHECKS`` before complete_formation(), on the export and parameter tables.
@@ -264,7 +265,9 @@ def validate_null_symbol(info: LoadInfo) -> None:
 
 
 FILE_CHECKS = (validate_section_overlaps, validate_null_symbol, validate_module_name, validate_struct_module_fields,
-               validate_versions_names, validate_layout_sizes)
+               validate_layout_sizes)
+# Once index.vers is known.
+VERSIONS_CHECKS = (validate_versions_names,)
 
 
 # --- relocations, before apply_relocations() ------------------------------------------
@@ -449,7 +452,7 @@ def validate_kernel_params(info: LoadInfo) -> None:
 
 FORMATION_CHECKS = (validate_ksymtab, validate_kernel_params)
 
-ALL_CHECKS: tuple[Callable, ...] = ELF_CHECKS + MODINFO_CHECKS + FILE_CHECKS + RELA_CHECKS + RELOCATED_CHECKS + FORMATION_CHECKS
+ALL_CHECKS: tuple[Callable, ...] = ELF_CHECKS + MODINFO_CHECKS + FILE_CHECKS + VERSIONS_CHECKS + RELA_CHECKS + RELOCATED_CHECKS + FORMATION_CHECKS
 
 
 # --- the pipeline's validation steps (loader/main.py) ----------------------------------

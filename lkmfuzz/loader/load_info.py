@@ -7,7 +7,7 @@ from ..kernel.module import Module
 from ..kernel.profile import MODULE_NAME_LEN, MODULE_NAME_OFFSET
 from .context import MODULE_INIT_IGNORE_MODVERSIONS, LoadInfo
 from .modinfo import get_modinfo
-from .hardening import FILE_CHECKS, MODINFO_CHECKS, run_checks, symbol_tables, this_module_problem
+from .hardening import FILE_CHECKS, MODINFO_CHECKS, VERSIONS_CHECKS, run_checks, symbol_tables, this_module_problem
 
 
 def setup_load_info(info: LoadInfo) -> None:
@@ -16,13 +16,14 @@ def setup_load_info(info: LoadInfo) -> None:
     mod_copy_off (where info->mod lies in the copy).
     Errors: ENOEXEC (no symbol table, no .gnu.linkonce.this_module; hardening.FILE_CHECKS)."""
     find_indices(info)
-    info.index.vers = 0 if info.flags & MODULE_INIT_IGNORE_MODVERSIONS else info.find_sec(b"__versions")
-    info.index.pcpu = info.find_sec(b".data..percpu")
     run_checks(info, FILE_CHECKS)
     info.mod = Module(name=this_module_name(info))
     info.mod_copy_off = info.sechdrs[info.index.mod].sh_offset
     if not info.name:
         info.name = info.mod.name
+    info.index.vers = 0 if info.flags & MODULE_INIT_IGNORE_MODVERSIONS else info.find_sec(b"__versions")
+    info.index.pcpu = info.find_sec(b".data..percpu")
+    run_checks(info, VERSIONS_CHECKS)
 
 
 def find_indices(info: LoadInfo) -> None:
