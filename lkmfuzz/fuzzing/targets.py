@@ -34,6 +34,8 @@ from ..properties import unload_and_check
 from ..kernel.kernel import Kernel
 from ..kernel.profile import get_profile
 from ..loader import O_NONBLOCK, O_TRUNC, delete_module, finit_module, init_module
+from ..loader.hardening import SHARED_STEPS
+from ..loader.main import PIPELINE, STEP_INDEX
 from . import scenario
 from .checkpoint import Checkpoint, CheckpointError, Frozen, all_dense, shared_by_loads
 from ..triage.title import (exception_title, kernel_fault_title, second_opinion_title, unvalidated_access_title,
@@ -112,18 +114,16 @@ def execute(case: TestCase, resumable: "Resumable | None" = None):
 
 # The real kernels hardened must be at least as strict as.
 SECOND_OPINIONS = ("linux-6.1",)
-# Steps every profile runs the same code for, up to and including them: a refusal there
-# is the real kernel's too, so asking it again would only cost time.
-SHARED_STEPS = frozenset({"finit_module", "kernel_read_file", "module_decompress", "init_module",
-                          "copy_module_from_user", "module_sig_check", "elf_validity_check"})
 
 
 def check_second_opinions(case: TestCase, result) -> None:
     """Hardened refuses at least what each real kernel refuses: run the case there too
     (unless a validation check refused it: that refusal stands on its own) and raise a
-    Finding when hardened loads what the real kernel refuses or crashes on, or refuses
-    without naming a check what the real kernel crashes on.  Only cases without a fault
-    plan: the fault points of two profiles need not line up."""
+    Finding when hardened loads what the real kernel refuses or crashes on, or when the
+    real kernel crashes at a step hardened passed (or refused at without naming a check).
+    A refusal of hardened's own at an earlier step (a later kernel reading .modinfo
+    6.1 ignores, say) never reached the data.  Only cases without a fault plan: the
+    fault points of two profiles need not line up."""
     verdict = result.verdict
     if isinstance(verdict, LoadError) and (verdict.check is not None or verdict.step in SHARED_STEPS):
         return
@@ -132,10 +132,18 @@ def check_second_opinions(case: TestCase, result) -> None:
         if result.ok and not other.ok:
             raise Finding("second-opinion", second_opinion_title(profile, "refuses", other),
                           f"hardened loads what {profile} refuses: {other}", _trace(other), case)
-        if not result.ok and isinstance(other.verdict, KernelFault):
+        if not result.ok and isinstance(other.verdict, KernelFault) and step_reached(result) >= step_reached(other):
             raise Finding("second-opinion", second_opinion_title(profile, "faults", other),
                           f"{profile} faults ({other}) and hardened's refusal names no check: {result}",
                           _trace(other), case)
+
+
+def step_reached(result) -> int:
+    """How far into load_module() a load got: the PIPELINE index of its last step (-1 for
+    a refusal before it, len(PIPELINE) from do_init_module on)."""
+    if not result.trace:
+        return -1
+    return STEP_INDEX.get(result.trace[-1][0], len(PIPELINE))
 
 
 def _trace(result) -> str:

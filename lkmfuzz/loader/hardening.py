@@ -46,6 +46,12 @@ MODVERSION_NAME_LEN = 56
 LAYOUT_SLACK = 16 * PAGE_SIZE
 
 
+# Steps every profile runs the same code for, up to and including them (the checks run
+# after elf_validity_check()'s own): a refusal there is every kernel's.
+SHARED_STEPS = frozenset({"finit_module", "kernel_read_file", "module_decompress", "init_module",
+                          "copy_module_from_user", "module_sig_check", "elf_validity_check"})
+
+
 def reject(info: LoadInfo, check: str, reason: str) -> LoadError:
     """The refusal of a validation check: ENOEXEC, naming the check as its step."""
     return LoadError(errno.ENOEXEC, check, reason, check=check)
