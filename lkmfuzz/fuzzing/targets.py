@@ -35,7 +35,6 @@ from ..kernel.kernel import Kernel
 from ..kernel.profile import get_profile
 from ..loader import O_NONBLOCK, O_TRUNC, delete_module, finit_module, init_module
 from ..loader.hardening import SHARED_STEPS
-from ..loader.main import PIPELINE, STEP_INDEX
 from . import scenario
 from .checkpoint import Checkpoint, CheckpointError, Frozen, all_dense, shared_by_loads
 from ..triage.title import (exception_title, kernel_fault_title, second_opinion_title, unvalidated_access_title,
@@ -132,18 +131,10 @@ def check_second_opinions(case: TestCase, result) -> None:
         if result.ok and not other.ok:
             raise Finding("second-opinion", second_opinion_title(profile, "refuses", other),
                           f"hardened loads what {profile} refuses: {other}", _trace(other), case)
-        if not result.ok and isinstance(other.verdict, KernelFault) and step_reached(result) >= step_reached(other):
+        if not result.ok and isinstance(other.verdict, KernelFault) and result.step_reached >= other.step_reached:
             raise Finding("second-opinion", second_opinion_title(profile, "faults", other),
                           f"{profile} faults ({other}) and hardened's refusal names no check: {result}",
                           _trace(other), case)
-
-
-def step_reached(result) -> int:
-    """How far into load_module() a load got: the PIPELINE index of its last step (-1 for
-    a refusal before it, len(PIPELINE) from do_init_module on)."""
-    if not result.trace:
-        return -1
-    return STEP_INDEX.get(result.trace[-1][0], len(PIPELINE))
 
 
 def _trace(result) -> str:

@@ -70,6 +70,14 @@ class LoadResult:
         return self.verdict is None
 
     @property
+    def step_reached(self) -> int:
+        """How far into load_module() the load got: the PIPELINE index of its last step
+        (-1 for a refusal before it, len(PIPELINE) from do_init_module on)."""
+        if not self.trace:
+            return -1
+        return STEP_INDEX.get(self.trace[-1][0], len(PIPELINE))
+
+    @property
     def kind(self) -> str:
         """'loaded', an errno name, 'kernel-fault' or 'unvalidated-access'."""
         if self.verdict is None:
