@@ -110,8 +110,10 @@ def cmd_faults(args) -> int:
     from .systematic import BaselineError, render, run_systematic
     data = read_file(args.file)
     preload = tuple(read_file(dep) for dep in args.preload)
-    if args.profile not in PROFILES:
-        raise UsageError(f"unknown profile {args.profile!r}; choose one of: {', '.join(PROFILES)}")
+    try:
+        get_profile(args.profile)
+    except ProfileError as e:
+        raise UsageError(str(e)) from None
     try:
         report = run_systematic(data, " ".join(args.params), args.profile, preload)
     except BaselineError as e:

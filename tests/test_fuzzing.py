@@ -504,3 +504,17 @@ def test_params_target_loads_the_module_whose_parameter_comes_first():
     assert decode(b"").module == hello and decode(b"nosuch=1").module == hello
     result = execute(decode(b"myints=1,2,3,4,5"))      # one past the array's four elements
     assert result.kind == "EINVAL"
+
+
+def test_faults_target_loads_dependencies_first_as_modprobe_does():
+    """consumer depends=hello: with hello preloaded it loads, so a fault after
+    simplify_symbols has module_use links for free_unload to undo."""
+    decode = targets.decoder_for("faults")
+    case = decode(targets.NO_FAULT_PLAN + seed_bytes("consumer"))
+    assert case.preload == (seed_bytes("hello"),) and execute(case).ok
+    assert decode(targets.NO_FAULT_PLAN + seed_bytes("hello")).preload == ()
+    mutant = targets.replace(case, profile="hardened-minus-undo_free_unload",
+                             plan=targets.decode_plan(targets.encode_fail_nth_plan(4)))
+    with pytest.raises(Finding) as found:
+        execute(mutant)
+    assert found.value.title == "invariant no-leak after simplify_symbols"

@@ -343,9 +343,34 @@ def encode_sites_plan(sites: set) -> bytes:
     return bytes([1]) + sum(1 << SITES.index(site) for site in sites).to_bytes(PLAN_HEADER - 1, "little")
 
 
-def decode_faults(data: bytes, profile: str = "hardened") -> TestCase:
-    """First 4 bytes choose the fault plan (decode_plan); the rest is the module."""
-    return TestCase(module=data[PLAN_HEADER:], plan=decode_plan(data[:PLAN_HEADER]), profile=profile)
+def decode_faults(data: bytes, profile: str = "hardened", library: dict | None = None) -> TestCase:
+    """First 4 bytes choose the fault plan (decode_plan); the rest is the module, loaded
+    as modprobe loads it: after the modules its depends= names, from ``library`` (name
+    -> bytes), so that the unwind has module_use links to undo."""
+    module = data[PLAN_HEADER:]
+    return TestCase(module=module, plan=decode_plan(data[:PLAN_HEADER]), profile=profile,
+                    preload=modprobe_preload(module, library or {}))
+
+
+DEPENDS = re.compile(rb"depends=([^\0]*)\0")
+MODULE_NAME = re.compile(rb"\0name=([^\0]*)\0")
+
+
+def modprobe_preload(module: bytes, library: dict) -> tuple:
+    """The modules of ``library`` that ``module``'s first depends= names, in its order."""
+    found = DEPENDS.search(module)
+    names = found.group(1).split(b",") if found else []
+    return tuple(library[name] for name in names if name in library)
+
+
+def module_library(modules) -> dict:
+    """name= -> bytes, for the modules of a corpus."""
+    library = {}
+    for data in modules:
+        found = MODULE_NAME.search(data)
+        if found:
+            library.setdefault(found.group(1), data)
+    return library
 
 
 def encode_faults(plan_head: bytes, module: bytes) -> bytes:
@@ -417,7 +442,10 @@ def decoder_for(target: str, profile: str = "hardened"):
     if target == "params":
         modules = tuple((parameter_names(data), data) for data in (path.read_bytes() for path in PARAMS_MODULES))
         return lambda data: decode_params(data, modules, profile)
-    decoders = {"load": decode_load, "faults": decode_faults, "signature": decode_signature}
+    if target == "faults":
+        library = module_library(scenario.bundled_dependencies())
+        return lambda data: decode_faults(data, profile, library)
+    decoders = {"load": decode_load, "signature": decode_signature}
     if target not in decoders:
         raise ValueError(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")
     return lambda data: decoders[target](data, profile)
