@@ -25,7 +25,8 @@ from pathlib import Path
 from ..triage.store import atomic_write, list_findings
 from . import scenario
 from .scenario import Scenario
-from .targets import NO_FAULT_PLAN, encode_fail_nth_plan, encode_sites_plan
+from .targets import (MAX_NTH, NO_FAULT_PLAN, encode_fail_nth_plan, encode_sites_plan, modprobe_preload,
+                      module_library)
 
 STATUS = re.compile(r"#(\d+)\S*\s*(?:\w+\s+)?cov: (\d+) ft: (\d+) corp: (\d+)\S*(?:.*?exec/s:? (\d+))?")
 PARAM_SEEDS = ("", "myint=5", 'mycharp="a b" mybool', "myint=abc mybyte=999", "-- myint=1",
@@ -130,8 +131,21 @@ class Stats:
         self.series.append([round(time.time() - self.started, 1), self.execs, self.cov, self.corpus, crashes])
 
 
-# The faults target's seeds: each module without a fault, and failing early, midway and late.
-FAULTS_SEED_PLANS = (NO_FAULT_PLAN, *(encode_fail_nth_plan(n) for n in (3, 15, 30)))
+def faults_seed_plans(module: bytes, preload: tuple) -> list[bytes]:
+    """The faults target's plan headers for one module: no fault, then for each distinct
+    unwind path of its load (the labels a failure runs) the first fail-nth that takes it,
+    found by failing every fault point in turn (lkmfuzz faults).  A module that does not
+    load cleanly gets fail-nth 3, 15 and 30."""
+    from ..systematic import BaselineError, run_systematic
+    try:
+        runs = run_systematic(module, "", "hardened", preload).runs
+    except BaselineError:
+        return [NO_FAULT_PLAN, *(encode_fail_nth_plan(n) for n in (3, 15, 30))]
+    first = {}
+    for run in runs:
+        if run.n <= MAX_NTH:
+            first.setdefault(run.labels, run.n)
+    return [NO_FAULT_PLAN, *(encode_fail_nth_plan(n) for n in sorted(first.values()))]
 
 
 def seed_corpus(target: str, corpus_dirs: list[Path], seeds_dir: Path) -> int:
@@ -154,21 +168,23 @@ def seed_corpus(target: str, corpus_dirs: list[Path], seeds_dir: Path) -> int:
         from ..mutate.signature import unknown_signer
         from ..sign import sign_module
         signer = unknown_signer()
-    for directory in corpus_dirs:
-        for path in sorted(Path(directory).glob("*.ko")):
-            data = path.read_bytes()
-            if target == "faults":
-                for variant, module in ((path.stem, data), (f"{path.stem}-version", with_version(data))):
-                    if module is None:
-                        continue
-                    for n, head in enumerate(FAULTS_SEED_PLANS):
-                        atomic_write(seeds_dir / f"{variant}-{n}.ko", head + module)
-                    count += len(FAULTS_SEED_PLANS)
-                continue
-            if signer is not None:
-                data = sign_module(data, signer)
-            atomic_write(seeds_dir / path.name, data)
-            count += 1
+    paths = [path for directory in corpus_dirs for path in sorted(Path(directory).glob("*.ko"))]
+    library = module_library(path.read_bytes() for path in paths)
+    for path in paths:
+        data = path.read_bytes()
+        if target == "faults":
+            for variant, module in ((path.stem, data), (f"{path.stem}-version", with_version(data))):
+                if module is None:
+                    continue
+                plans = faults_seed_plans(module, modprobe_preload(module, library))
+                for n, head in enumerate(plans):
+                    atomic_write(seeds_dir / f"{variant}-{n}.ko", head + module)
+                count += len(plans)
+            continue
+        if signer is not None:
+            data = sign_module(data, signer)
+        atomic_write(seeds_dir / path.name, data)
+        count += 1
     return count
 
 

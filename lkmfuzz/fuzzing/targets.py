@@ -24,6 +24,7 @@ import dataclasses
 import json
 import pickle
 import re
+import zlib
 import traceback
 from dataclasses import dataclass
 
@@ -106,13 +107,20 @@ def execute(case: TestCase, resumable: "Resumable | None" = None):
         first = violations[0]
         raise Finding("invariant", violation_title(first.invariant, first.step), str(first),
                       "\n".join(map(str, violations)), case)
-    if kernel.hardened and case.plan.empty:
+    if kernel.hardened and case.plan.empty and asks_second_opinion(case):
         check_second_opinions(case, result)
     return result
 
 
 # The real kernels hardened must be at least as strict as.
 SECOND_OPINIONS = ("linux-6.1",)
+# A second opinion costs a second load: it is asked for one case in SECOND_OPINION_EVERY,
+# picked by a hash of the case's module and arguments (so a replay asks it again).
+SECOND_OPINION_EVERY = 4
+
+
+def asks_second_opinion(case: TestCase) -> bool:
+    return zlib.crc32(case.args.encode("latin-1", "replace"), zlib.crc32(case.module)) % SECOND_OPINION_EVERY == 0
 
 
 def check_second_opinions(case: TestCase, result) -> None:

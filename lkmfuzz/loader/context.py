@@ -101,6 +101,7 @@ class LoadInfo:
     _strtab_bytes: bytes | None = None   # strtab_string()'s copy of the string table, once read
     # cache -> [start, end) of the copy's bytes it was read from ("names", "strtab", "versions", "modinfo")
     cache_spans: dict = field(default_factory=dict)
+    _content_spans: list | None = None   # [start, end) and index of each section's contents in the file
     cached: set = field(default_factory=set)   # indices an elf_validity_cache_* check set ("info", "mod", "sym")
     trusted: list = field(default_factory=list)   # (step, what) the kernel used unvalidated (real kernels' profiles)
 
@@ -168,10 +169,13 @@ class LoadInfo:
 
     def _check_write_overlaps(self, start: int, end: int, what: str) -> None:
         """The kernel's write into its copy lands in the contents of a section other than the
-        struct module it writes: read later with the write in it."""
-        for i, sh in enumerate(self.sechdrs):
-            if (i != self.index.mod and sh.sh_size and sh.sh_type not in (SHT_NULL, SHT_NOBITS)
-                    and sh.sh_offset < end and start < sh.sh_offset + sh.sh_size):
+        struct module it writes: read later with the write in it.  (Where the contents lie
+        never changes after elf_validity_check(): the spans are listed once.)"""
+        if self._content_spans is None:
+            self._content_spans = [(sh.sh_offset, sh.sh_offset + sh.sh_size, i) for i, sh in enumerate(self.sechdrs)
+                                   if sh.sh_size and sh.sh_type not in (SHT_NULL, SHT_NOBITS)]
+        for lo, hi, i in self._content_spans:
+            if lo < end and start < hi and i != self.index.mod:
                 self.unchecked(f"{what} at file offset {start:#x} writes into section {i}'s contents")
 
     def note_cached(self, cache: str, start: int, stop: int) -> None:

@@ -289,11 +289,13 @@ def applied_rela_sections(info: LoadInfo) -> list:
     return out
 
 
-def _relocations(info: LoadInfo, relsec: int):
+def _relocations(info: LoadInfo, relsec: int) -> list:
+    """(r_offset, r_info, r_addend) of each entry, read in one go (the section lies in the
+    copy, which elf_validity_check() bounded)."""
     rel = info.sechdrs[relsec]
-    view = TableView(info.kernel.alloc.space, rel.sh_addr, C.RELA_SIZE, rel.sh_size // C.RELA_SIZE,
-                     f"relocation in section {relsec}")
-    return enumerate(view.iter(RELA))
+    raw = info.kernel.alloc.space.read(rel.sh_addr, rel.sh_size // C.RELA_SIZE * C.RELA_SIZE,
+                                       f"relocation section {relsec}")
+    return list(RELA.iter_unpack(raw))
 
 
 def validate_rela_targets(info: LoadInfo) -> None:
@@ -311,12 +313,16 @@ def validate_rela_targets(info: LoadInfo) -> None:
 def validate_rela_symbols(info: LoadInfo) -> None:
     """Every applied relocation's r_info symbol index lies inside the symbol table.
     Use site: relocate.apply_relocate_add()."""
-    nsyms = info.sechdrs[info.index.sym].sh_size // C.SYM_SIZE
+    first_bad = info.sechdrs[info.index.sym].sh_size // C.SYM_SIZE << 32
     for relsec, _target in applied_rela_sections(info):
-        for n, (_offset, r_info, _addend) in _relocations(info, relsec):
-            if r_info >> 32 >= nsyms:
-                raise reject(info, "validate_rela_symbols", f"relocation {n} in section {relsec}: symbol index "
-                                                            f"{r_info >> 32} >= {nsyms} symbols")
+        rows = _relocations(info, relsec)
+        if rows and max(r_info for _offset, r_info, _addend in rows) >= first_bad:
+            n, r_info = next((n, row[1]) for n, row in enumerate(rows) if row[1] >= first_bad)
+            raise reject(info, "validate_rela_symbols", f"relocation {n} in section {relsec}: symbol index "
+                                                        f"{r_info >> 32} >= {first_bad >> 32} symbols")
+
+
+RELA_SIZES = {rtype: recipe.size for rtype, recipe in X86_64_RELA.items() if recipe is not None}
 
 
 def validate_rela_offsets(info: LoadInfo) -> None:
@@ -324,11 +330,11 @@ def validate_rela_offsets(info: LoadInfo) -> None:
     Use site: relocate.apply_relocate_add()."""
     for relsec, target in applied_rela_sections(info):
         size_limit = info.sechdrs[target].sh_size
-        for n, (r_offset, r_info, _addend) in _relocations(info, relsec):
-            recipe = X86_64_RELA.get(r_info & 0xFFFFFFFF)
-            if recipe is not None and r_offset + recipe.size > size_limit:
+        for n, (r_offset, r_info, _addend) in enumerate(_relocations(info, relsec)):
+            size = RELA_SIZES.get(r_info & 0xFFFFFFFF)
+            if size is not None and r_offset + size > size_limit:
                 raise reject(info, "validate_rela_offsets", f"relocation {n} in section {relsec}: r_offset "
-                                                            f"{r_offset:#x}+{recipe.size} outside section {target} "
+                                                            f"{r_offset:#x}+{size} outside section {target} "
                                                             f"({size_limit:#x} bytes)")
 
 

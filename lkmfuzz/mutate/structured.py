@@ -122,12 +122,13 @@ def symbol_field(data, rng, ctx):
     tables = m.by_type(C.SHT_SYMTAB)
     if not tables or not m.entries(tables[0], C.SYM_SIZE):
         return None
-    i = rng.choice(m.entries(tables[0], C.SYM_SIZE))
+    # The null symbol, which simplify_symbols() skips, one time in eight.
+    i = 0 if rng.random() < 0.125 else rng.choice(m.entries(tables[0], C.SYM_SIZE))
     f = rng.choice(m.sym_fields(tables[0], i))
     others = []
     if f.name.endswith("st_shndx"):
         n = len(m.sections())
-        others = list(SPECIAL_SHNDX) + [n, n - 1, n + 1]
+        others = list(SPECIAL_SHNDX) + [n, n - 1, n + 1, n + 100, C.SHN_LORESERVE - 1]
     elif f.name.endswith("st_info"):
         value = read_field(data, f)
         others = [C.st_info(C.STB_WEAK, value & 0xF), C.st_info(C.STB_LOCAL, value & 0xF),
