@@ -125,7 +125,7 @@ def cmd_fuzz(args) -> int:
     from .fuzzing.campaign import CampaignError, run_campaign
     if args.time < 0 or args.jobs <= 0 or (args.time == 0 and not args.minimize_corpus):
         raise UsageError("--jobs must be positive and --time too (0 only with --minimize-corpus: merge, no fuzzing)")
-    dirs = [Path(d) for d in args.corpus] or [Path("corpus")]
+    dirs = [Path(d) for d in args.corpus] or _bundled_corpus()
     for d in dirs:
         if not d.is_dir():
             raise UsageError(f"corpus directory {d} does not exist")
@@ -138,6 +138,13 @@ def cmd_fuzz(args) -> int:
     if args.minimize_corpus:
         _minimize_corpus(args, dirs)
     return 0
+
+
+def _bundled_corpus() -> list:
+    from .fuzzing.bundled import CORPUS
+    if CORPUS is None:
+        raise UsageError("lkmfuzz is installed without its corpus; name seed corpus directories")
+    return [CORPUS]
 
 
 def _minimize_corpus(args, dirs) -> None:
@@ -420,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
                           epilog="Anything after -- goes to libFuzzer as it is, e.g. "
                                  "lkmfuzz fuzz corpus/ --time 60 -- -use_value_profile=1 (after the target's "
                                  "harnesses/<target>_fuzzer.options)")
-    fuzz.add_argument("corpus", nargs="*", help="seed corpus directories (default: corpus/)")
+    fuzz.add_argument("corpus", nargs="*", help="seed corpus directories (default: the bundled corpus/)")
     fuzz.add_argument("--target", choices=TARGETS, default="load")
     fuzz.add_argument("--time", type=int, default=60, help="seconds (default 60)")
     fuzz.add_argument("--jobs", type=int, default=1, help="parallel workers (libFuzzer -fork)")

@@ -27,6 +27,7 @@ import atheris
 # several times slower.  (atheris includes whole top-level packages and excludes
 # exact module names.)
 NOT_UNDER_TEST = ["lkmfuzz.fuzzing.targets", "lkmfuzz.fuzzing.scenario", "lkmfuzz.fuzzing.checkpoint",
+                  "lkmfuzz.fuzzing.bundled",
                   "lkmfuzz.faults", "lkmfuzz.invariants",
                   "lkmfuzz.properties", "lkmfuzz.kernel.alloc", "lkmfuzz.kernel.memory", "lkmfuzz.kernel.sysfs",
                   "lkmfuzz.kernel.kernel", "lkmfuzz.kernel.module", "lkmfuzz.kernel.taint", "lkmfuzz.kernel.profile",

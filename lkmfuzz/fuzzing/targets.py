@@ -344,7 +344,7 @@ def _preload(s: "scenario.Scenario", dependencies: tuple) -> tuple:
 
 TARGETS = ("load", "faults", "params", "signature", "scenario")
 # The params target loads the hello seed (ten parameter types) with each input as its arguments.
-PARAMS_MODULE = scenario.BUNDLED_CORPUS / "hello.ko"
+PARAMS_MODULE = "hello.ko"
 
 
 def decoder_for(target: str, profile: str = "hardened"):
@@ -354,7 +354,10 @@ def decoder_for(target: str, profile: str = "hardened"):
         dependencies = scenario.bundled_dependencies()
         return lambda data: decode_scenario(data, dependencies, profile)
     if target == "params":
-        module = PARAMS_MODULE.read_bytes()
+        if scenario.BUNDLED_CORPUS is None:
+            raise ValueError(f"target params loads the bundled {PARAMS_MODULE}, and lkmfuzz is installed without "
+                             "its corpus")
+        module = (scenario.BUNDLED_CORPUS / PARAMS_MODULE).read_bytes()
         return lambda data: decode_params(data, module, profile)
     decoders = {"load": decode_load, "faults": decode_faults, "signature": decode_signature}
     if target not in decoders:
