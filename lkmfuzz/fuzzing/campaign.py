@@ -290,6 +290,7 @@ def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], 
     deadline = time.time() + seconds
     echo(f"fuzzing target {target} ({'structured + byte' if structured else 'byte-level'} mutation, "
          f"{profile}) for {seconds}s with {jobs} job(s); {count} seeds; findings in {crashes}/")
+    echo(f"libFuzzer flags: {shlex.join(extra) or '(none)'}")
     lines: queue.Queue = queue.Queue()
     workers: dict[int, Worker] = {}
     done_execs, restarts, last_print, launched = 0, 0, 0.0, 0
