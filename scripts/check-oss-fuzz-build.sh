@@ -37,6 +37,7 @@ start=$(date +%s)
     bash -eu "$SRC/lkmfuzz/.clusterfuzzlite/build.sh") > "$tmp/build.log" 2>&1 \
     || { tail -n 30 "$tmp/build.log" >&2; fail "build.sh failed (log above)"; }
 echo "build.sh: $(( $(date +%s) - start )) s"
+grep '^compile_python_fuzzer: built' "$tmp/build.log" || true
 
 targets=${LKMFUZZ_FUZZERS:-$(cd "$root/harnesses" && ls *_fuzzer.py | sed 's/_fuzzer\.py$//')}
 for target in $targets; do
