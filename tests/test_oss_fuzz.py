@@ -185,10 +185,15 @@ def test_frozen_fuzzer_crash_file_replays_to_the_same_title(frozen_out, tmp_path
     subprocess.run(["compile_python_fuzzer", str(SUPPORT / "seeded_bug_harness.py"), "--collect-data", "lkmfuzz"],
                    env=env, cwd=src, check=True, capture_output=True, timeout=600)
     (seeds / "seed").write_bytes(_reloc_past_symtab(seed_bytes("hello")))
-    proc = subprocess.run([str(out / "seeded_bug_harness"), "--target", "load", "--profile", "linux-6.1",
-                           f"-artifact_prefix={run}/", str(seeds)], cwd=run, capture_output=True, text=True,
-                          timeout=300)
+    command = [str(out / "seeded_bug_harness"), "--target", "load", "--profile", "linux-6.1",
+               f"-artifact_prefix={run}/", str(seeds)]
+    proc = subprocess.run(command, cwd=run, capture_output=True, text=True, timeout=300)
     [crash] = run.glob("crash-*")
+    assert not (run / "crashes").exists()     # frozen: the engine keeps the crash file, no store
+    # The engine's log shows the loader's frames (what ClusterFuzz groups crashes by).
+    assert "struct.error" in proc.stderr and 'lkmfuzz/loader/relocate.py", line' in proc.stderr
+    subprocess.run(command[:1] + ["--crashes", str(run / "crashes")] + command[1:], cwd=run, capture_output=True,
+                   timeout=300)
     [frozen] = store.list_findings(run / "crashes")
     frozen_title = json.loads((frozen / "finding.json").read_text())["title"]
     assert frozen_title == SEEDED_TITLE, proc.stderr[-2000:]
