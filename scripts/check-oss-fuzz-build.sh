@@ -15,7 +15,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${CHECK_SECONDS:-5}
-builder=${LKMFUZZ_CACHE:-$HOME/.cache/lkmfuzz}/oss-fuzz-builder
+builder=${LKMFUZZ_CACHE:-${HOME:-~}/.cache/lkmfuzz}/oss-fuzz-builder
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "check-oss-fuzz-build: FAIL: $*" >&2; exit 1; }
