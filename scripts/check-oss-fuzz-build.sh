@@ -11,7 +11,8 @@
 # would (its wrapper script, its .options and .dict, its unzipped seed corpus) for
 # CHECK_SECONDS (default 5) seconds.  It fails when a fuzzer does not start, gets no
 # coverage from its seeds, or crashes (an artifact, or a non-zero exit).
-# CHECK_OUT=DIR keeps $OUT there (default: a temporary directory, removed).
+# CHECK_OUT=DIR keeps $OUT there (default: a temporary directory, removed); with
+# CHECK_NO_BUILD=1 the script only runs the fuzzers already in CHECK_OUT.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${CHECK_SECONDS:-5}
@@ -20,7 +21,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "check-oss-fuzz-build: FAIL: $*" >&2; exit 1; }
 
-if [ ! -x "$builder/bin/pyinstaller" ] || ! "$builder/bin/python" -c "import atheris" 2>/dev/null; then
+if [ -n "${CHECK_NO_BUILD:-}" ]; then
+    [ -n "${CHECK_OUT:-}" ] || fail "CHECK_NO_BUILD needs CHECK_OUT, the \$OUT of an earlier build"
+elif [ ! -x "$builder/bin/pyinstaller" ] || ! "$builder/bin/python" -c "import atheris" 2>/dev/null; then
     echo "setting up the stand-in builder in $builder"
     rm -rf "$builder"
     python3 -m venv "$builder"
@@ -30,14 +33,16 @@ fi
 export SRC=$tmp/src OUT=${CHECK_OUT:-$tmp/out} WORK=$tmp/work
 export SANITIZER=${SANITIZER:-address} FUZZING_ENGINE=libfuzzer FUZZING_LANGUAGE=python ARCHITECTURE=x86_64
 mkdir -p "$SRC" "$OUT" "$WORK"
-git clone -q "$root" "$SRC/lkmfuzz"
 export LKMFUZZ_FUZZERS="$*"
-start=$(date +%s)
-(cd "$SRC/lkmfuzz" && PATH="$root/scripts/oss-fuzz:$builder/bin:$PATH" PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    bash -eu "$SRC/lkmfuzz/.clusterfuzzlite/build.sh") > "$tmp/build.log" 2>&1 \
-    || { tail -n 30 "$tmp/build.log" >&2; fail "build.sh failed (log above)"; }
-echo "build.sh: $(( $(date +%s) - start )) s"
-grep '^compile_python_fuzzer: built' "$tmp/build.log" || true
+if [ -z "${CHECK_NO_BUILD:-}" ]; then
+    git clone -q "$root" "$SRC/lkmfuzz"
+    start=$(date +%s)
+    (cd "$SRC/lkmfuzz" && PATH="$root/scripts/oss-fuzz:$builder/bin:$PATH" PIP_DISABLE_PIP_VERSION_CHECK=1 \
+        bash -eu "$SRC/lkmfuzz/.clusterfuzzlite/build.sh") > "$tmp/build.log" 2>&1 \
+        || { tail -n 30 "$tmp/build.log" >&2; fail "build.sh failed (log above)"; }
+    echo "build.sh: $(( $(date +%s) - start )) s"
+    grep '^compile_python_fuzzer: built' "$tmp/build.log" || true
+fi
 
 targets=${LKMFUZZ_FUZZERS:-$(cd "$root/harnesses" && ls *_fuzzer.py | sed 's/_fuzzer\.py$//')}
 for target in $targets; do
@@ -61,7 +66,7 @@ for target in $targets; do
     [ -n "$inited" ] || { tail -n 20 "$run/log" >&2; fail "$target: did not start (no INITED line)"; }
     cov=$(sed -E 's/.*cov: ([0-9]+).*/\1/' <<< "$inited")
     corp=$(sed -E 's/.*corp: ([0-9]+).*/\1/' <<< "$inited")
-    artifacts=$(find "$run" -maxdepth 1 -name 'crash-*' -o -maxdepth 1 -name 'timeout-*' -o -maxdepth 1 -name 'oom-*')
+    artifacts=$(find "$run" -maxdepth 1 \( -name 'crash-*' -o -name 'timeout-*' -o -name 'oom-*' -o -name 'leak-*' \))
     [ "$status" = 0 ] && [ -z "$artifacts" ] \
         || { tail -n 30 "$run/log" >&2; fail "$target: crashed on its seeds (exit $status) ${artifacts}"; }
     [ "$cov" -gt 0 ] && [ "$corp" -gt 0 ] || fail "$target: nothing found in its seeds ($inited)"

@@ -148,6 +148,42 @@ def test_timeout_of_reads_the_targets_options():
     assert report.timeout_of("load") == 10.0
 
 
+# A fuzzer binary that behaves as told, to check what the build check refuses.
+FAKE_FUZZER = """#!/bin/sh
+for arg; do case $arg in -artifact_prefix=*) prefix=${arg#-artifact_prefix=};; esac; done
+case "%s" in
+  fine)     echo "#8 INITED cov: 745 ft: 1031 corp: 8/58Kb exec/s: 0 rss: 66Mb" >&2;;
+  nothing)  echo "#1 INITED cov: 0 ft: 0 corp: 0/0b exec/s: 0 rss: 66Mb" >&2;;
+  crash)    echo "#1 INITED cov: 9 ft: 9 corp: 1/1b" >&2; echo boom > "${prefix}crash-1"; exit 1;;
+  silent)   exit 0;;
+esac
+echo "stat::number_of_executed_units: 100" >&2
+echo "stat::average_exec_per_sec: 50" >&2
+"""
+
+
+@pytest.mark.parametrize("behaviour, message", [
+    ("fine", None),
+    ("nothing", "load: nothing found in its seeds"),
+    ("crash", "load: crashed on its seeds (exit 1)"),
+    ("silent", "load: did not start (no INITED line)"),
+])
+def test_build_check_refuses_a_fuzzer_that_crashes_finds_nothing_or_does_not_start(tmp_path, behaviour, message):
+    out = tmp_path / "out"
+    out.mkdir()
+    assert ossfuzz.main([str(out), "--targets", "load"]) == 0
+    (out / "load_fuzzer.pkg").write_bytes(b"")
+    (out / "load_fuzzer").write_text(FAKE_FUZZER % behaviour)
+    (out / "load_fuzzer").chmod(0o755)
+    proc = subprocess.run(["bash", str(ROOT / "scripts" / "check-oss-fuzz-build.sh"), "load"],
+                          env=dict(os.environ, CHECK_OUT=str(out), CHECK_NO_BUILD="1"),
+                          capture_output=True, text=True, timeout=60)
+    if message is None:
+        assert proc.returncode == 0 and "load: OK" in proc.stdout and "50 exec/s" in proc.stdout, proc.stderr
+    else:
+        assert proc.returncode == 1 and f"check-oss-fuzz-build: FAIL: {message}" in proc.stderr, proc.stderr
+
+
 # --- slow: frozen binaries and a wheel outside the checkout ------------------------------------
 
 @pytest.fixture(scope="module")
@@ -231,3 +267,10 @@ def test_wheel_outside_the_checkout_runs_the_quickstart_campaign(tmp_path):
     dictionary = Path(flags[4].removeprefix("-dict="))
     assert venv in dictionary.parents and dictionary.read_bytes() == (ROOT / "harnesses" / "load_fuzzer.dict").read_bytes()
     assert "done: " in proc.stdout and not (cwd / "corpus").exists()
+    # The scenario preloads and the params module travel too.
+    probe = ("from lkmfuzz.fuzzing import bundled, scenario, targets; "
+             "print(bundled.CORPUS, len(scenario.bundled_dependencies())); targets.decoder_for('params')(b'myint=1')")
+    proc = subprocess.run([str(venv / "bin" / "python"), "-c", probe], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, check=True)
+    corpus, count = proc.stdout.split()
+    assert venv in Path(corpus).parents and int(count) == seeds
