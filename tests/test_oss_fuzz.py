@@ -228,7 +228,7 @@ def test_frozen_fuzzer_crash_file_replays_to_the_same_title(frozen_out, tmp_path
     assert not (run / "crashes").exists()     # frozen: the engine keeps the crash file, no store
     # The engine's log shows the loader's frames (what ClusterFuzz groups crashes by).
     log = proc.stdout + proc.stderr
-    assert f"lkmfuzz finding (load): {SEEDED_TITLE}" in log and ", in apply_relocate_add" in log
+    assert f"execs: {SEEDED_TITLE}" in log and ", in apply_relocate_add" in log
     subprocess.run(command[:1] + ["--crashes", str(run / "crashes")] + command[1:], cwd=run, capture_output=True,
                    timeout=300)
     [frozen] = store.list_findings(run / "crashes")

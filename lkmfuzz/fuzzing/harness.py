@@ -58,24 +58,35 @@ SIGNED_SHARE = 0.5         # of the rest, for a signed module: the signature ope
 class Harness:
     def __init__(self, target: str, profile: str, crashes: Path | None, structured: bool):
         self.target, self.profile, self.crashes, self.structured = target, profile, crashes, structured
+        self.execs = 0
         self.ctx = Context.from_symbols(debian_symbols())
         self.decode = targets.decoder_for(target, profile)
-        # Every params input loads the same module: resume each from one checkpoint.
-        self.resumable = targets.Resumable.prepare(self.decode(b"")) if target == "params" else None
+        # Every params input loads one of a few modules: resume each from its checkpoint.
+        self.resumables = {}
         # Build what decoding caches (the test key) before the clock starts.
         self.decode(bytes([scenario.TRUST_TEST_KEY]))
 
     def test_one_input(self, data: bytes) -> None:
+        self.execs += 1
         case = self.decode(data)
         try:
-            targets.execute(case, self.resumable)
+            targets.execute(case, self.resumable(case))
         except targets.Finding as finding:
             if self.crashes is not None:
                 targets.save_finding(self.crashes, finding, self.target, data)
-            print(f"lkmfuzz finding ({self.target}): {finding.title}", file=sys.stderr)
+            # What scripts/mutation-check reads: how soon this worker found something.
+            print(f"{targets.FINDING_LINE} {self.execs} execs: {finding.title}", file=sys.stderr, flush=True)
             if finding.kind == "exception" and finding.__cause__ is not None:
                 raise finding.__cause__ from None
             raise
+
+    def resumable(self, case: "targets.TestCase") -> "targets.Resumable | None":
+        if self.target != "params":
+            return None
+        found = self.resumables.get(case.module)
+        if found is None:
+            found = self.resumables[case.module] = targets.Resumable.prepare(targets.replace(case, args=""))
+        return found
 
     def mutate(self, data: bytes, max_size: int, seed: int) -> bytes:
         rng = random.Random(seed)
