@@ -127,7 +127,7 @@ def cmd_fuzz(args) -> int:
     from .fuzzing.campaign import CampaignError, run_campaign
     if args.time < 0 or args.jobs <= 0 or (args.time == 0 and not args.minimize_corpus):
         raise UsageError("--jobs must be positive and --time too (0 only with --minimize-corpus: merge, no fuzzing)")
-    dirs = [Path(d) for d in args.corpus] or [Path("corpus")]
+    dirs = [Path(d) for d in args.corpus] or _bundled_corpus()
     for d in dirs:
         if not d.is_dir():
             raise UsageError(f"corpus directory {d} does not exist")
@@ -140,6 +140,13 @@ def cmd_fuzz(args) -> int:
     if args.minimize_corpus:
         _minimize_corpus(args, dirs)
     return 0
+
+
+def _bundled_corpus() -> list:
+    from .fuzzing.bundled import CORPUS
+    if CORPUS is None:
+        raise UsageError("lkmfuzz is installed without its corpus; name seed corpus directories")
+    return [CORPUS]
 
 
 def _minimize_corpus(args, dirs) -> None:
@@ -159,21 +166,52 @@ def _minimize_corpus(args, dirs) -> None:
 
 
 def cmd_repro(args) -> int:
-    from .fuzzing.targets import Finding, execute
+    from pathlib import Path
+    from .triage.report import replay
+    if Path(args.crash).is_file():
+        return _repro_raw(args, Path(args.crash))
     finding, case = _load_case(args.crash)
+    if args.target and finding.get("target", args.target) != args.target:
+        raise UsageError(f"{args.crash} is a finding of target {finding['target']}, not {args.target}")
     if args.kernel:
         return _repro_on_kernel(args.crash, case)
     if finding.get("kind") == "property":
         return _repro_property(args.crash, finding, case)
+    title, summary = replay(case, finding)
+    if title is None:
+        print(f"does not reproduce: {summary}")
+        return EXIT_LOADED
+    print(f"reproduces: {title}" if title == finding.get("title") else f"reproduces a different bug: {title}")
+    print(f"  {summary}")
+    return EXIT_REFUSED
+
+
+def _repro_raw(args, path) -> int:
+    """A raw libFuzzer / ClusterFuzzLite crash or timeout file: decode it with --target's
+    decoder into a crash directory of --crashes, then replay that directory."""
+    from pathlib import Path
+    from .triage.report import import_artifact, wrong_target
+    if args.target is None:
+        raise UsageError(f"{path} is a raw fuzzer input: name the target that produced it "
+                         f"(--target {'|'.join(TARGETS)})")
+    if args.kernel:
+        raise UsageError("--kernel replays a crash directory: run lkmfuzz repro FILE --target T first")
+    if args.profile not in PROFILES:
+        raise UsageError(f"unknown profile {args.profile!r}; choose one of: {', '.join(PROFILES)}")
+    data = read_file(str(path))
     try:
-        result = execute(case)
-    except Finding as again:
-        same = again.title == finding.get("title")
-        print(f"reproduces: {again.title}" if same else f"reproduces a different bug: {again.title}")
-        print(f"  {again.summary}")
-        return EXIT_REFUSED
-    print(f"does not reproduce: {result}")
-    return EXIT_LOADED
+        directory = import_artifact(path.name, data, args.target, Path(args.crashes), args.profile)
+    except ValueError as e:       # decoder_for: a target that needs data lkmfuzz was installed without
+        raise UsageError(str(e)) from None
+    if directory is None:
+        reason = wrong_target(path, data, args.target, args.profile)
+        if reason is not None:
+            raise UsageError(reason)
+        print(f"does not reproduce: {path} as a {args.target} input is no finding")
+        return EXIT_LOADED
+    print(f"decoded {path} ({args.target}) into {directory}")
+    args.crash = str(directory)
+    return cmd_repro(args)
 
 
 def _repro_property(path, finding, case) -> int:
@@ -234,15 +272,21 @@ def cmd_minimize(args) -> int:
 
 def cmd_triage(args) -> int:
     from pathlib import Path
-    from .triage.report import import_artifacts, triage
+    from .triage.report import ArtifactError, import_artifacts, triage
     from .triage.store import StoreError
     crashes = Path(args.crashes)
     if not crashes.is_dir():
         raise UsageError(f"crash directory {crashes} does not exist")
     if args.artifacts:
+        if args.profile not in PROFILES:
+            raise UsageError(f"unknown profile {args.profile!r}; choose one of: {', '.join(PROFILES)}")
         if not Path(args.artifacts).is_dir():
             raise UsageError(f"artifact directory {args.artifacts} does not exist")
-        print(f"imported {import_artifacts(Path(args.artifacts), args.target, crashes)} libFuzzer artifact(s)")
+        try:
+            imported = import_artifacts(Path(args.artifacts), args.target, crashes, args.profile)
+        except ArtifactError as e:
+            raise UsageError(str(e)) from None
+        print(f"imported {imported} libFuzzer artifact(s)")
     try:
         bugs = triage(crashes, args.reruns)
     except StoreError as e:
@@ -422,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
                           epilog="Anything after -- goes to libFuzzer as it is, e.g. "
                                  "lkmfuzz fuzz corpus/ --time 60 -- -use_value_profile=1 (after the target's "
                                  "harnesses/<target>_fuzzer.options)")
-    fuzz.add_argument("corpus", nargs="*", help="seed corpus directories (default: corpus/)")
+    fuzz.add_argument("corpus", nargs="*", help="seed corpus directories (default: the bundled corpus/)")
     fuzz.add_argument("--target", choices=TARGETS, default="load")
     fuzz.add_argument("--time", type=int, default=60, help="seconds (default 60)")
     fuzz.add_argument("--jobs", type=int, default=1, help="parallel workers (libFuzzer -fork)")
@@ -438,7 +482,13 @@ def build_parser() -> argparse.ArgumentParser:
     fuzz.set_defaults(func=cmd_fuzz, libfuzzer=[])
 
     repro = sub.add_parser("repro", help="replay a stored crash; exit 1 while it still reproduces")
-    repro.add_argument("crash", help="crashes/<id>")
+    repro.add_argument("crash", help="crashes/<id>, or a raw libFuzzer / ClusterFuzzLite crash-* or timeout-* "
+                                     "file (with --target)")
+    repro.add_argument("--target", choices=TARGETS,
+                       help="the target that produced a raw crash file (for crashes/<id>: checked against it)")
+    repro.add_argument("--profile", default=DEFAULT_PROFILE, help="of a raw crash file (default hardened, as "
+                                                                  "the OSS-Fuzz binaries run)")
+    repro.add_argument("--crashes", default="crashes", help="where a raw crash file is decoded (default crashes/)")
     repro.add_argument("--kernel", action="store_true",
                        help="replay on the real kernel under qemu; record it in crashes/<id>/kernel.json")
     repro.set_defaults(func=cmd_repro)
@@ -481,6 +531,8 @@ def build_parser() -> argparse.ArgumentParser:
     tri.add_argument("--artifacts", help="also import libFuzzer crash-* files from this directory")
     tri.add_argument("--target", choices=TARGETS, default="load",
                      help="target of the artifacts")
+    tri.add_argument("--profile", default=DEFAULT_PROFILE, help="profile of the artifacts' campaign "
+                                                                "(default hardened)")
     tri.add_argument("--reruns", type=int, default=3)
     tri.set_defaults(func=cmd_triage)
 

@@ -84,14 +84,14 @@ def test_info_on_garbage_does_not_crash(tmp_path):
 @pytest.mark.parametrize("argv, time, dirs, flags", [
     (["fuzz", str(CORPUS), "--time", "7", "--", "-max_len=9", "-dict=x"], 7, [str(CORPUS)], ["-max_len=9", "-dict=x"]),
     (["fuzz", "--time", "7", str(CORPUS)], 7, [str(CORPUS)], []),
-    (["fuzz", "--time", "7", "--", "-runs=10"], 7, ["corpus"], ["-runs=10"]),
+    (["fuzz", "--time", "7", "--", "-runs=10"], 7, [str(CORPUS)], ["-runs=10"]),   # the bundled corpus
 ])
 def test_fuzz_options_anywhere_and_libfuzzer_flags_after_the_double_dash(monkeypatch, argv, time, dirs, flags):
     from lkmfuzz.fuzzing import campaign
     calls = []
     monkeypatch.setattr(campaign, "run_campaign", lambda target, seconds, jobs, corpus_dirs, *rest: calls.append(
         (seconds, [str(d) for d in corpus_dirs], rest[-1])))
-    monkeypatch.chdir(CORPUS.parent)     # the default corpus/ must exist
+    monkeypatch.chdir(CORPUS / "src")    # the default is the bundled corpus, wherever the command runs
     assert main(argv) == 0
     assert calls == [(time, dirs, flags)]
 

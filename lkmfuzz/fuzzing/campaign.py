@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..triage.store import atomic_write, list_findings
-from . import scenario
+from . import bundled, scenario
 from .scenario import Scenario
 from .targets import (MAX_NTH, NO_FAULT_PLAN, encode_fail_nth_plan, encode_sites_plan, modprobe_preload,
                       module_library)
@@ -203,15 +203,16 @@ def with_version(module: bytes) -> bytes | None:
 
 
 DEFAULT_HARNESS = "lkmfuzz.fuzzing.harness"
-HARNESSES = Path(__file__).resolve().parents[2] / "harnesses"
+HARNESSES = bundled.HARNESSES     # harnesses/, as package data
 
 
-def target_options(target: str, harnesses: Path = HARNESSES) -> list[str]:
+def target_options(target: str, harnesses: Path | None = HARNESSES) -> list[str]:
     """The libFuzzer flags of harnesses/<target>_fuzzer.options (the file OSS-Fuzz reads:
     max_len, timeout, the target's dictionary), the dictionary's path made absolute; none
-    without the file (lkmfuzz installed apart from its repository).  Raises CampaignError
-    for a file configparser cannot read."""
-    path = harnesses / f"{target}_fuzzer.options"
+    without the file.  Raises CampaignError for a file configparser cannot read."""
+    if harnesses is None:
+        return []
+    path = Path(harnesses) / f"{target}_fuzzer.options"
     if not path.is_file():
         return []
     options = configparser.ConfigParser()
@@ -325,6 +326,7 @@ def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], 
     deadline = time.time() + seconds
     echo(f"fuzzing target {target} ({'structured + byte' if structured else 'byte-level'} mutation, "
          f"{profile}) for {seconds}s with {jobs} job(s); {count} seeds; findings in {crashes}/")
+    echo(f"libFuzzer flags: {shlex.join(extra) or '(none)'}")
     lines: queue.Queue = queue.Queue()
     workers: dict[int, Worker] = {}
     done_execs, restarts, last_print, launched = 0, 0, 0.0, 0

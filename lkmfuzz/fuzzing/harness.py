@@ -6,7 +6,12 @@
 Every input is decoded into a test case and executed on a fresh simulated kernel
 (lkmfuzz.fuzzing.targets).  A Finding is recorded in the crash store before it is
 re-raised, so libFuzzer sees a crash (and, in -fork mode with -ignore_crashes=1,
-the campaign goes on) while the store keeps a replayable entry.  The custom
+the campaign goes on) while the store keeps a replayable entry.  A finding that is an
+exception escaping the loader is re-raised as that exception, so that libFuzzer's log —
+what ClusterFuzz groups crashes by — shows the loader's frames, not the harness's.
+Frozen by PyInstaller (OSS-Fuzz, ClusterFuzzLite) the harness keeps no store unless
+--crashes is given: the engine keeps the crash file, and `lkmfuzz repro FILE --target T`
+decodes it.  The custom
 mutator mixes the structure-aware operators with libFuzzer's own byte mutation;
 --no-structured leaves only the latter, for comparison.
 """
@@ -27,6 +32,7 @@ import atheris
 # several times slower.  (atheris includes whole top-level packages and excludes
 # exact module names.)
 NOT_UNDER_TEST = ["lkmfuzz.fuzzing.targets", "lkmfuzz.fuzzing.scenario", "lkmfuzz.fuzzing.checkpoint",
+                  "lkmfuzz.fuzzing.bundled",
                   "lkmfuzz.faults", "lkmfuzz.invariants",
                   "lkmfuzz.properties", "lkmfuzz.kernel.alloc", "lkmfuzz.kernel.memory", "lkmfuzz.kernel.sysfs",
                   "lkmfuzz.kernel.kernel", "lkmfuzz.kernel.module", "lkmfuzz.kernel.taint", "lkmfuzz.kernel.profile",
@@ -50,7 +56,7 @@ SIGNED_SHARE = 0.5         # of the rest, for a signed module: the signature ope
 
 
 class Harness:
-    def __init__(self, target: str, profile: str, crashes: Path, structured: bool):
+    def __init__(self, target: str, profile: str, crashes: Path | None, structured: bool):
         self.target, self.profile, self.crashes, self.structured = target, profile, crashes, structured
         self.execs = 0
         self.ctx = Context.from_symbols(debian_symbols())
@@ -66,9 +72,12 @@ class Harness:
         try:
             targets.execute(case, self.resumable(case))
         except targets.Finding as finding:
-            targets.save_finding(self.crashes, finding, self.target, data)
+            if self.crashes is not None:
+                targets.save_finding(self.crashes, finding, self.target, data)
             # What scripts/mutation-check reads: how soon this worker found something.
             print(f"{targets.FINDING_LINE} {self.execs} execs: {finding.title}", file=sys.stderr, flush=True)
+            if finding.kind == "exception" and finding.__cause__ is not None:
+                raise finding.__cause__ from None
             raise
 
     def resumable(self, case: "targets.TestCase") -> "targets.Resumable | None":
@@ -118,7 +127,8 @@ def main(target: str | None = None, argv=None) -> None:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--target", default=target, choices=TARGETS)
     parser.add_argument("--profile", default="hardened")
-    parser.add_argument("--crashes", default="crashes", type=Path)
+    # A frozen binary runs wherever the engine puts it: no store unless asked for.
+    parser.add_argument("--crashes", default=None if getattr(sys, "frozen", False) else "crashes", type=Path)
     parser.add_argument("--no-structured", action="store_true")
     # What libFuzzer re-executes for -merge=1 (a python -m module is not executable):
     # campaign.minimize_corpus passes a wrapper script.

@@ -32,6 +32,8 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import bundled
+
 HEADER_SIZE = 12
 SYSCALL, CONFIG, PRELOAD, INIT_RESULT, UNLOAD, PLAN, ARGS_LEN = 0, 1, 3, 4, 5, 6, 10
 PLAN_SIZE = 4
@@ -70,7 +72,7 @@ INIT_RESULTS = (0, 0, 0, 0, -errno.ENOMEM, -errno.EINVAL, -errno.ENODEV, 1)
 UNLOAD_MODES = ("forced", "plain", "absent", "held", "held-forced", "dependency", "disabled")
 # Room for a charp longer than CHARP_MAX_LEN (1024, ENOSPC) and a few more parameters.
 MAX_ARGS = 2047
-BUNDLED_CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+BUNDLED_CORPUS = bundled.CORPUS     # corpus/, as package data (None when not installed)
 
 
 @dataclass(frozen=True)
@@ -174,14 +176,16 @@ def without_exit(module: bytes) -> bytes:
 FIRST_DEPENDENCY = 2     # preload byte of the first bundled dependency
 
 
-def dependency_preload(name: str, corpus: Path = BUNDLED_CORPUS) -> int:
+def dependency_preload(name: str, corpus: Path | None = BUNDLED_CORPUS) -> int:
     """The preload byte that picks corpus module ``name`` (ValueError if there is none)."""
-    names = [path.stem for path in sorted(Path(corpus).glob("*.ko"))]
+    names = [path.stem for path in sorted(Path(corpus).glob("*.ko"))] if corpus else []
     return FIRST_DEPENDENCY + names.index(name)
 
 
 @functools.lru_cache(maxsize=None)
-def bundled_dependencies(corpus: Path = BUNDLED_CORPUS) -> tuple:
+def bundled_dependencies(corpus: Path | None = BUNDLED_CORPUS) -> tuple:
     """The modules a preload byte of 2+ picks from: corpus/*.ko in name order.  A saved
     finding carries its preload's bytes, so replay never depends on this list."""
+    if corpus is None:
+        return ()
     return tuple(path.read_bytes() for path in sorted(Path(corpus).glob("*.ko")))

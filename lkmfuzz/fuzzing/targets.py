@@ -438,7 +438,7 @@ def _preload(s: "scenario.Scenario", dependencies: tuple) -> tuple:
 TARGETS = ("load", "faults", "params", "signature", "scenario")
 # The params target loads these seeds (hello: ten scalar types; arrparam: arrays and a
 # string), each input as the arguments of the one whose parameter it sets first.
-PARAMS_MODULES = tuple(scenario.BUNDLED_CORPUS / f"{name}.ko" for name in ("hello", "arrparam"))
+PARAMS_MODULES = ("hello.ko", "arrparam.ko")
 
 
 def decoder_for(target: str, profile: str = "hardened"):
@@ -448,7 +448,11 @@ def decoder_for(target: str, profile: str = "hardened"):
         dependencies = scenario.bundled_dependencies()
         return lambda data: decode_scenario(data, dependencies, profile)
     if target == "params":
-        modules = tuple((parameter_names(data), data) for data in (path.read_bytes() for path in PARAMS_MODULES))
+        if scenario.BUNDLED_CORPUS is None:
+            raise ValueError(f"target params loads the bundled {' and '.join(PARAMS_MODULES)}, and lkmfuzz is "
+                             "installed without its corpus")
+        modules = tuple((parameter_names(data), data)
+                        for data in ((scenario.BUNDLED_CORPUS / name).read_bytes() for name in PARAMS_MODULES))
         return lambda data: decode_params(data, modules, profile)
     if target == "faults":
         library = module_library(scenario.bundled_dependencies())

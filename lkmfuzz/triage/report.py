@@ -10,15 +10,17 @@ kernel's pipeline.
 """
 
 import json
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..fuzzing.targets import Finding, TestCase, decoder_for, execute
+from ..fuzzing.targets import TARGETS, Finding, TestCase, decoder_for, execute
 from ..triage.minimize import minimize_case
 from . import store
 
 HEXDUMP_BYTES = 128
 ARTIFACT_PREFIXES = ("crash-", "timeout-", "oom-", "leak-")
+DEFAULT_TIMEOUT = 10     # seconds: campaign.harness_command's -timeout
 
 # step -> where in load_module() it is, for the one-line explanation
 PIPELINE = {
@@ -59,30 +61,102 @@ class Bug:
     count: int
 
 
-def import_artifacts(artifacts: Path, target: str, crashes: Path, profile: str = "hardened") -> int:
-    """Re-run libFuzzer artifact files and store those that are findings (deduplicated by title)."""
-    decode = decoder_for(target, profile)
-    imported = 0
-    for path in sorted(Path(artifacts).iterdir()):
-        if not path.name.startswith(ARTIFACT_PREFIXES):
-            continue
-        data = path.read_bytes()
-        case = decode(data)
-        try:
-            execute(case)
-        except Finding as finding:
-            store.record(crashes, finding.title, finding.kind, target, finding.summary, finding.detail,
-                         case.module, dict(case.meta(), target=target, source=path.name), case.preload)
-            imported += 1
-    return imported
+class ArtifactError(ValueError):
+    """Artifacts that are not the named target's: one line, naming the right target."""
 
 
-def _replay_title(case: TestCase) -> str | None:
+def import_artifact(name: str, data: bytes, target: str, crashes: Path, profile: str = "hardened") -> Path | None:
+    """Decode one raw fuzzer input (a libFuzzer / ClusterFuzzLite crash-*, timeout-*, ...
+    file) with ``target``'s decoder and run it; a finding goes into the store (its
+    finding.json names the target) and its directory is returned, anything else is None.
+    A timeout-* file that still runs longer than the target's -timeout is stored as a
+    finding of kind "timeout"."""
+    case = decoder_for(target, profile)(data)
+    started = time.monotonic()
     try:
         execute(case)
     except Finding as finding:
-        return finding.title
+        return store.record(crashes, finding.title, finding.kind, target, finding.summary, finding.detail,
+                            case.module, dict(case.meta(), target=target, source=name), case.preload)
+    elapsed = time.monotonic() - started
+    if name.startswith("timeout-") and elapsed >= timeout_of(target):
+        return store.record(crashes, timeout_title(target), "timeout", target,
+                            f"ran {elapsed:.1f} s (limit {timeout_of(target):g} s)", "", case.module,
+                            dict(case.meta(), target=target, source=name), case.preload)
     return None
+
+
+def timeout_of(target: str) -> float:
+    """The target's libFuzzer -timeout (its .options), seconds; campaigns' 10 without one."""
+    from ..fuzzing.campaign import target_options
+    flags = dict(flag.lstrip("-").split("=", 1) for flag in target_options(target))
+    return float(flags.get("timeout", DEFAULT_TIMEOUT))
+
+
+def timeout_title(target: str) -> str:
+    return f"timeout in {target} target"
+
+
+def finding_target_of(data: bytes, profile: str = "hardened", targets=TARGETS) -> tuple[str, str] | None:
+    """The first target whose decoder turns ``data`` into a finding: (target, title)."""
+    for target in targets:
+        try:
+            execute(decoder_for(target, profile)(data))
+        except Finding as finding:
+            return target, finding.title
+    return None
+
+
+def wrong_target(path: Path, data: bytes, target: str, profile: str = "hardened") -> str | None:
+    """Why ``path`` is not an input of ``target`` when another target's decoder makes it a
+    finding (one line), else None."""
+    other = finding_target_of(data, profile, [t for t in TARGETS if t != target])
+    if other is None:
+        return None
+    return (f"{path} is not a finding of target {target}; as a {other[0]} input it is "
+            f"{other[1]!r}: use --target {other[0]}")
+
+
+def campaign_target(artifacts: Path) -> str | None:
+    """The target a campaign's artifact directory belongs to (WORK/<target>[-bytes]/artifacts)."""
+    artifacts = Path(artifacts).resolve()
+    if artifacts.name != "artifacts":
+        return None
+    name = artifacts.parent.name.removesuffix("-bytes")
+    return name if name in TARGETS else None
+
+
+def import_artifacts(artifacts: Path, target: str, crashes: Path, profile: str = "hardened") -> int:
+    """Re-run libFuzzer artifact files and store those that are findings (deduplicated by
+    title).  Raises ArtifactError when the directory is another target's campaign's, or
+    when none of its artifacts is a finding of ``target`` and one is another target's."""
+    owner = campaign_target(artifacts)
+    if owner is not None and owner != target:
+        raise ArtifactError(f"{artifacts} holds the artifacts of a {owner} campaign, not {target}: "
+                            f"use --target {owner}")
+    paths = [p for p in sorted(Path(artifacts).iterdir()) if p.name.startswith(ARTIFACT_PREFIXES)]
+    imported = sum(import_artifact(p.name, p.read_bytes(), target, crashes, profile) is not None for p in paths)
+    if paths and not imported:
+        reason = wrong_target(paths[0], paths[0].read_bytes(), target, profile)
+        if reason is not None:
+            raise ArtifactError(f"none of the {len(paths)} artifact(s) in {artifacts} is a finding; {reason}")
+    return imported
+
+
+def replay(case: TestCase, finding: dict) -> tuple[str | None, str]:
+    """Run a stored case again: (the title it gives now, or None; one line on what it did).
+    A stored timeout reproduces while the case still runs past its target's -timeout."""
+    started = time.monotonic()
+    try:
+        result = execute(case)
+    except Finding as again:
+        return again.title, again.summary
+    elapsed = time.monotonic() - started
+    if finding.get("kind") == "timeout":
+        limit = timeout_of(finding.get("target", "load"))
+        if elapsed >= limit:
+            return finding["title"], f"ran {elapsed:.1f} s (limit {limit:g} s)"
+    return None, str(result)
 
 
 def _step_of(finding: dict) -> str:
@@ -110,12 +184,12 @@ def triage_one(directory: Path, reruns: int) -> Bug:
     from ..fuzzing.targets import case_from_json
     finding, module, meta, preload = store.load(directory)
     case = case_from_json(module, json.dumps(meta), preload)
-    titles = [_replay_title(case) for _ in range(reruns)]
+    titles = [replay(case, finding)[0] for _ in range(reruns)]
     title = titles[0]
     reliable = title is not None and all(t == title for t in titles)
     small = case
     if reliable:
-        small = minimize_case(case, lambda c: _replay_title(c) == title)
+        small = minimize_case(case, lambda c: replay(c, finding)[0] == title)
         store.atomic_write(directory / "minimized.ko", small.module)
     step = _step_of(finding)
     return Bug(directory.name, finding["title"], finding["kind"], step, finding["summary"], reliable, reruns,

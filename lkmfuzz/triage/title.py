@@ -11,7 +11,9 @@ import traceback
 
 FRAMES_KEPT = 3
 DROPPED = re.compile(r"(/fuzzing/|/triage/|/harnesses/|atheris|hypothesis|/_pytest/|pluggy)")
-PROJECT = re.compile(r"/lkmfuzz/")
+# A PyInstaller binary (OSS-Fuzz, ClusterFuzzLite) names frames by relative paths,
+# "lkmfuzz/loader/relocate.py": the same title as from the checkout or site-packages.
+PROJECT = re.compile(r"(^|/)lkmfuzz/")
 
 
 # Functions that only run a test case (record, replay): never part of a bug's identity.
