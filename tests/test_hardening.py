@@ -128,7 +128,20 @@ def test_an_unchecked_use_is_a_prediction_in_61_and_a_finding_in_hardened_minus(
     assert str(mutant).startswith("unvalidated-access (apply_relocate_add: relocation 0 in section ")
 
 
-def test_loading_what_a_real_kernel_refuses_is_a_finding(monkeypatch):
+@pytest.fixture
+def always_ask(monkeypatch):
+    """Every case asks the second opinion (campaigns ask one in SECOND_OPINION_EVERY)."""
+    monkeypatch.setattr(targets, "SECOND_OPINION_EVERY", 1)
+
+
+def test_the_second_opinion_is_asked_for_a_fixed_share_of_cases():
+    asked = sum(targets.asks_second_opinion(TestCase(module=HELLO, args=f"myint={i}")) for i in range(400))
+    assert 0.15 < asked / 400 < 0.35
+    case = TestCase(module=HELLO, args="myint=7")
+    assert len({targets.asks_second_opinion(case) for _ in range(3)}) == 1
+
+
+def test_loading_what_a_real_kernel_refuses_is_a_finding(monkeypatch, always_ask):
     real = targets.fresh_kernel
 
     def refusing_61(case):
@@ -142,7 +155,7 @@ def test_loading_what_a_real_kernel_refuses_is_a_finding(monkeypatch):
     assert found.value.title.startswith("second opinion: linux-6.1 refuses (EPERM in finit_module)")
 
 
-def test_a_refusal_naming_no_check_where_a_real_kernel_faults_is_a_finding(monkeypatch):
+def test_a_refusal_naming_no_check_where_a_real_kernel_faults_is_a_finding(monkeypatch, always_ask):
     data = CASES["validate_rela_symbols"][0](HELLO)
     # The mutant refuses with an errno of the kernel's own where linux-6.1 faults.
     monkeypatch.setattr(targets, "run_syscall", lambda kernel, case: (
@@ -153,7 +166,7 @@ def test_a_refusal_naming_no_check_where_a_real_kernel_faults_is_a_finding(monke
     assert "linux-6.1 faults (kernel-fault in apply_relocate_add)" in found.value.title
 
 
-def test_a_refusal_by_a_check_needs_no_second_opinion(monkeypatch):
+def test_a_refusal_by_a_check_needs_no_second_opinion(monkeypatch, always_ask):
     asked = []
     monkeypatch.setattr(targets, "fresh_kernel", lambda case: asked.append(case.profile) or Kernel(case.profile))
     result = execute(TestCase(module=CASES["validate_rela_symbols"][0](HELLO)))
