@@ -124,7 +124,9 @@ def symbol_field(data, rng, ctx):
         return None
     # The null symbol, which simplify_symbols() skips, one time in eight.
     i = 0 if rng.random() < 0.125 else rng.choice(m.entries(tables[0], C.SYM_SIZE))
-    f = rng.choice(m.sym_fields(tables[0], i))
+    fields = m.sym_fields(tables[0], i)
+    # Its section index is what the loader reads it for (add_kallsyms() types it).
+    f = fields[3] if i == 0 and rng.random() < 0.5 else rng.choice(fields)
     others = []
     if f.name.endswith("st_shndx"):
         n = len(m.sections())
@@ -261,7 +263,8 @@ def section_link(data, rng, ctx):
     if len(secs) < 3 or not symtabs:
         return None
     symtab = symtabs[0]
-    if rng.random() < 0.25:
+    roll = rng.random()
+    if roll < 0.2:
         later = [s for s in secs if s.index > symtab.index]
         if not later:
             return None
@@ -269,6 +272,10 @@ def section_link(data, rng, ctx):
         out = write_field(data, Field("sh_type", sec.header + 4, 4), C.SHT_SYMTAB)
         return write_field(out, Field("sh_link", sec.header + 40, 4), symtab.link)
     special = [symtab.index, symtab.link] + [s.index for s in secs if s.name in SPECIAL_SECTIONS]
+    relas = m.by_type(C.SHT_RELA)
+    if roll < 0.6 and relas:      # what a relocation section relocates
+        sec = rng.choice(relas)
+        return write_field(data, Field("sh_info", sec.header + 44, 4), rng.choice(special))
     sec = rng.choice(secs[1:])
     field = rng.choice((Field("sh_link", sec.header + 40, 4), Field("sh_info", sec.header + 44, 4)))
     return write_field(data, field, rng.choice(special))
