@@ -407,6 +407,7 @@ RELOCATED_CHECKS = (validate_patch_sites, validate_init_exit)
 # --- export and parameter tables, before complete_formation() --------------------------
 
 KSYM = struct.Struct("<iii")
+STRING_CHUNK = 64
 KERNEL_PARAM = struct.Struct("<QQQHbB4xQ")
 KERNEL_PARAM_SIZE = KERNEL_PARAM.size
 
@@ -417,10 +418,14 @@ def _module_string(info: LoadInfo, addr: int) -> bytes | None:
     if not mod.within(addr):
         return None
     region = space.find(addr)
-    end = min(region.base + region.size, addr + 4096)
-    data = space.read(addr, end - addr, "module string")
-    nul = data.find(b"\0")
-    return None if nul < 0 else data[:nul]
+    end, out = region.base + region.size, b""
+    while addr < end:      # names are short: read a little at a time
+        chunk = space.read(addr, min(STRING_CHUNK, end - addr), "module string")
+        nul = chunk.find(b"\0")
+        if nul >= 0:
+            return out + chunk[:nul]
+        out, addr = out + chunk, addr + len(chunk)
+    return None
 
 
 def validate_ksymtab(info: LoadInfo) -> None:
