@@ -28,14 +28,15 @@ def elf_validity_check(info: LoadInfo) -> None:
     check_shdr_table(info)
     check_secstrings(info)
     check_sechdr0(info)
-    for i in range(1, info.shnum):
-        sh = info.sechdrs[i]
-        if sh.sh_type in (C.SHT_NULL, C.SHT_NOBITS):
+    limit, names = min(info.len, C.U64_MASK), info.secstrings_size
+    for i, sh in enumerate(info.sechdrs):
+        if not i or sh.sh_type in (C.SHT_NULL, C.SHT_NOBITS):
             continue
         if sh.sh_type == C.SHT_SYMTAB:
             check_symtab_link(info, i)
-        check_section_offset(info, i)
-        if sh.sh_flags & C.SHF_ALLOC and sh.sh_name >= info.secstrings_size:
+        if sh.sh_offset + sh.sh_size > limit:      # section_in_file(), inline: it runs for every section
+            check_section_offset(info, i)
+        if sh.sh_flags & C.SHF_ALLOC and sh.sh_name >= names:
             raise info.refuse(NOEXEC, f"Invalid ELF section name in module (section {i} type {sh.sh_type})")
     run_checks(info, ELF_CHECKS)
 

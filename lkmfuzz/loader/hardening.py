@@ -29,7 +29,7 @@ from typing import Callable
 
 from ..elf import constants as C
 from ..elf.relocs import X86_64_RELA
-from ..elf.structs import RELA, SYM, U64
+from ..elf.structs import U64
 from ..errors import LoadError
 from ..kernel.memory import TableView
 from ..kernel.profile import (MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_NAME_LEN,
@@ -289,13 +289,13 @@ def applied_rela_sections(info: LoadInfo) -> list:
     return out
 
 
-def _relocations(info: LoadInfo, relsec: int) -> list:
-    """(r_offset, r_info, r_addend) of each entry, read in one go (the section lies in the
-    copy, which elf_validity_check() bounded)."""
+def _relocations(info: LoadInfo, relsec: int) -> memoryview:
+    """The section's entries as unsigned 64-bit words, read in one go (the section lies in
+    the copy, which elf_validity_check() bounded): [0::3] r_offset, [1::3] r_info."""
     rel = info.sechdrs[relsec]
     raw = info.kernel.alloc.space.read(rel.sh_addr, rel.sh_size // C.RELA_SIZE * C.RELA_SIZE,
                                        f"relocation section {relsec}")
-    return list(RELA.iter_unpack(raw))
+    return memoryview(raw).cast("Q")
 
 
 def validate_rela_targets(info: LoadInfo) -> None:
@@ -315,14 +315,15 @@ def validate_rela_symbols(info: LoadInfo) -> None:
     Use site: relocate.apply_relocate_add()."""
     first_bad = info.sechdrs[info.index.sym].sh_size // C.SYM_SIZE << 32
     for relsec, _target in applied_rela_sections(info):
-        rows = _relocations(info, relsec)
-        if rows and max(r_info for _offset, r_info, _addend in rows) >= first_bad:
-            n, r_info = next((n, row[1]) for n, row in enumerate(rows) if row[1] >= first_bad)
+        infos = _relocations(info, relsec)[1::3]
+        if len(infos) and max(infos) >= first_bad:
+            n, r_info = next((n, r_info) for n, r_info in enumerate(infos) if r_info >= first_bad)
             raise reject(info, "validate_rela_symbols", f"relocation {n} in section {relsec}: symbol index "
                                                         f"{r_info >> 32} >= {first_bad >> 32} symbols")
 
 
 RELA_SIZES = {rtype: recipe.size for rtype, recipe in X86_64_RELA.items() if recipe is not None}
+MAX_RELA_SIZE = max(RELA_SIZES.values())
 
 
 def validate_rela_offsets(info: LoadInfo) -> None:
@@ -330,7 +331,10 @@ def validate_rela_offsets(info: LoadInfo) -> None:
     Use site: relocate.apply_relocate_add()."""
     for relsec, target in applied_rela_sections(info):
         size_limit = info.sechdrs[target].sh_size
-        for n, (r_offset, r_info, _addend) in enumerate(_relocations(info, relsec)):
+        words = _relocations(info, relsec)
+        if not len(words) or max(words[0::3]) + MAX_RELA_SIZE <= size_limit:
+            continue       # even the widest write at the highest offset fits
+        for n, (r_offset, r_info) in enumerate(zip(words[0::3], words[1::3])):
             size = RELA_SIZES.get(r_info & 0xFFFFFFFF)
             if size is not None and r_offset + size > size_limit:
                 raise reject(info, "validate_rela_offsets", f"relocation {n} in section {relsec}: r_offset "
