@@ -310,15 +310,17 @@ def table_relocation(data, rng, ctx):
     relas = [s for s in m.by_type(C.SHT_RELA) if s.name in POINTER_TABLE_RELAS and m.entries(s, C.RELA_SIZE)]
     if not relas:
         return None
-    rela = rng.choice(relas)
+    # __param and __ksymtab first: their pointers are read on every load, the others' less.
+    busiest = [s for s in relas if s.name in (b".rela__param", b".rela__ksymtab", b".rela__ksymtab_gpl")]
+    rela = rng.choice(busiest if busiest and rng.random() < 0.5 else relas)
     i = rng.choice(m.entries(rela, C.RELA_SIZE))
     fields = {f.name.rsplit(".", 1)[-1]: f for f in m.rela_fields(rela, i)}
     symtabs = m.by_type(C.SHT_SYMTAB)
     nsyms = symtabs[0].size // C.SYM_SIZE if symtabs else 1
-    op = rng.randrange(3)
-    if op == 0:
+    roll = rng.random()
+    if roll < 0.3:
         return write_field(data, fields["sym"], rng.randrange(max(nsyms, 1)))
-    if op == 1:
+    if roll < 0.8:
         return write_field(data, fields["r_addend"], rng.choice((1 << 31, -(1 << 31), 1 << 20, -4096, 1 << 40)))
     return write_field(data, fields["r_offset"], read_field(data, fields["r_offset"]) + rng.choice((1, 8, 4096)))
 
