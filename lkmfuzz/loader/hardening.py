@@ -290,12 +290,11 @@ def applied_rela_sections(info: LoadInfo) -> list:
 
 
 def _relocations(info: LoadInfo, relsec: int) -> memoryview:
-    """The section's entries as unsigned 64-bit words, read in one go (the section lies in
-    the copy, which elf_validity_check() bounded): [0::3] r_offset, [1::3] r_info."""
+    """The section's entries as unsigned 64-bit words, [0::3] r_offset and [1::3] r_info:
+    a view of the copy (not SHF_ALLOC, a relocation section stays there; elf_validity_check()
+    bounded it, and what the kernel writes into the copy lands in no section's contents)."""
     rel = info.sechdrs[relsec]
-    raw = info.kernel.alloc.space.read(rel.sh_addr, rel.sh_size // C.RELA_SIZE * C.RELA_SIZE,
-                                       f"relocation section {relsec}")
-    return memoryview(raw).cast("Q")
+    return info.image.data[rel.sh_offset:rel.sh_offset + rel.sh_size // C.RELA_SIZE * C.RELA_SIZE].cast("Q")
 
 
 def validate_rela_targets(info: LoadInfo) -> None:
