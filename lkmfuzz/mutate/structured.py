@@ -26,6 +26,8 @@ SPECIAL_SECTIONS = (b".gnu.linkonce.this_module", b".modinfo", b".shstrtab", b"_
 POINTER_TABLE_RELAS = (b".rela__param", b".rela__ksymtab", b".rela__ksymtab_gpl", b".rela.gnu.linkonce.this_module",
                        b".rela.return_sites", b".rela.retpoline_sites", b".rela.altinstructions",
                        b".rela__mcount_loc")
+# relocation section -> (entry size of the table it relocates, offset of the name pointer)
+NAME_POINTERS = {b".rela__param": (40, 0), b".rela__ksymtab": (12, 4), b".rela__ksymtab_gpl": (12, 4)}
 STRUCT_MODULE_FIELDS = ((MODULE_PERCPU_OFFSET, 8), (MODULE_CORE_LAYOUT_OFFSET + LAYOUT_SIZE_OFFSET, 4),
                         (MODULE_INIT_LAYOUT_OFFSET + LAYOUT_SIZE_OFFSET, 4), (MODULE_TAINTS_OFFSET, 8),
                         (MODULE_KLP_OFFSET, 1))
@@ -313,7 +315,12 @@ def table_relocation(data, rng, ctx):
     # __param and __ksymtab first: their pointers are read on every load, the others' less.
     busiest = [s for s in relas if s.name in (b".rela__param", b".rela__ksymtab", b".rela__ksymtab_gpl")]
     rela = rng.choice(busiest if busiest and rng.random() < 0.5 else relas)
-    i = rng.choice(m.entries(rela, C.RELA_SIZE))
+    entries = list(m.entries(rela, C.RELA_SIZE))
+    # Of those, the name pointers (kernel_param.name at 0, kernel_symbol.name_offset at 4)
+    # half the time: the kernel reads every one of them.
+    stride, name_at = NAME_POINTERS.get(rela.name, (0, 0))
+    names = [i for i in entries if stride and read_field(data, m.rela_fields(rela, i)[0]) % stride == name_at]
+    i = rng.choice(names if names and rng.random() < 0.5 else entries)
     fields = {f.name.rsplit(".", 1)[-1]: f for f in m.rela_fields(rela, i)}
     symtabs = m.by_type(C.SHT_SYMTAB)
     nsyms = symtabs[0].size // C.SYM_SIZE if symtabs else 1
