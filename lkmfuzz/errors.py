@@ -40,20 +40,10 @@ class LoadError(Verdict):
         return f"{self.errno_name} ({self.step}: {self.reason})"
 
 
-class KernelFault(Verdict):
-    def __init__(self, site: str, reason: str):
-        super().__init__(site, reason)
-        self.site = site
-        self.reason = reason
-
-    def __str__(self) -> str:
-        return f"kernel-fault ({self.site}: {self.reason})"
-
-
-class UnvalidatedAccess(Verdict):
-    """Hardened reached, at ``site``, what the real kernel leaves unchecked: ``reason``
-    says what was read or written.  Never a refusal: hardened must have refused the
-    input with a named validation check before getting here."""
+class AccessVerdict(Verdict):
+    """An access the loader must not make, at ``site`` (a kernel function): ``reason``
+    says what was read or written.  ``kind`` is how the verdict prints."""
+    kind = ""
 
     def __init__(self, site: str, reason: str):
         super().__init__(site, reason)
@@ -61,7 +51,18 @@ class UnvalidatedAccess(Verdict):
         self.reason = reason
 
     def __str__(self) -> str:
-        return f"unvalidated-access ({self.site}: {self.reason})"
+        return f"{self.kind} ({self.site}: {self.reason})"
+
+
+class KernelFault(AccessVerdict):
+    """A real kernel's profile: the real kernel would oops there."""
+    kind = "kernel-fault"
+
+
+class UnvalidatedAccess(AccessVerdict):
+    """Hardened reached what the real kernel leaves unchecked.  Never a refusal: hardened
+    must have refused the input with a named validation check before getting here."""
+    kind = "unvalidated-access"
 
 
 # Where Linux has two names for one number, the one its headers and tools print.

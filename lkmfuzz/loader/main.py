@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..elf.reader import Image, OutOfBounds
-from ..errors import KernelFault, LoadError, UnvalidatedAccess, Verdict
+from ..errors import AccessVerdict, LoadError, UnvalidatedAccess, Verdict
 from ..faults import FaultPlan
 from ..kernel import taint as T
 from ..kernel.alloc import AllocFailed
@@ -82,10 +82,8 @@ class LoadResult:
         """'loaded', an errno name, 'kernel-fault' or 'unvalidated-access'."""
         if self.verdict is None:
             return "loaded"
-        if isinstance(self.verdict, KernelFault):
-            return "kernel-fault"
-        if isinstance(self.verdict, UnvalidatedAccess):
-            return "unvalidated-access"
+        if isinstance(self.verdict, AccessVerdict):
+            return self.verdict.kind
         return self.verdict.errno_name
 
     def __str__(self) -> str:
