@@ -87,7 +87,11 @@ class Module:
 
     def within(self, addr: int) -> bool:
         """within_module_core() || within_module_init(): anywhere in its layouts."""
-        return any(area is not None and area.addr <= addr < area.addr + area.size for area in (self.core, self.init))
+        core = self.core
+        if core is not None and core.addr <= addr < core.addr + core.size:
+            return True
+        init = self.init
+        return init is not None and init.addr <= addr < init.addr + init.size
 
     def within_text(self, addr: int) -> bool:
         core = self.core

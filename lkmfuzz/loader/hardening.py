@@ -331,9 +331,12 @@ def validate_rela_offsets(info: LoadInfo) -> None:
     for relsec, target in applied_rela_sections(info):
         size_limit = info.sechdrs[target].sh_size
         words = _relocations(info, relsec)
-        if not len(words) or max(words[0::3]) + MAX_RELA_SIZE <= size_limit:
+        offsets = words[0::3]
+        if not len(offsets) or max(offsets) + MAX_RELA_SIZE <= size_limit:
             continue       # even the widest write at the highest offset fits
-        for n, (r_offset, r_info) in enumerate(zip(words[0::3], words[1::3])):
+        near_end = [n for n, r_offset in enumerate(offsets) if r_offset + MAX_RELA_SIZE > size_limit]
+        for n in near_end:
+            r_offset, r_info = offsets[n], words[3 * n + 1]
             size = RELA_SIZES.get(r_info & 0xFFFFFFFF)
             if size is not None and r_offset + size > size_limit:
                 raise reject(info, "validate_rela_offsets", f"relocation {n} in section {relsec}: r_offset "
@@ -410,25 +413,18 @@ RELOCATED_CHECKS = (validate_patch_sites, validate_init_exit)
 # --- export and parameter tables, before complete_formation() --------------------------
 
 KSYM = struct.Struct("<iii")
-STRING_CHUNK = 64
 KERNEL_PARAM = struct.Struct("<QQQHbB4xQ")
 KERNEL_PARAM_SIZE = KERNEL_PARAM.size
 
 
 def _module_string(info: LoadInfo, addr: int) -> bytes | None:
     """The NUL-terminated string at ``addr`` if it lies wholly in this module's memory."""
-    mod, space = info.mod, info.kernel.alloc.space
-    if not mod.within(addr):
+    if not info.mod.within(addr):
         return None
-    region = space.find(addr)
-    end, out = region.base + region.size, b""
-    while addr < end:      # names are short: read a little at a time
-        chunk = space.read(addr, min(STRING_CHUNK, end - addr), "module string")
-        nul = chunk.find(b"\0")
-        if nul >= 0:
-            return out + chunk[:nul]
-        out, addr = out + chunk, addr + len(chunk)
-    return None
+    region = info.kernel.alloc.space.find(addr)
+    start = addr - region.base
+    nul = region.buf.find(b"\0", start, region.size)
+    return None if nul < 0 else bytes(region.buf[start:nul])
 
 
 def validate_ksymtab(info: LoadInfo) -> None:
