@@ -171,12 +171,17 @@ class LoadInfo:
         """The kernel's write into its copy lands in the contents of a section other than the
         struct module it writes: read later with the write in it.  (Where the contents lie
         never changes after elf_validity_check(): the spans are listed once.)"""
+        for lo, hi, i in self.content_spans():
+            if lo < end and start < hi and i != self.index.mod:
+                self.unchecked(f"{what} at file offset {start:#x} writes into section {i}'s contents")
+
+    def content_spans(self) -> list:
+        """(start, end, index) of every section's contents in the file (not NULL, not
+        NOBITS, not empty).  Where contents lie never changes after elf_validity_check()."""
         if self._content_spans is None:
             self._content_spans = [(sh.sh_offset, sh.sh_offset + sh.sh_size, i) for i, sh in enumerate(self.sechdrs)
                                    if sh.sh_size and sh.sh_type not in (SHT_NULL, SHT_NOBITS)]
-        for lo, hi, i in self._content_spans:
-            if lo < end and start < hi and i != self.index.mod:
-                self.unchecked(f"{what} at file offset {start:#x} writes into section {i}'s contents")
+        return self._content_spans
 
     def note_cached(self, cache: str, start: int, stop: int) -> None:
         """``cache`` now also holds what was read from the copy's [start, stop)."""

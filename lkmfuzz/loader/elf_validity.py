@@ -28,16 +28,19 @@ def elf_validity_check(info: LoadInfo) -> None:
     check_shdr_table(info)
     check_secstrings(info)
     check_sechdr0(info)
-    limit, names = min(info.len, C.U64_MASK), info.secstrings_size
-    for i, sh in enumerate(info.sechdrs):
-        if not i or sh.sh_type in (C.SHT_NULL, C.SHT_NOBITS):
-            continue
+    # The kernel's loop stops at the first section that fails one of its three checks:
+    # find the sections that may fail, in one pass, then run the loop's body on the first.
+    limit, names, shnum = min(info.len, C.U64_MASK), info.secstrings_size, info.shnum
+    suspects = [i for i, sh in enumerate(info.sechdrs)
+                if i and sh.sh_type not in (C.SHT_NULL, C.SHT_NOBITS)
+                and (sh.sh_type == C.SHT_SYMTAB and not 0 < sh.sh_link < shnum
+                     or sh.sh_offset + sh.sh_size > limit or sh.sh_flags & C.SHF_ALLOC and sh.sh_name >= names)]
+    for i in suspects[:1]:
+        sh = info.sechdrs[i]
         if sh.sh_type == C.SHT_SYMTAB:
             check_symtab_link(info, i)
-        if sh.sh_offset + sh.sh_size > limit:      # section_in_file(), inline: it runs for every section
-            check_section_offset(info, i)
-        if sh.sh_flags & C.SHF_ALLOC and sh.sh_name >= names:
-            raise info.refuse(NOEXEC, f"Invalid ELF section name in module (section {i} type {sh.sh_type})")
+        check_section_offset(info, i)
+        raise info.refuse(NOEXEC, f"Invalid ELF section name in module (section {i} type {sh.sh_type})")
     run_checks(info, ELF_CHECKS)
 
 

@@ -37,7 +37,6 @@ from ..kernel.profile import (MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFS
 from .context import LoadInfo
 from .sizes import PAGE_SIZE, U32
 
-ST_NAMES = struct.Struct("<I20x")         # st_name of each Elf64_Sym
 MODVERSION_INFO_SIZE = 64
 MODVERSION_NAME_OFFSET = 8
 MODVERSION_NAME_LEN = 56
@@ -171,11 +170,11 @@ def elf_validity_cache_strtab(info: LoadInfo) -> None:
         raise reject(info, "elf_validity_cache_strtab", f"symbol string table (section {link}) is not NUL at "
                                                         f"both ends")
     symsec = info.sechdrs[sym]
-    table = image.read(symsec.sh_offset, symsec.sh_size // C.SYM_SIZE * C.SYM_SIZE, "symbol table")
-    for i, (st_name,) in enumerate(ST_NAMES.iter_unpack(table)):
-        if st_name >= strsec.sh_size:
-            raise reject(info, "elf_validity_cache_strtab", f"symbol {i} name offset {st_name:#x} past the "
-                                                            f"string table")
+    # st_name is the first of the six 32-bit words of each Elf64_Sym.
+    names = image.data[symsec.sh_offset:symsec.sh_offset + symsec.sh_size // C.SYM_SIZE * C.SYM_SIZE].cast("I")[0::6]
+    if len(names) and max(names) >= strsec.sh_size:
+        i = next(i for i, st_name in enumerate(names) if st_name >= strsec.sh_size)
+        raise reject(info, "elf_validity_cache_strtab", f"symbol {i} name offset {names[i]:#x} past the string table")
 
 
 ELF_CHECKS = (elf_validity_cache_secstrings, validate_null_sections, elf_validity_cache_index_info,
@@ -234,10 +233,9 @@ def validate_layout_sizes(info: LoadInfo) -> None:
     """The sections that may be laid out — every SHF_ALLOC one, the symbol and string
     tables, each with its alignment — add up to less than the 32-bit layout holds.
     Use site: sizes.get_offset()."""
-    total = LAYOUT_SLACK
-    for i, sh in enumerate(info.sechdrs):
-        if sh.sh_flags & C.SHF_ALLOC or i in (info.index.sym, info.index.str):
-            total += sh.sh_size + max(sh.sh_addralign, 1)
+    tables = (info.index.sym, info.index.str)
+    total = LAYOUT_SLACK + sum(sh.sh_size + max(sh.sh_addralign, 1) for i, sh in enumerate(info.sechdrs)
+                               if sh.sh_flags & C.SHF_ALLOC or i in tables)
     if total > U32:
         raise reject(info, "validate_layout_sizes", f"sections add up to {total:#x} bytes, more than the 32-bit "
                                                     f"module layout holds")
@@ -249,16 +247,13 @@ def validate_section_overlaps(info: LoadInfo) -> None:
     (rewrite_section_headers(), check_modinfo()'s taints, the layout sizes and bases), and
     a section there would be read with those writes in it after its validation.
     Use site: LoadInfo.write_copy()."""
-    table = (info.hdr.e_shoff, info.hdr.e_shoff + info.shnum * C.SHDR_SIZE)
-    mod = info.sechdrs[info.index.mod]
-    written = [("the section header table", table), ("struct module", (mod.sh_offset, mod.sh_offset + mod.sh_size))]
-    for i, sh in enumerate(info.sechdrs):
-        if not sh.sh_size or sh.sh_type in (C.SHT_NULL, C.SHT_NOBITS):
-            continue
-        for what, (start, end) in written:
-            if sh.sh_offset < end and start < sh.sh_offset + sh.sh_size and not (what == "struct module" and
-                                                                                  i == info.index.mod):
-                raise reject(info, "validate_section_overlaps", f"section {i} overlaps {what} in the file")
+    mod, spans = info.sechdrs[info.index.mod], info.content_spans()
+    for what, start, end, own in (("the section header table", info.hdr.e_shoff,
+                                   info.hdr.e_shoff + info.shnum * C.SHDR_SIZE, None),
+                                  ("struct module", mod.sh_offset, mod.sh_offset + mod.sh_size, info.index.mod)):
+        hit = [i for lo, hi, i in spans if lo < end and start < hi and i != own]
+        if hit:
+            raise reject(info, "validate_section_overlaps", f"section {hit[0]} overlaps {what} in the file")
 
 
 def validate_null_symbol(info: LoadInfo) -> None:
@@ -280,13 +275,10 @@ VERSIONS_CHECKS = (validate_versions_names,)
 
 def applied_rela_sections(info: LoadInfo) -> list:
     """The RELA sections apply_relocations() applies: (index, target index)."""
-    out = []
-    for i in range(1, info.shnum):
-        sh = info.sechdrs[i]
-        if (sh.sh_type == C.SHT_RELA and sh.sh_info < info.shnum and not sh.sh_flags & C.SHF_RELA_LIVEPATCH
-                and info.sechdrs[sh.sh_info].sh_flags & C.SHF_ALLOC):
-            out.append((i, sh.sh_info))
-    return out
+    sechdrs, shnum = info.sechdrs, info.shnum
+    return [(i, sh.sh_info) for i, sh in enumerate(sechdrs)
+            if i and sh.sh_type == C.SHT_RELA and sh.sh_info < shnum and not sh.sh_flags & C.SHF_RELA_LIVEPATCH
+            and sechdrs[sh.sh_info].sh_flags & C.SHF_ALLOC]
 
 
 def _relocations(info: LoadInfo, relsec: int) -> memoryview:
