@@ -56,12 +56,13 @@ def reject(info: LoadInfo, check: str, reason: str) -> LoadError:
     return LoadError(errno.ENOEXEC, check, reason, check=check)
 
 
-def run_checks(info: LoadInfo, checks: tuple) -> None:
-    """Run those of ``checks`` the profile has, in order."""
+def run_checks(info: LoadInfo, checks: tuple, *shared) -> None:
+    """Run those of ``checks`` the profile has, in order, each given ``shared`` too (what a
+    group's checks all read, read once)."""
     enabled = info.kernel.profile.checks
     for check in checks:
         if check.__name__ in enabled:
-            check(info)
+            check(info, *shared)
 
 
 # --- on the file: the elf_validity_cache_*() split of later kernels --------------------
@@ -289,7 +290,7 @@ def _relocations(info: LoadInfo, relsec: int) -> memoryview:
     return info.image.data[rel.sh_offset:rel.sh_offset + rel.sh_size // C.RELA_SIZE * C.RELA_SIZE].cast("Q")
 
 
-def validate_rela_targets(info: LoadInfo) -> None:
+def validate_rela_targets(info: LoadInfo, tables: list) -> None:
     """No relocation section rewrites the symbol or string table: simplify_symbols()
     and the validation above read them before relocation, add_kallsyms() and
     find_kallsyms_symbol() after.  Use site: relocate.apply_relocations()."""
@@ -301,12 +302,12 @@ def validate_rela_targets(info: LoadInfo) -> None:
                                                         f"string table (section {sh.sh_info})")
 
 
-def validate_rela_symbols(info: LoadInfo) -> None:
+def validate_rela_symbols(info: LoadInfo, tables: list) -> None:
     """Every applied relocation's r_info symbol index lies inside the symbol table.
     Use site: relocate.apply_relocate_add()."""
     first_bad = info.sechdrs[info.index.sym].sh_size // C.SYM_SIZE << 32
-    for relsec, _target in applied_rela_sections(info):
-        infos = _relocations(info, relsec)[1::3]
+    for relsec, _target, words in tables:
+        infos = words[1::3]
         if len(infos) and max(infos) >= first_bad:
             n, r_info = next((n, r_info) for n, r_info in enumerate(infos) if r_info >= first_bad)
             raise reject(info, "validate_rela_symbols", f"relocation {n} in section {relsec}: symbol index "
@@ -317,12 +318,11 @@ RELA_SIZES = {rtype: recipe.size for rtype, recipe in X86_64_RELA.items() if rec
 MAX_RELA_SIZE = max(RELA_SIZES.values())
 
 
-def validate_rela_offsets(info: LoadInfo) -> None:
+def validate_rela_offsets(info: LoadInfo, tables: list) -> None:
     """Every applied relocation of a known type writes inside the section it relocates.
     Use site: relocate.apply_relocate_add()."""
-    for relsec, target in applied_rela_sections(info):
+    for relsec, target, words in tables:
         size_limit = info.sechdrs[target].sh_size
-        words = _relocations(info, relsec)
         offsets = words[0::3]
         if not len(offsets) or max(offsets) + MAX_RELA_SIZE <= size_limit:
             continue       # even the widest write at the highest offset fits
@@ -411,9 +411,11 @@ KERNEL_PARAM_SIZE = KERNEL_PARAM.size
 
 def _module_string(info: LoadInfo, addr: int) -> bytes | None:
     """The NUL-terminated string at ``addr`` if it lies wholly in this module's memory."""
-    if not info.mod.within(addr):
+    mod = info.mod
+    area = mod.core if mod.core is not None and mod.core.addr <= addr < mod.core.addr + mod.core.size else mod.init
+    if area is None or not area.addr <= addr < area.addr + area.size:
         return None
-    region = info.kernel.alloc.space.find(addr)
+    region = area.region
     start = addr - region.base
     nul = region.buf.find(b"\0", start, region.size)
     return None if nul < 0 else bytes(region.buf[start:nul])
@@ -445,10 +447,9 @@ def validate_kernel_params(info: LoadInfo) -> None:
     kparams.module_parse_args(), kparams.read_param_ops_free(), the setters."""
     s, space, symbols = info.sections, info.kernel.alloc.space, info.kernel.symbols
     view = TableView(space, s.kp, KERNEL_PARAM_SIZE, s.num_kp, "kernel_param")
-    for i in range(s.num_kp):
-        if not view.holds(i, KERNEL_PARAM_SIZE):
-            raise reject(info, "validate_kernel_params", f"kernel_param {i} outside the module")
-        name_ptr, _mod, ops, _perm, _level, _flags, arg = view.unpack(KERNEL_PARAM, i)
+    if s.num_kp and not view.holds(s.num_kp - 1, KERNEL_PARAM_SIZE):
+        raise reject(info, "validate_kernel_params", "the kernel_param table runs outside the module")
+    for i, (name_ptr, _mod, ops, _perm, _level, _flags, arg) in enumerate(view.iter(KERNEL_PARAM)):
         if _module_string(info, name_ptr) is None:
             raise reject(info, "validate_kernel_params", f"kernel_param {i}: name {name_ptr:#x} outside the module")
         known = symbols.at(ops)
@@ -466,8 +467,10 @@ ALL_CHECKS: tuple[Callable, ...] = ELF_CHECKS + MODINFO_CHECKS + FILE_CHECKS + V
 # --- the pipeline's validation steps (loader/main.py) ----------------------------------
 
 def validate_relocations(info: LoadInfo) -> None:
-    """Requires: simplify_symbols().  Errors: ENOEXEC (RELA_CHECKS)."""
-    run_checks(info, RELA_CHECKS)
+    """Requires: simplify_symbols().  Errors: ENOEXEC (RELA_CHECKS, each given the applied
+    relocation sections as (index, target, entries as 64-bit words))."""
+    tables = [(relsec, target, _relocations(info, relsec)) for relsec, target in applied_rela_sections(info)]
+    run_checks(info, RELA_CHECKS, tables)
 
 
 def validate_relocated(info: LoadInfo) -> None:
