@@ -473,7 +473,7 @@ def test_minimize_corpus_merges_into_a_directory_atomically(tmp_path, capsys):
     seeds = len(list((tmp_path / "work" / "scenario" / "seeds").iterdir()))
     assert f"{5 + seeds} inputs (corpus + seeds) -> {len(kept)}" in line
     assert "stale" not in kept and 0 < len(kept) < 5 + seeds
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["min", "work"], "no staging left behind"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crashes", "min", "work"], "no staging left behind"
 
 
 def test_minimize_corpus_without_a_campaign_is_a_one_line_error(tmp_path, capsys):

@@ -27,7 +27,7 @@ from ..faults import SITES, FaultPlan
 from ..invariants import Violation, check_attempt, check_unchanged, snapshot
 from ..properties import unload_and_check
 from ..kernel.kernel import Kernel
-from ..kernel.profile import get_profile
+from ..kernel.profile import ProfileError, get_profile
 from ..loader import O_NONBLOCK, O_TRUNC, delete_module, finit_module, init_module
 from . import scenario
 from .checkpoint import Checkpoint, CheckpointError, Frozen, all_dense, shared_by_loads
@@ -51,6 +51,12 @@ class TestCase:
     syscall: str = "finit_module"   # or "init_module"
     init_result: int = 0         # what the module's init returns
     unload: str = "forced"       # what follows a successful load: one of scenario.UNLOAD_MODES
+
+    @property
+    def arg_bytes(self) -> bytes:
+        """``args`` as the kernel gets them: one character of a test case's args is one
+        byte (latin-1), so every byte value travels through testcase.json."""
+        return self.args.encode("latin-1")
 
     def meta(self) -> dict:
         return {"args": self.args, "fault_plan": self.plan.to_json(), "flags": self.flags,
@@ -76,7 +82,7 @@ def execute(case: TestCase, resumable: "Resumable | None" = None):
     try:
         if resumable is not None and resumable.fits(case):
             before = resumable.before
-            kernel, result = resumable.checkpoint.resume(case.args)
+            kernel, result = resumable.checkpoint.resume(case.arg_bytes)
         else:
             kernel = fresh_kernel(case)
             before = snapshot(kernel)
@@ -98,8 +104,8 @@ def execute(case: TestCase, resumable: "Resumable | None" = None):
 
 def run_syscall(kernel: Kernel, case: TestCase):
     if case.syscall == "init_module":
-        return init_module(kernel, case.module, case.args, fault_plan=case.plan, init_result=case.init_result)
-    return finit_module(kernel, case.module, case.args, case.flags, fault_plan=case.plan,
+        return init_module(kernel, case.module, case.arg_bytes, fault_plan=case.plan, init_result=case.init_result)
+    return finit_module(kernel, case.module, case.arg_bytes, case.flags, fault_plan=case.plan,
                         init_result=case.init_result)
 
 
@@ -368,8 +374,30 @@ def case_to_json(case: TestCase) -> str:
     return json.dumps(case.meta(), sort_keys=True)
 
 
+# What each field of testcase.json must be (a damaged or hand-edited file is refused in
+# one line, never half-read).
+META_TYPES = {"args": str, "fault_plan": dict, "flags": int, "profile": str, "config": dict, "trusted": list,
+              "syscall": str, "init_result": int, "unload": str, "preload": int}
+
+
 def case_from_json(module: bytes, text: str, preload: tuple = ()) -> TestCase:
+    """Raises ValueError (json.JSONDecodeError included) for anything that is not a test case."""
     meta = json.loads(text)
+    if not isinstance(meta, dict):
+        raise ValueError(f"testcase.json holds a {type(meta).__name__}, not an object")
+    for key, kind in META_TYPES.items():
+        if key in meta and (not isinstance(meta[key], kind) or isinstance(meta[key], bool) and kind is int):
+            raise ValueError(f"testcase.json: {key!r} is {json.dumps(meta[key])[:40]}, expected {kind.__name__}")
+    if any(ord(c) > 0xFF for c in meta.get("args", "")):
+        raise ValueError("testcase.json: 'args' holds a character above U+00FF (one character is one byte)")
+    if meta.get("syscall", "finit_module") not in ("finit_module", "init_module"):
+        raise ValueError(f"testcase.json: unknown syscall {meta['syscall']!r}")
+    if not all(isinstance(c, str) for c in meta.get("trusted", [])):
+        raise ValueError("testcase.json: 'trusted' must be a list of hex strings")
+    try:
+        get_profile(meta.get("profile", "hardened"), **meta.get("config", {}))
+    except ProfileError as e:
+        raise ValueError(f"testcase.json: {e}") from None
     unload = meta.get("unload", "forced")
     if unload not in AFTER_LOAD:
         raise ValueError(f"unknown unload mode {unload!r}; known: {', '.join(AFTER_LOAD)}")
