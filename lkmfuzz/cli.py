@@ -176,28 +176,38 @@ def cmd_faults(args) -> int:
 
 def cmd_fuzz(args) -> int:
     from pathlib import Path
-    from .fuzzing.campaign import CampaignError, run_campaign
+    from .fuzzing.campaign import CampaignError, check_merge_output, run_campaign, validate
+    from .triage.store import StoreError, check_writable
     if args.time < 0 or args.jobs <= 0 or (args.time == 0 and not args.minimize_corpus):
         raise UsageError("--jobs must be positive and --time too (0 only with --minimize-corpus: merge, no fuzzing)")
-    from .triage.store import StoreError, check_writable
     dirs = [Path(d) for d in args.corpus] or [Path("corpus")]
     for d in dirs:
         if not d.is_dir():
             raise UsageError(f"corpus directory {d} does not exist")
+    try:                # every option, before any worker starts
+        validate(args.target, args.profile, args.libfuzzer)
+        if args.minimize_corpus:
+            check_merge_output(Path(args.minimize_corpus))
+    except CampaignError as e:
+        raise UsageError(str(e)) from None
     for option, folder in (("--crashes", args.crashes), ("--work", args.work)):
         try:
             check_writable(Path(folder))
         except StoreError as e:
             raise UsageError(f"{option}: {e}") from None
+    stats = None
     if args.time:
         try:
-            run_campaign(args.target, args.time, args.jobs, dirs, Path(args.crashes), Path(args.work), args.profile,
-                         not args.no_structured, args.libfuzzer)
+            stats = run_campaign(args.target, args.time, args.jobs, dirs, Path(args.crashes), Path(args.work),
+                                 args.profile, not args.no_structured, args.libfuzzer)
         except CampaignError as e:
             raise UsageError(str(e)) from None
+        if stats.interrupted:
+            return 128 + stats.interrupted
     if args.minimize_corpus:
         _minimize_corpus(args, dirs)
-    return 0
+    # Like libFuzzer: a campaign that found something exits non-zero, after its summary.
+    return EXIT_REFUSED if stats is not None and stats.new_crashes else EXIT_LOADED
 
 
 def _minimize_corpus(args, dirs) -> None:

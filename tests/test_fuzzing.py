@@ -464,16 +464,25 @@ def test_minimize_corpus_merges_into_a_directory_atomically(tmp_path, capsys):
         (work / f"dup-{i}").write_bytes(hello)
     out = tmp_path / "min"
     out.mkdir()
-    (out / "stale").write_bytes(b"from an older merge")
+    (out / "mine").write_bytes(b"the user's own file")
     argv = ["fuzz", "--target", "scenario", "--time", "0", "--work", str(tmp_path / "work"),
             "--crashes", str(tmp_path / "crashes"), "--minimize-corpus", str(out), str(CORPUS)]
+    assert cli_main(argv) == 2, "a non-empty directory that is not a merge output is refused"
+    assert "not empty and not an earlier --minimize-corpus output" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["mine"], "nothing deleted"
+    (out / "mine").unlink()
     assert cli_main(argv) == 0
     line = capsys.readouterr().out
-    kept = sorted(p.name for p in out.iterdir())
+    kept = sorted(p.name for p in out.iterdir() if p.name != campaign.MERGE_MARK)
     seeds = len(list((tmp_path / "work" / "scenario" / "seeds").iterdir()))
     assert f"{5 + seeds} inputs (corpus + seeds) -> {len(kept)}" in line
-    assert "stale" not in kept and 0 < len(kept) < 5 + seeds
+    assert 0 < len(kept) < 5 + seeds and all(name.endswith(".ko") for name in kept), kept
     assert sorted(p.name for p in tmp_path.iterdir()) == ["crashes", "min", "work"], "no staging left behind"
+    # An earlier merge's output is replaced; one with a file the merge did not write is not.
+    assert cli_main(argv) == 0
+    (out / "added-later").write_bytes(b"x")
+    assert cli_main(argv) == 2 and "did not write (e.g. added-later)" in capsys.readouterr().err
+    assert (out / "added-later").exists() and all((out / name).exists() for name in kept)
 
 
 def test_minimize_corpus_without_a_campaign_is_a_one_line_error(tmp_path, capsys):

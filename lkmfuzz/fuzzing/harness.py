@@ -13,8 +13,10 @@ mutator mixes the structure-aware operators with libFuzzer's own byte mutation;
 
 import argparse
 import gc
+import json
 import random
 import sys
+import time
 from pathlib import Path
 
 import atheris
@@ -49,9 +51,42 @@ SCENARIO_ARGS_SHARE = 0.15
 SIGNED_SHARE = 0.5         # of the rest, for a signed module: the signature operators
 
 
+DEPTH_WRITE_S = 2.0     # how often the step counters go to --depth-file
+
+
+class Depth:
+    """How deep inputs get: per pipeline step, how many executions reached it and the
+    errnos it returned (from each LoadResult's trace), written now and then to a file
+    the campaign sums over its workers (campaign.depth_counts)."""
+
+    def __init__(self, path: Path | None):
+        self.path, self.counts, self.written = path, {"executions": {"reached": 0, "errnos": {}}}, time.monotonic()
+
+    def add(self, result) -> None:
+        if self.path is None:
+            return
+        self.counts["executions"]["reached"] += 1
+        for step, outcome in getattr(result, "trace", ()):
+            entry = self.counts.get(step)
+            if entry is None:
+                entry = self.counts[step] = {"reached": 0, "errnos": {}}
+            entry["reached"] += 1
+            if outcome != "ok":
+                name = outcome.split(" ", 1)[0]
+                entry["errnos"][name] = entry["errnos"].get(name, 0) + 1
+        if time.monotonic() - self.written >= DEPTH_WRITE_S:
+            self.write()
+
+    def write(self) -> None:
+        from lkmfuzz.triage.store import atomic_write
+        self.written = time.monotonic()
+        atomic_write(self.path, json.dumps(self.counts).encode())
+
+
 class Harness:
-    def __init__(self, target: str, profile: str, crashes: Path, structured: bool):
+    def __init__(self, target: str, profile: str, crashes: Path, structured: bool, depth: Path | None = None):
         self.target, self.profile, self.crashes, self.structured = target, profile, crashes, structured
+        self.depth = Depth(depth)
         self.ctx = Context.from_symbols(debian_symbols())
         self.decode = targets.decoder_for(target, profile)
         # Every params input loads the same module: resume each from one checkpoint.
@@ -62,7 +97,7 @@ class Harness:
     def test_one_input(self, data: bytes) -> None:
         case = self.decode(data)
         try:
-            targets.execute(case, self.resumable)
+            self.depth.add(targets.execute(case, self.resumable))
         except targets.Finding as finding:
             targets.save_finding(self.crashes, finding, self.target, data)
             raise
@@ -111,8 +146,14 @@ def main(target: str | None = None, argv=None) -> None:
     # What libFuzzer re-executes for -merge=1 (a python -m module is not executable):
     # campaign.minimize_corpus passes a wrapper script.
     parser.add_argument("--argv0", default=sys.argv[0])
+    parser.add_argument("--depth-file", type=Path, help="write per-step reach and errno counters here")
     args, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
-    harness = Harness(args.target or "load", args.profile, args.crashes, not args.no_structured)
+    from lkmfuzz.kernel.profile import ProfileError, get_profile
+    try:
+        get_profile(args.profile)
+    except ProfileError as e:     # before any input: a bad option is not a finding
+        sys.exit(f"{parser.prog}: error: --profile: {e}")
+    harness = Harness(args.target or "load", args.profile, args.crashes, not args.no_structured, args.depth_file)
     atheris.Setup([args.argv0] + rest, harness.test_one_input, custom_mutator=harness.mutate)
     # Everything built so far (symbol table, instrumented code, checkpoints) lives for
     # the whole campaign: keep it out of the collector's full passes.
