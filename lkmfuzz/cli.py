@@ -107,13 +107,21 @@ def parse_flags(text: str) -> int:
 
 
 def make_kernel(args) -> Kernel:
+    """The simulated kernel of --profile and --sig-enforce, trusting each --trust certificate."""
+    from .kernel.keyring import KeyringError
     switches = {}
     if getattr(args, "sig_enforce", False):
         switches["sig_enforce"] = True
     try:
-        return Kernel(get_profile(args.profile, **switches))
+        kernel = Kernel(get_profile(args.profile, **switches))
     except ProfileError as e:
         raise UsageError(str(e)) from None
+    for cert in getattr(args, "trust", None) or ():
+        try:
+            kernel.keyring.add_certificate(read_file(cert))
+        except KeyringError as e:
+            raise UsageError(f"--trust {cert}: {e}") from None
+    return kernel
 
 
 def cmd_load(args) -> int:
@@ -283,8 +291,9 @@ def cmd_minimize(args) -> int:
         execute(case)
     except Finding as now:
         title = now.title
-    else:
-        raise UsageError(f"{args.crash} does not reproduce any more; nothing to minimize")
+    else:       # like repro: exit 0, "does not reproduce" (not a tool error)
+        print(f"does not reproduce any more: nothing to minimize in {args.crash}")
+        return EXIT_LOADED
 
     def still_fails(candidate) -> bool:
         try:
@@ -353,8 +362,10 @@ def cmd_info(args) -> int:
     from .inspect import inspect_module, render
     from .loader import finit_module
     data = read_file(args.file)
-    verdicts = {name: str(finit_module(Kernel(name), data)) for name in PROFILES}
-    print(render(inspect_module(data), Kernel(DEFAULT_PROFILE).symbols, verdicts))
+    profiles = [args.profile] if args.profile else list(PROFILES)     # both unless one is asked for
+    kernels = {name: make_kernel(argparse.Namespace(profile=name, sig_enforce=False)) for name in profiles}
+    verdicts = {name: str(finit_module(kernel, data)) for name, kernel in kernels.items()}
+    print(render(inspect_module(data), kernels[profiles[0]].symbols, verdicts, filename=args.file))
     return 0
 
 
@@ -504,6 +515,9 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--flags", default="", help="finit_module flags: IGNORE_MODVERSIONS,IGNORE_VERMAGIC,...")
     load.add_argument("--syscall", choices=("finit_module", "init_module"), default="finit_module")
     load.add_argument("--sig-enforce", action="store_true", help="boot with module.sig_enforce=1")
+    load.add_argument("--trust", action="append", default=[], metavar="CERT",
+                      help="add this X.509 certificate (DER or PEM) to the kernel's keyring, e.g. the one "
+                           "`lkmfuzz sign` used")
     load.add_argument("--init-result", type=int, default=0, help="what the module's init returns (default 0)")
     load.add_argument("--fault-plan", default="", help='JSON, e.g. {"fail_nth": 3} or {"sites": ["percpu"]}')
     load.add_argument("--preload", action="append", default=[], metavar="DEP.ko", help="load this module first")
@@ -591,9 +605,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = sub.add_parser("info", help="show what the loader sees in a module (modinfo + readelf)")
     info.add_argument("file")
-    info.add_argument("--profile", default=DEFAULT_PROFILE)
+    info.add_argument("--profile", help=f"the verdict of this profile only ({' or '.join(PROFILES)}; default both)")
     info.set_defaults(func=cmd_info)
     return parser
+
+
+PARAM_COMMANDS = ("load", "faults")     # whose module parameters may follow the options
 
 
 def split_libfuzzer_flags(argv: list) -> tuple[list, list]:
@@ -608,7 +625,11 @@ def split_libfuzzer_flags(argv: list) -> tuple[list, list]:
 def main(argv=None) -> int:
     parser = build_parser()
     argv, libfuzzer_flags = split_libfuzzer_flags(list(sys.argv[1:] if argv is None else argv))
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if args.command in PARAM_COMMANDS and rest and not any(r.startswith("-") for r in rest):
+        args.params += rest        # `load M.ko --sig-enforce a=1`: parameters after options
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if libfuzzer_flags:
         args.libfuzzer = libfuzzer_flags
     try:

@@ -76,7 +76,7 @@ def test_stats_cover_every_job_and_continue_across_resumes(tmp_path):
     first = run_campaign("load", 12, 2, [CORPUS], crashes, work, echo=lambda line: None)
     saved = json.loads((work / "load" / "stats.json").read_text())
     assert saved["runs"] == 1 and saved["execs"] == first.execs > 0
-    assert all(len(row) == 6 for row in saved["series"])
+    assert all(len(row) == 7 for row in saved["series"])
     assert len(list((work / "load" / "depth").glob("run1-*.json"))) >= 2, "one counter file per worker"
     assert first.restarts == 0
     depth = saved["depth"]

@@ -125,7 +125,7 @@ class Stats:
     restarts: int = 0           # workers relaunched after one stopped on a crash
     seconds_before: float = 0.0  # elapsed time of earlier runs of this --work
     runs: int = 0               # how many campaigns wrote this file
-    series: list = field(default_factory=list)   # [elapsed s, execs, cov, corpus, crashes, exec/s]
+    series: list = field(default_factory=list)   # [elapsed s, execs, cov, corpus, crashes, exec/s, unix time]
     crash_times: list = field(default_factory=list)   # [elapsed s, crash title] when first found
     depth: dict = field(default_factory=dict)    # step -> {"reached": n, "errnos": {name: n}} (harness counters)
     interrupted: int = 0        # the signal that stopped this run (SIGINT, SIGTERM), 0 if none
@@ -135,7 +135,8 @@ class Stats:
         return round(self.seconds_before + time.time() - self.started, 1)
 
     def record(self) -> None:
-        self.series.append([self.elapsed(), self.execs, self.cov, self.corpus, self.crashes, self.exec_per_s])
+        self.series.append([self.elapsed(), self.execs, self.cov, self.corpus, self.crashes, self.exec_per_s,
+                            round(time.time(), 1)])
 
     @classmethod
     def resume(cls, path: Path, target: str, structured: bool, profile: str) -> "Stats":
