@@ -492,3 +492,19 @@ def test_minimize_corpus_without_a_campaign_is_a_one_line_error(tmp_path, capsys
     err = capsys.readouterr().err
     assert "no campaign corpus" in err and err.count("\n") == 1
     assert cli_main(["fuzz", "--time", "0"]) == 2
+
+
+def test_running_a_harness_as_its_readme_says_never_writes_into_the_committed_corpus(tmp_path):
+    readme = (ROOT / "harnesses" / "README.md").read_text()
+    assert "python harnesses/load_fuzzer.py -runs=1000\n-dict=harnesses/load_fuzzer.dict new-inputs/ corpus/" in readme
+    before = sorted(p.name for p in CORPUS.iterdir())
+    (tmp_path / "new").mkdir()
+    proc = subprocess.run([sys.executable, "harnesses/load_fuzzer.py", "--crashes", str(tmp_path / "c"), "-runs=300",
+                           "-dict=harnesses/load_fuzzer.dict", str(tmp_path / "new"), "corpus/"],
+                          cwd=ROOT, env=env_with(), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert any((tmp_path / "new").iterdir()), "new inputs go to the first directory"
+    proc = subprocess.run([sys.executable, "harnesses/load_fuzzer.py", "-runs=10", "corpus/"],
+                          cwd=ROOT, env=env_with(), capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0 and "is the committed seed corpus" in proc.stderr
+    assert sorted(p.name for p in CORPUS.iterdir()) == before

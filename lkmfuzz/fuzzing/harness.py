@@ -137,6 +137,19 @@ class Harness:
         return scenario.join(bytes(head), args, module)[:max_size]
 
 
+COMMITTED_CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+
+
+def writes_into_committed_corpus(libfuzzer_args: list[str]) -> str | None:
+    """libFuzzer writes new inputs into its first corpus directory: never the repository's
+    committed corpus/ (its seeds are real modules with their sources).  The message, or None."""
+    dirs = [a for a in libfuzzer_args if not a.startswith("-") and Path(a).is_dir()]
+    if dirs and Path(dirs[0]).resolve() == COMMITTED_CORPUS:
+        return (f"{dirs[0]} is the committed seed corpus and libFuzzer would add inputs to it; "
+                f"give a directory of your own first: ... new-inputs/ {dirs[0]}")
+    return None
+
+
 def main(target: str | None = None, argv=None) -> None:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--target", default=target, choices=TARGETS)
@@ -153,6 +166,9 @@ def main(target: str | None = None, argv=None) -> None:
         get_profile(args.profile)
     except ProfileError as e:     # before any input: a bad option is not a finding
         sys.exit(f"{parser.prog}: error: --profile: {e}")
+    refused = writes_into_committed_corpus(rest)
+    if refused:
+        sys.exit(f"{parser.prog}: error: {refused}")
     harness = Harness(args.target or "load", args.profile, args.crashes, not args.no_structured, args.depth_file)
     atheris.Setup([args.argv0] + rest, harness.test_one_input, custom_mutator=harness.mutate)
     # Everything built so far (symbol table, instrumented code, checkpoints) lives for
