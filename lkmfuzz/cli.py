@@ -347,7 +347,7 @@ def cmd_plot(args) -> int:
     from pathlib import Path
     from .plot import PlotError, plot
     try:
-        png, page = plot([Path(p) for p in args.stats], Path(args.output))
+        png, page = plot([Path(p) for p in args.stats], Path(args.output), not args.no_loader_coverage)
     except PlotError as e:
         raise UsageError(str(e)) from None
     except OSError as e:
@@ -601,6 +601,8 @@ def build_parser() -> argparse.ArgumentParser:
     plot = sub.add_parser("plot", help="coverage / corpus / execs over time from campaign stats files")
     plot.add_argument("stats", nargs="+", help=".lkmfuzz/<target>[-bytes]/stats.json (several overlay)")
     plot.add_argument("-o", "--output", default="campaign", help="output stem: STEM.png and STEM.html")
+    plot.add_argument("--no-loader-coverage", action="store_true",
+                      help="skip replaying the corpus for the loader's branch coverage over time")
     plot.set_defaults(func=cmd_plot)
 
     info = sub.add_parser("info", help="show what the loader sees in a module (modinfo + readelf)")

@@ -276,7 +276,7 @@ def test_plot_renders_campaign_stats(tmp_path, capsys):
     png = (tmp_path / "out.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     page = (tmp_path / "out.html").read_text()
-    assert "load (structured)" in page and "load (byte-level)" in page and "out.png" in page
+    assert "load (structured)" in page and "load (byte-level)" in page and "data:image/png;base64," in page
     (tmp_path / "bad.json").write_text("{")
     assert cli_main(["plot", str(tmp_path / "bad.json")]) == 2
     assert "damaged JSON" in capsys.readouterr().err
@@ -508,3 +508,40 @@ def test_running_a_harness_as_its_readme_says_never_writes_into_the_committed_co
                           cwd=ROOT, env=env_with(), capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0 and "is the committed seed corpus" in proc.stderr
     assert sorted(p.name for p in CORPUS.iterdir()) == before
+
+
+def test_dashboard_shows_crash_titles_depth_and_loader_coverage_over_time(tmp_path):
+    """The dashboard of a (hand-made) campaign directory: crash titles where first found,
+    per-step reach and errnos, and the loader's branch coverage growing as the corpus
+    inputs were found (replayed in the order of their file times)."""
+    from lkmfuzz import plot
+    work = tmp_path / "work" / "load"
+    (work / "seeds").mkdir(parents=True)
+    (work / "corpus").mkdir()
+    (work / "seeds" / "hello.ko").write_bytes(seed_bytes("hello"))
+    t0 = 1_700_000_000.0
+    for i, name in enumerate(("consumer", "relocs", "arrparam")):
+        path = work / "corpus" / name
+        path.write_bytes(seed_bytes(name))
+        os.utime(path, (t0 + 30 * (i + 1), t0 + 30 * (i + 1)))
+    depth = {"executions": {"reached": 100, "errnos": {}},
+             "module_sig_check": {"reached": 100, "errnos": {}},
+             "elf_validity_check": {"reached": 100, "errnos": {"ENOEXEC": 40}},
+             "simplify_symbols": {"reached": 50, "errnos": {"ENOENT": 5}}}
+    stats = {"target": "load", "structured": True, "execs": 1000, "cov": 900, "corpus": 3, "crashes": 1,
+             "series": [[float(s), 10 * s, 800 + s, s // 30, int(s >= 60), 10, t0 + s] for s in range(0, 121, 10)],
+             "crash_times": [[60.0, "KeyError in layout_sections < layout_and_allocate"]], "depth": depth}
+    (work / "stats.json").write_text(json.dumps(stats))
+    curve = plot.loader_coverage(work / "stats.json", plot.load_stats(work / "stats.json"), points=4)
+    taken = [c[1] for c in curve]
+    assert taken == sorted(taken) and taken[0] > 0 and taken[-1] > taken[0], curve
+    assert all(c[2] == curve[0][2] > taken[-1] for c in curve), "a share of all the loader's branches"
+    assert cli_main(["plot", str(work / "stats.json"), "-o", str(tmp_path / "dash")]) == 0
+    page = (tmp_path / "dash.html").read_text()
+    assert "KeyError in layout_sections &lt; layout_and_allocate" in page
+    assert "<td>elf_validity_check</td><td>100.00%</td><td>ENOEXEC 40.00%</td>" in page
+    assert "<td>simplify_symbols</td><td>50.00%</td><td>ENOENT 5.00%</td>" in page
+    assert f"<td>{taken[-1]}/{curve[-1][2]}</td>" in page, "the final loader coverage in the figures table"
+    assert "src='http" not in page and "data:image/png;base64," in page, "self-contained"
+    rows = plot.depth_rows(depth)
+    assert [r[0] for r in rows] == ["module_sig_check", "elf_validity_check", "simplify_symbols"], "pipeline order"

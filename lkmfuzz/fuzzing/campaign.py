@@ -508,6 +508,7 @@ def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], 
                 _update(stats, workers, execs_before + done_execs, work, crashes, known, seen_titles)
             if time.time() - last_print >= 5 and stats.series:
                 last_print = time.time()
+                stats.depth = depth_counts(work / "depth")
                 _save(stats, work)
                 echo(f"  {stats.series[-1][0]:>6.0f}s  execs {stats.execs:>8}  exec/s {stats.exec_per_s:>5}  "
                      f"cov {stats.cov:>5}  corpus {stats.corpus:>5}  new crashes {stats.crashes}  "
