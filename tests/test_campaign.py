@@ -125,3 +125,12 @@ def test_a_signal_stops_every_worker_prints_the_summary_and_exits_128_plus_it(tm
     assert f"interrupted by {signal.Signals(signum).name}: every worker stopped" in text and "\ndone: " in text
     assert "Traceback" not in err
     assert _lkmfuzz_processes(str(work)) == [], "no orphaned worker"
+
+
+def test_a_campaign_whose_corpus_directories_hold_no_seeds_says_so(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    lines = []
+    run_campaign("load", 3, 1, [empty], tmp_path / "crashes", tmp_path / "work", echo=lines.append)
+    assert "0 seeds" in lines[0]
+    assert any(f"the corpus directories ({empty}) hold 0 seeds (*.ko)" in line for line in lines[1:])
