@@ -134,3 +134,13 @@ def test_a_campaign_whose_corpus_directories_hold_no_seeds_says_so(tmp_path):
     run_campaign("load", 3, 1, [empty], tmp_path / "crashes", tmp_path / "work", echo=lines.append)
     assert "0 seeds" in lines[0]
     assert any(f"the corpus directories ({empty}) hold 0 seeds (*.ko)" in line for line in lines[1:])
+
+
+def test_a_damaged_stats_file_is_refused_not_overwritten(tmp_path):
+    stats = tmp_path / "work" / "load" / "stats.json"
+    stats.parent.mkdir(parents=True)
+    stats.write_text("{half a file")
+    with pytest.raises(CampaignError, match="cannot continue its history"):
+        run_campaign("load", 5, 1, [CORPUS], tmp_path / "crashes", tmp_path / "work", echo=lambda line: None)
+    assert stats.read_text() == "{half a file"
+    assert not list((tmp_path / "work" / "load").glob("worker-*.log")), "refused before any worker"

@@ -103,6 +103,11 @@ def test_seeded_bug_is_found_stored_and_replayed(tmp_path, capsys):
     subprocess.run([sys.executable, "-c", code, str(ROOT), str(SUPPORT), str(CORPUS), str(crashes), str(work)],
                    check=True, timeout=600, env=env_with(SUPPORT), capture_output=True)
     titles = {json.loads((d / "finding.json").read_text())["title"]: d for d in store.list_findings(crashes)}
+    # Each crash stopped the worker and a fresh one took its place: the counter counts those
+    # relaunches (the log has one header line per launch), and the campaign did not give up.
+    stats = json.loads((work / "load" / "stats.json").read_text())
+    launches = (work / "load" / "worker-0.log").read_text().count("\n--- ") + 1
+    assert stats["restarts"] == launches - 1 >= 1, (stats["restarts"], launches)
     found = [d for title, d in titles.items() if "apply_relocate_add" in title]
     assert found, f"seeded bug not found; titles: {sorted(titles)}"
     crash = found[0]

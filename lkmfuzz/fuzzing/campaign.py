@@ -144,11 +144,14 @@ class Stats:
         stats = cls(target, structured, profile)
         try:
             old = json.loads(path.read_text())
-        except (OSError, ValueError):
-            return stats        # none yet, or unreadable: start a new history beside nothing
+        except FileNotFoundError:
+            return stats        # the first campaign in this --work
+        except (OSError, ValueError) as e:
+            raise CampaignError(f"{path}: cannot continue its history ({e}); move it away to start a new one") \
+                from None
         if not isinstance(old, dict) or old.get("target") != target or not isinstance(old.get("series"), list) \
                 or not old["series"]:
-            return stats
+            raise CampaignError(f"{path}: not the stats of a {target} campaign; move it away to start a new one")
         stats.series = [row for row in old["series"] if isinstance(row, list) and len(row) >= 5]
         stats.crash_times = list(old.get("crash_times", []))
         stats.depth = old.get("depth", {}) if isinstance(old.get("depth"), dict) else {}
@@ -335,8 +338,9 @@ class Terminated(BaseException):
 
 LOG_TAIL = 12            # lines of a failed worker's log shown
 EARLY_EXIT_SLACK_S = 5   # a worker ending with exit 0 this long before the deadline was told to stop
-QUICK_EXIT_S = 10        # a worker that stops within this long after its start "exits at once"...
-QUICK_EXITS_FATAL = 5    # ...and this many times in a row on one slot stops the campaign
+STARTUP_FAILURES_FATAL = 5   # a worker stopping before libFuzzer's INITED this many times in a row on one
+                             # slot (a seed that crashes every time) stops the campaign; a crash found while
+                             # fuzzing, however soon, is a finding and the worker is replaced
 CRASH_MARKS = ("Test unit written to", "ERROR: libFuzzer:", "Uncaught Python exception")
 
 
@@ -354,7 +358,7 @@ class Worker:
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      errors="replace", start_new_session=True)
         self.execs = self.exec_per_s = self.cov = self.features = self.status_lines = 0
-        self.crashed = False
+        self.crashed = self.inited = False
         self.tail: collections.deque = collections.deque(maxlen=LOG_TAIL)
         self.pump = threading.Thread(target=self._pump, args=(lines,), daemon=True)
         self.pump.start()
@@ -365,6 +369,7 @@ class Worker:
             self.log.flush()
             self.tail.append(line.rstrip("\n"))
             self.crashed = self.crashed or any(mark in line for mark in CRASH_MARKS)
+            self.inited = self.inited or "INITED" in line
             lines.put((self.slot, line))
 
     def finish(self) -> None:
@@ -381,7 +386,7 @@ class Worker:
                 pass              # it ended between poll() and killpg()
         self.finish()
 
-    def why_fatal(self, remaining: float, quick_exits: int) -> str | None:
+    def why_fatal(self, remaining: float, startup_failures: int) -> str | None:
         """Why this (ended) worker must stop the campaign, or None when it stopped on a crash
         like libFuzzer does and a fresh one should take its place."""
         code = self.proc.returncode
@@ -390,8 +395,9 @@ class Worker:
         if code == 0 and remaining > EARLY_EXIT_SLACK_S:
             return (f"worker {self.slot} ended {remaining:.0f} s before the deadline (exit 0): "
                     f"a libFuzzer flag such as -runs= or -help=1 stops it")
-        if quick_exits >= QUICK_EXITS_FATAL:
-            return f"worker {self.slot} stopped {quick_exits} times in a row within {QUICK_EXIT_S} s of starting"
+        if startup_failures >= STARTUP_FAILURES_FATAL:
+            return (f"worker {self.slot} stopped {startup_failures} times in a row before it finished reading its "
+                    f"corpus (INITED)")
         return None
 
 
@@ -440,7 +446,7 @@ def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], 
     """Keep ``jobs`` workers fuzzing until ``seconds`` have passed.  A worker that stops
     on a crash (recorded in the store by the harness) is replaced by a fresh one on the
     same, growing corpus, so one finding never ends the campaign; one that exits without
-    fuzzing, ends early, or keeps stopping at once ends it (CampaignError, its log's last
+    fuzzing, ends early, or keeps stopping before it has read its corpus ends it (CampaignError, its log's last
     lines echoed).  Workers get the target's .options, then ``extra``.  SIGINT and SIGTERM
     stop every worker, then the summary is printed and ``stats.interrupted`` says which."""
     extra = validate(target, profile, list(extra))
@@ -464,7 +470,7 @@ def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], 
              f"workers start from an empty input")
     lines: queue.Queue = queue.Queue()
     workers: dict[int, Worker] = {}
-    quick_exits = dict.fromkeys(range(jobs), 0)
+    startup_failures = dict.fromkeys(range(jobs), 0)
     done_execs, last_print, launched, seen_titles = 0, 0.0, 0, set()
     fatal = None
     previous = _install_sigterm()
@@ -476,9 +482,8 @@ def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], 
                 if worker is not None and worker.proc.poll() is not None:
                     worker.finish()
                     done_execs += worker.execs
-                    quick = time.time() - worker.started < QUICK_EXIT_S
-                    quick_exits[slot] = quick_exits[slot] + 1 if quick else 0
-                    fatal = worker.why_fatal(remaining, quick_exits[slot])
+                    startup_failures[slot] = 0 if worker.inited else startup_failures[slot] + 1
+                    fatal = worker.why_fatal(remaining, startup_failures[slot])
                     del workers[slot]
                     if fatal:
                         echo(f"  {fatal}; the end of {worker.log_path}:")
