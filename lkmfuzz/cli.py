@@ -3,7 +3,7 @@
 
 Verdict contract (scripts parse it): the first line of `load` is `loaded NAME`
 (exit 0), or the errno name first — `ENOEXEC (elf_validity_check: ...)` (exit 1) —
-or `kernel-fault (site: reason)` (exit 3).  Bad invocations and unreadable files
+or `kernel-fault (site: reason)` / in hardened `unvalidated-access (site: reason)` (exit 3).  Bad invocations and unreadable files
 get one line on stderr and exit 2.
 """
 
@@ -15,7 +15,7 @@ import stat
 import sys
 
 from . import __version__
-from .errors import KernelFault, LoadError
+from .errors import KernelFault, LoadError, UnvalidatedAccess
 from .faults import FaultPlan, FaultPlanError
 from .kernel.kernel import Kernel
 from .kernel.profile import DEFAULT_PROFILE, PROFILES, ProfileError, get_profile
@@ -165,15 +165,17 @@ def cmd_load(args) -> int:
                 print(e)
                 return EXIT_REFUSED
         return EXIT_LOADED
-    return EXIT_KERNEL_FAULT if isinstance(result.verdict, KernelFault) else EXIT_REFUSED
+    return EXIT_KERNEL_FAULT if isinstance(result.verdict, (KernelFault, UnvalidatedAccess)) else EXIT_REFUSED
 
 
 def cmd_faults(args) -> int:
     from .systematic import BaselineError, render, run_systematic
     data = read_file(args.file)
     preload = tuple(read_file(dep) for dep in args.preload)
-    if args.profile not in PROFILES:
-        raise UsageError(f"unknown profile {args.profile!r}; choose one of: {', '.join(PROFILES)}")
+    try:
+        get_profile(args.profile)
+    except ProfileError as e:
+        raise UsageError(str(e)) from None
     try:
         report = run_systematic(data, param_bytes(args.params), args.profile, preload)
     except BaselineError as e:

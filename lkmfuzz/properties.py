@@ -14,10 +14,11 @@ what broke; none returns a value worth checking.
 
 from .elf import constants as C
 from .elf.relocs import X86_64_RELA
-from .errors import KernelFault, LoadError
+from .errors import KernelFault, LoadError, UnvalidatedAccess
 from .invariants import Violation, check_attempt, check_unchanged, snapshot
 from .kernel.kernel import Kernel
 from .loader import delete_module, finit_module
+from .loader.hardening import SHARED_STEPS
 from .loader.unload import O_TRUNC
 
 
@@ -71,6 +72,7 @@ def corrupted_module_gives_a_verdict(data: bytes, profile: str) -> str:
     assert check_attempt(kernel, before, result, len(data)) == [], f"{result} broke an invariant"
     if isinstance(result.verdict, KernelFault):
         assert profile == "linux-6.1", f"hardened predicted a kernel fault: {result}"
+    assert not isinstance(result.verdict, UnvalidatedAccess), f"a missing validation check: {result}"
     if result.ok:
         violations = unload_and_check(kernel, result, before)
         assert violations == [], f"{result}: {violations[0]}"
@@ -92,13 +94,19 @@ def unload_and_check(kernel, result, before) -> list:
 
 
 def hardened_is_stricter(data: bytes) -> None:
-    """hardened accepts only what linux-6.1 accepts, and refuses whatever 6.1 would crash on."""
+    """hardened accepts only what linux-6.1 accepts, refuses whatever 6.1 would crash on by
+    a named validation check, and never reaches what no check vouched for.  (The fuzz
+    targets ask the same second opinion: fuzzing.targets.check_second_opinions.)"""
     strict = finit_module(Kernel("hardened"), data)
     faithful = finit_module(Kernel("linux-6.1"), data)
+    assert not isinstance(strict.verdict, UnvalidatedAccess), f"a missing validation check: {strict}"
     if strict.ok:
         assert faithful.ok, f"hardened loads what linux-6.1 refuses: {faithful}"
     if isinstance(faithful.verdict, KernelFault):
         assert not strict.ok, f"hardened loads what crashes linux-6.1: {faithful}"
+        assert (strict.verdict.check is not None or strict.verdict.step in SHARED_STEPS
+                or strict.step_reached < faithful.step_reached), (
+            f"linux-6.1 crashes ({faithful}) where hardened went on and refused naming no check: {strict}")
 
 
 # --- saving failures so `lkmfuzz repro` can replay them ---------------------------------

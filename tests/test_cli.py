@@ -36,7 +36,7 @@ def test_kernel_fault_verdict_exits_three(tmp_path):
     code, out, _ = run("load", str(bad), "--profile", "linux-6.1")
     assert code == 3 and out.startswith("kernel-fault (apply_relocate_add: ")
     code, out, _ = run("load", str(bad))
-    assert code == 1 and out.startswith("ENOEXEC (apply_relocate_add: ")
+    assert code == 1 and out.startswith("ENOEXEC (validate_rela_symbols: ")
 
 
 def test_trace_lists_every_step_in_kernel_order():

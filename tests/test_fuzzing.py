@@ -550,3 +550,38 @@ def test_dashboard_shows_crash_titles_depth_and_loader_coverage_over_time(tmp_pa
     assert "src='http" not in page and "data:image/png;base64," in page, "self-contained"
     rows = plot.depth_rows(depth)
     assert [r[0] for r in rows] == ["module_sig_check", "elf_validity_check", "simplify_symbols"], "pipeline order"
+
+
+def test_faults_seeds_carry_version_and_srcversion(tmp_path):
+    """free_modinfo frees the kstrdup()s of version= and srcversion=: a seed must have them."""
+    seed_corpus("faults", [CORPUS], tmp_path)
+    case = decode_faults((tmp_path / "hello-version-0.ko").read_bytes())
+    result = execute(case)
+    assert result.ok and result.module is not None
+    assert campaign.with_version(seed_bytes("hello")).count(b"srcversion=ABC") == 1
+
+
+def test_params_target_loads_the_module_whose_parameter_comes_first():
+    decode = targets.decoder_for("params")
+    hello, arrparam = seed_bytes("hello"), seed_bytes("arrparam")
+    assert decode(b"myint=3 myints=4").module == hello
+    assert decode(b'  "myints=1,2" myint=3').module == arrparam
+    assert decode(b"my-label=x").module == hello       # not arrparam's: it has mylabel, not my_label
+    assert decode(b"mylabel=x").module == arrparam
+    assert decode(b"").module == hello and decode(b"nosuch=1").module == hello
+    result = execute(decode(b"myints=1,2,3,4,5"))      # one past the array's four elements
+    assert result.kind == "EINVAL"
+
+
+def test_faults_target_loads_dependencies_first_as_modprobe_does():
+    """consumer depends=hello: with hello preloaded it loads, so a fault after
+    simplify_symbols has module_use links for free_unload to undo."""
+    decode = targets.decoder_for("faults")
+    case = decode(targets.NO_FAULT_PLAN + seed_bytes("consumer"))
+    assert case.preload == (seed_bytes("hello"),) and execute(case).ok
+    assert decode(targets.NO_FAULT_PLAN + seed_bytes("hello")).preload == ()
+    mutant = targets.replace(case, profile="hardened-minus-undo_free_unload",
+                             plan=targets.decode_plan(targets.encode_fail_nth_plan(4)))
+    with pytest.raises(Finding) as found:
+        execute(mutant)
+    assert found.value.title == "invariant no-leak after simplify_symbols"

@@ -44,10 +44,12 @@ class Image:
 
     __slots__ = ("data", "len", "mapped", "slack")
 
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, strict: bool = False):
+        """``strict``: past the file's last byte nothing is mapped (the hardened loader:
+        every read there is an access no validation check vouched for)."""
         self.data = memoryview(bytearray(data))
         self.len = len(self.data)
-        self.mapped = page_align(self.len)
+        self.mapped = self.len if strict else page_align(self.len)
         self.slack = None          # bytearray of mapped - len bytes, once something is written there
 
     def write(self, off: int, data: bytes, what: str = "write") -> None:

@@ -30,7 +30,10 @@ from .scenario import Scenario
 from .targets import NO_FAULT_PLAN, encode_fail_nth_plan, encode_sites_plan
 
 STATUS = re.compile(r"#(\d+)\S*\s*(?:\w+\s+)?cov: (\d+) ft: (\d+) corp: (\d+)\S*(?:.*?exec/s:? (\d+))?")
-PARAM_SEEDS = ("", "myint=5", 'mycharp="a b" mybool', "myint=abc mybyte=999", "-- myint=1")
+PARAM_SEEDS = ("", "myint=5", 'mycharp="a b" mybool', "myint=abc mybyte=999", "-- myint=1",
+               # arrparam's (the params target picks the module by the first name set)
+               'myints=1,2,3 mynames=a,"b c" mylabel=xyz', "myints=1,2,3,4,5 mylabel=" + "l" * 20,
+               "mynames=a,b,c,d myints=,x")
 # Scenario seeds beyond "every corpus module as it is": (seed module, what the header says).
 # A preload of 2+ picks corpus/*.ko by name order (scenario.bundled_dependencies).
 SCENARIO_SEEDS = (
@@ -191,15 +194,32 @@ def seed_corpus(target: str, corpus_dirs: list[Path], seeds_dir: Path) -> int:
         for path in sorted(Path(directory).glob("*.ko")):
             data = path.read_bytes()
             if target == "faults":
-                for n, head in enumerate(FAULTS_SEED_PLANS):
-                    atomic_write(seeds_dir / f"{path.stem}-{n}.ko", head + data)
-                count += len(FAULTS_SEED_PLANS)
+                for variant, module in ((path.stem, data), (f"{path.stem}-version", with_version(data))):
+                    if module is None:
+                        continue
+                    for n, head in enumerate(FAULTS_SEED_PLANS):
+                        atomic_write(seeds_dir / f"{variant}-{n}.ko", head + module)
+                    count += len(FAULTS_SEED_PLANS)
                 continue
             if signer is not None:
                 data = sign_module(data, signer)
             atomic_write(seeds_dir / path.name, data)
             count += 1
     return count
+
+
+# No corpus module has MODULE_VERSION: the faults target gets each with one, so that a
+# load passes setup_modinfo()'s kstrdup()s (version=, srcversion=) and free_modinfo has
+# something to free.
+DESCRIPTION, VERSION = b"description=lkmfuzz seed", b"version=1\0srcversion=ABC"
+
+
+def with_version(module: bytes) -> bytes | None:
+    """The module with version= and srcversion= in .modinfo (in place of its description)."""
+    from ..elf import patch
+    if DESCRIPTION not in module:
+        return None
+    return patch.replace_in_section(module, ".modinfo", DESCRIPTION, VERSION)
 
 
 DEFAULT_HARNESS = "lkmfuzz.fuzzing.harness"

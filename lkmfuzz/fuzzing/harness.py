@@ -87,20 +87,32 @@ class Harness:
     def __init__(self, target: str, profile: str, crashes: Path, structured: bool, depth: Path | None = None):
         self.target, self.profile, self.crashes, self.structured = target, profile, crashes, structured
         self.depth = Depth(depth)
+        self.execs = 0
         self.ctx = Context.from_symbols(debian_symbols())
         self.decode = targets.decoder_for(target, profile)
-        # Every params input loads the same module: resume each from one checkpoint.
-        self.resumable = targets.Resumable.prepare(self.decode(b"")) if target == "params" else None
+        # Every params input loads one of a few modules: resume each from its checkpoint.
+        self.resumables = {}
         # Build what decoding caches (the test key) before the clock starts.
         self.decode(bytes([scenario.TRUST_TEST_KEY]))
 
     def test_one_input(self, data: bytes) -> None:
+        self.execs += 1
         case = self.decode(data)
         try:
-            self.depth.add(targets.execute(case, self.resumable))
+            self.depth.add(targets.execute(case, self.resumable(case)))
         except targets.Finding as finding:
             targets.save_finding(self.crashes, finding, self.target, data)
+            # What scripts/mutation-check reads: how soon this worker found something.
+            print(f"{targets.FINDING_LINE} {self.execs} execs: {finding.title}", file=sys.stderr, flush=True)
             raise
+
+    def resumable(self, case: "targets.TestCase") -> "targets.Resumable | None":
+        if self.target != "params":
+            return None
+        found = self.resumables.get(case.module)
+        if found is None:
+            found = self.resumables[case.module] = targets.Resumable.prepare(targets.replace(case, args=""))
+        return found
 
     def mutate(self, data: bytes, max_size: int, seed: int) -> bytes:
         rng = random.Random(seed)

@@ -11,29 +11,38 @@ kernel and raises ``Finding`` when something is wrong:
 * any exception from the loader other than its verdicts (a model bug);
 * an invariant violation after the attempt (or after the unload that follows a
   successful load);
-* a kernel-fault verdict in the hardened profile (hardened must refuse cleanly).
+* in the hardened profile, an unvalidated-access verdict: the loader reached data
+  a real kernel trusts that no validation check vouched for (a missing check);
+* in the hardened profile, a second opinion that disagrees: the same case on each
+  real kernel's profile (``SECOND_OPINIONS``) is refused, or faults, while hardened
+  loads it; or it faults while hardened's refusal names no validation check.
 
-In the linux-6.1 profile a kernel-fault verdict is a prediction, not a finding.
+In a real kernel's profile a kernel-fault verdict is a prediction, not a finding.
 """
 
 import dataclasses
 import json
 import pickle
+import re
 import traceback
 from dataclasses import dataclass
 
-from ..errors import KernelFault, LoadError
+from ..errors import KernelFault, LoadError, UnvalidatedAccess
 from ..faults import SITES, FaultPlan
 from ..invariants import Violation, check_attempt, check_unchanged, snapshot
 from ..properties import unload_and_check
 from ..kernel.kernel import Kernel
 from ..kernel.profile import ProfileError, get_profile
 from ..loader import O_NONBLOCK, O_TRUNC, delete_module, finit_module, init_module
+from ..loader.hardening import SHARED_STEPS
 from . import scenario
 from .checkpoint import Checkpoint, CheckpointError, Frozen, all_dense, shared_by_loads
-from ..triage.title import exception_title, kernel_fault_title, violation_title
+from ..triage.title import (exception_title, kernel_fault_title, second_opinion_title, unvalidated_access_title,
+                            violation_title)
 
 MAX_NTH = 64
+# A harness's line on stderr when it records a finding: "<FINDING_LINE> N execs: TITLE".
+FINDING_LINE = "lkmfuzz: finding after"
 PLAN_HEADER = 4
 
 
@@ -93,13 +102,49 @@ def execute(case: TestCase, resumable: "Resumable | None" = None):
     except Exception as bug:  # noqa: BLE001 - any exception here is the finding itself, reported whole
         raise Finding("exception", exception_title(bug), f"{type(bug).__name__}: {bug}", traceback.format_exc(),
                       case) from bug
+    if isinstance(result.verdict, UnvalidatedAccess):
+        verdict = result.verdict
+        raise Finding("unvalidated-access", unvalidated_access_title(verdict.site, verdict.reason), str(verdict),
+                      _trace(result), case)
     if isinstance(result.verdict, KernelFault) and kernel.hardened:
         raise Finding("kernel-fault", kernel_fault_title(result.verdict.site), str(result.verdict), "", case)
     if violations:
         first = violations[0]
         raise Finding("invariant", violation_title(first.invariant, first.step), str(first),
                       "\n".join(map(str, violations)), case)
+    if kernel.hardened and case.plan.empty:
+        check_second_opinions(case, result)
     return result
+
+
+# The real kernels hardened must be at least as strict as.
+SECOND_OPINIONS = ("linux-6.1",)
+
+
+def check_second_opinions(case: TestCase, result) -> None:
+    """Hardened refuses at least what each real kernel refuses: run the case there too
+    (unless a validation check refused it: that refusal stands on its own) and raise a
+    Finding when hardened loads what the real kernel refuses or crashes on, or when the
+    real kernel crashes at a step hardened passed (or refused at without naming a check).
+    A refusal of hardened's own at an earlier step (a later kernel reading .modinfo
+    6.1 ignores, say) never reached the data.  Only cases without a fault plan: the
+    fault points of two profiles need not line up."""
+    verdict = result.verdict
+    if isinstance(verdict, LoadError) and (verdict.check is not None or verdict.step in SHARED_STEPS):
+        return
+    for profile in SECOND_OPINIONS:
+        other = run_syscall(fresh_kernel(dataclasses.replace(case, profile=profile)), case)
+        if result.ok and not other.ok:
+            raise Finding("second-opinion", second_opinion_title(profile, "refuses", other),
+                          f"hardened loads what {profile} refuses: {other}", _trace(other), case)
+        if not result.ok and isinstance(other.verdict, KernelFault) and result.step_reached >= other.step_reached:
+            raise Finding("second-opinion", second_opinion_title(profile, "faults", other),
+                          f"{profile} faults ({other}) and hardened's refusal names no check: {result}",
+                          _trace(other), case)
+
+
+def _trace(result) -> str:
+    return "\n".join(f"{step}: {outcome}" for step, outcome in result.trace)
 
 
 def run_syscall(kernel: Kernel, case: TestCase):
@@ -304,17 +349,57 @@ def encode_sites_plan(sites: set) -> bytes:
     return bytes([1]) + sum(1 << SITES.index(site) for site in sites).to_bytes(PLAN_HEADER - 1, "little")
 
 
-def decode_faults(data: bytes, profile: str = "hardened") -> TestCase:
-    """First 4 bytes choose the fault plan (decode_plan); the rest is the module."""
-    return TestCase(module=data[PLAN_HEADER:], plan=decode_plan(data[:PLAN_HEADER]), profile=profile)
+def decode_faults(data: bytes, profile: str = "hardened", library: dict | None = None) -> TestCase:
+    """First 4 bytes choose the fault plan (decode_plan); the rest is the module, loaded
+    as modprobe loads it: after the modules its depends= names, from ``library`` (name
+    -> bytes), so that the unwind has module_use links to undo."""
+    module = data[PLAN_HEADER:]
+    return TestCase(module=module, plan=decode_plan(data[:PLAN_HEADER]), profile=profile,
+                    preload=modprobe_preload(module, library or {}))
+
+
+DEPENDS = re.compile(rb"depends=([^\0]*)\0")
+MODULE_NAME = re.compile(rb"\0name=([^\0]*)\0")
+
+
+def modprobe_preload(module: bytes, library: dict) -> tuple:
+    """The modules of ``library`` that ``module``'s first depends= names, in its order."""
+    found = DEPENDS.search(module)
+    names = found.group(1).split(b",") if found else []
+    return tuple(library[name] for name in names if name in library)
+
+
+def module_library(modules) -> dict:
+    """name= -> bytes, for the modules of a corpus."""
+    library = {}
+    for data in modules:
+        found = MODULE_NAME.search(data)
+        if found:
+            library.setdefault(found.group(1), data)
+    return library
 
 
 def encode_faults(plan_head: bytes, module: bytes) -> bytes:
     return plan_head.ljust(PLAN_HEADER, b"\0")[:PLAN_HEADER] + module
 
 
-def decode_params(data: bytes, module: bytes, profile: str = "hardened") -> TestCase:
+def decode_params(data: bytes, modules: tuple, profile: str = "hardened") -> TestCase:
+    """The input is the argument string; the module is the first of ``modules`` ((its
+    parameter names, its bytes) pairs) that has the parameter the string sets first,
+    else the first one."""
+    first = FIRST_PARAM.match(data)
+    name = first.group(1).replace(b"-", b"_") if first else b""
+    module = next((module for names, module in modules if name in names), modules[0][1])
     return TestCase(module=module, args=data.decode("latin-1"), profile=profile)
+
+
+FIRST_PARAM = re.compile(rb'\s*"?([^\s="]+)')
+PARMTYPE = re.compile(rb"parmtype=([^:\0]+):")
+
+
+def parameter_names(module: bytes) -> frozenset:
+    """The names of a module's parameters, from its .modinfo parmtype= entries."""
+    return frozenset(name.replace(b"-", b"_") for name in PARMTYPE.findall(module))
 
 
 def decode_signature(data: bytes, profile: str = "hardened") -> TestCase:
@@ -349,8 +434,9 @@ def _preload(s: "scenario.Scenario", dependencies: tuple) -> tuple:
 
 
 TARGETS = ("load", "faults", "params", "signature", "scenario")
-# The params target loads the hello seed (ten parameter types) with each input as its arguments.
-PARAMS_MODULE = scenario.BUNDLED_CORPUS / "hello.ko"
+# The params target loads these seeds (hello: ten scalar types; arrparam: arrays and a
+# string), each input as the arguments of the one whose parameter it sets first.
+PARAMS_MODULES = tuple(scenario.BUNDLED_CORPUS / f"{name}.ko" for name in ("hello", "arrparam"))
 
 
 def decoder_for(target: str, profile: str = "hardened"):
@@ -360,9 +446,12 @@ def decoder_for(target: str, profile: str = "hardened"):
         dependencies = scenario.bundled_dependencies()
         return lambda data: decode_scenario(data, dependencies, profile)
     if target == "params":
-        module = PARAMS_MODULE.read_bytes()
-        return lambda data: decode_params(data, module, profile)
-    decoders = {"load": decode_load, "faults": decode_faults, "signature": decode_signature}
+        modules = tuple((parameter_names(data), data) for data in (path.read_bytes() for path in PARAMS_MODULES))
+        return lambda data: decode_params(data, modules, profile)
+    if target == "faults":
+        library = module_library(scenario.bundled_dependencies())
+        return lambda data: decode_faults(data, profile, library)
+    decoders = {"load": decode_load, "signature": decode_signature}
     if target not in decoders:
         raise ValueError(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")
     return lambda data: decoders[target](data, profile)

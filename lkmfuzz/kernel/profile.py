@@ -3,7 +3,9 @@
 ``linux-6.1`` is Debian 12's kernel, check for check and in the kernel's order;
 where that kernel would touch memory out of bounds, the model returns the
 *kernel-fault* verdict.  ``hardened`` (the default) runs the same pipeline with
-the checks later kernels added, and rejects every kernel-fault case with ENOEXEC.
+named validation checks (``HARDENING_CHECKS``, loader/hardening.py) that refuse,
+before the data is used, everything real kernels still trust; past them an
+out-of-bounds access is the *unvalidated-access* verdict — a missing check.
 
 The numbers below were read off Debian's own build (see data/SOURCE.md and
 corpus/BUILD-INFO.txt): the release, the vermagic, sizeof(struct module) and the
@@ -67,16 +69,61 @@ class Config:
     module_alloc_oom: int = 881 << 20
 
 
+# The hardened profile's validation checks, by name (loader/hardening.py implements
+# each; the loader asks ``profile.checks``).  Named after the upstream change each
+# models, or after the oops class it closes where no kernel has the check yet.
+HARDENING_CHECKS = (
+    "elf_validity_cache_secstrings",        # every sh_name inside the section name table
+    "validate_null_sections",               # SHT_NULL sections' sh_name too (module_finalize reads all)
+    "elf_validity_cache_index_info",        # at most one .modinfo
+    "elf_validity_cache_index_mod",         # one this_module: ALLOC, not NOBITS, sizeof(struct module)
+    "elf_validity_cache_index_sym",         # exactly one SYMTAB
+    "elf_validity_cache_strtab",            # d979e3dffa93: string table NUL-bounded, st_name inside it
+    "validate_modinfo",                     # a .modinfo, not empty, ending in NUL: every value ends inside it
+    "validate_section_overlaps",            # no section where the kernel writes its copy (headers, struct)
+    "validate_null_symbol",                 # symbol 0 all zeros (simplify_symbols skips it, add_kallsyms not)
+    "validate_module_name",                 # this_module's name NUL-terminated in its 56 bytes
+    "validate_struct_module_fields",        # fields the loader computes are zero in the file (percpu, sizes)
+    "validate_layout_sizes",                # section sizes fit the 32-bit module layout
+    "validate_versions_names",              # __versions names NUL-terminated in their 56 bytes
+    "validate_rela_targets",                # no relocation of the symbol or string table
+    "validate_rela_symbols",                # r_info symbol index inside the symbol table
+    "validate_rela_offsets",                # r_offset + size inside the section relocated
+    "validate_patch_sites",                 # .return_sites & co. point into the module's text
+    "validate_init_exit",                   # mod->init / mod->exit point into the module's text
+    "validate_ksymtab",                     # __ksymtab names and namespaces inside the module, each once
+    "validate_kernel_params",               # __param names, ops and args inside the module or kernel
+)
+# load_module()'s cleanup labels, innermost first (loader/main.py UNDO_ACTIONS runs them).
+CLEANUP_LABELS = ("sysfs_cleanup", "coming_cleanup", "bug_cleanup", "ddebug_cleanup", "free_arch_cleanup",
+                  "free_modinfo", "free_unload", "unlink_mod", "free_module", "free_copy")
+MINUS = "-minus-"
+UNDO = "undo_"
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str
     hardened: bool
+    checks: frozenset = frozenset()    # HARDENING_CHECKS this profile runs
+    skipped_cleanup: frozenset = frozenset()   # CLEANUP_LABELS deleted (mutation testing only)
     release: str = DEBIAN_RELEASE
     vermagic: str = DEBIAN_VERMAGIC
     struct_module_size: int = STRUCT_MODULE_SIZE
     init_offset: int = MODULE_INIT_OFFSET
     exit_offset: int = MODULE_EXIT_OFFSET
     config: Config = field(default_factory=Config)
+
+    def without(self, part: str, name: str) -> "Profile":
+        """This profile with one of its validation checks, or (``undo_LABEL``) one of
+        load_module()'s cleanup labels, deleted: a mutant of the loader."""
+        if part.startswith(UNDO) and part[len(UNDO):] in CLEANUP_LABELS:
+            return dataclasses.replace(self, name=name, skipped_cleanup=self.skipped_cleanup | {part[len(UNDO):]})
+        if part not in self.checks:
+            raise ProfileError(f"profile {self.name!r} has no check {part!r} and no cleanup label by that name; "
+                               f"its checks: {', '.join(sorted(self.checks)) or 'none'}; labels: "
+                               f"{', '.join(UNDO + label for label in CLEANUP_LABELS)}")
+        return dataclasses.replace(self, name=name, checks=self.checks - {part})
 
     def with_config(self, **switches) -> "Profile":
         known = {f.name for f in dataclasses.fields(Config)}
@@ -88,14 +135,22 @@ class Profile:
 
 PROFILES = {
     "linux-6.1": Profile("linux-6.1", hardened=False),
-    "hardened": Profile("hardened", hardened=True),
+    "hardened": Profile("hardened", hardened=True, checks=frozenset(HARDENING_CHECKS)),
 }
 DEFAULT_PROFILE = "hardened"
 
 
 def get_profile(name: str = DEFAULT_PROFILE, **switches) -> Profile:
+    """A profile by name.  ``hardened-minus-CHECK`` is hardened with one validation check
+    deleted, ``PROFILE-minus-undo_LABEL`` one with a cleanup label that does nothing
+    (mutation testing of the harnesses: scripts/mutation-check); the name travels with
+    every finding, so a replay runs the same mutant."""
+    base, _, deleted = name.partition(MINUS)
     try:
-        profile = PROFILES[name]
+        profile = PROFILES[base]
     except KeyError:
-        raise ProfileError(f"unknown profile {name!r}; choose one of: {', '.join(PROFILES)}") from None
+        raise ProfileError(f"unknown profile {name!r}; choose one of: {', '.join(PROFILES)} "
+                           f"(or hardened{MINUS}CHECK)") from None
+    if deleted:
+        profile = profile.without(deleted, name)
     return profile.with_config(**switches) if switches else profile

@@ -5,8 +5,9 @@ trusts: every entry of .retpoline_sites, .return_sites, .ibt_endbr_seal is an s3
 offset to an instruction that the kernel decodes, and every .altinstructions
 entry (struct alt_instr) names an instruction range and must pass two BUG_ON()s.
 An entry pointing outside mapped memory, or failing a BUG_ON, is a kernel-fault
-in 6.1 and ENOEXEC in hardened; one pointing into the kernel's own image reads mapped
-code (the qemu oracle: a .return_sites entry relocated against jiffies loads).
+in 6.1; one pointing into the kernel's own image reads mapped code (the qemu oracle:
+a .return_sites entry relocated against jiffies loads).  Hardened refuses every entry
+outside the module's text first (hardening.validate_patch_sites).
 """
 
 import struct
@@ -41,6 +42,8 @@ def _check_sites(info: LoadInfo, name: bytes, sec) -> None:
     for n in range(count):
         entry = sec.sh_addr + n * S32.size
         target = (entry + space.unpack(S32, entry, f"{name.decode()} entry {n}")[0]) & ((1 << 64) - 1)
+        if not info.mod.within_text(target):
+            info.unchecked(f"{name.decode()} entry {n}: {target:#x} is outside the module's text")
         info.kernel.read_code(target, 1, f"{name.decode()} entry {n}: instruction")
 
 
@@ -51,8 +54,12 @@ def _check_alternatives(info: LoadInfo, sec) -> None:
         entry = sec.sh_addr + n * ALT_INSTR.size
         instr_off, _repl, cpuid, instrlen, _replen = space.unpack(ALT_INSTR, entry, f"alt_instr {n}")
         if instrlen > MAX_PATCH_LEN or (cpuid & ~ALTINSTR_FLAG_INV) >= MAX_CPU_FEATURE:
+            info.unchecked(f"alt_instr {n}: instrlen {instrlen} / cpuid {cpuid:#x} past apply_alternatives' limits")
             raise OutOfBounds(f"alt_instr {n}: BUG_ON(instrlen {instrlen} / cpuid {cpuid:#x}) in apply_alternatives")
         if instrlen:
+            start = (entry + instr_off) & ((1 << 64) - 1)
+            if not (info.mod.within_text(start) and info.mod.within_text(start + instrlen - 1)):
+                info.unchecked(f"alt_instr {n}: instruction {start:#x}+{instrlen} is outside the module's text")
             info.kernel.read_code((entry + instr_off) & ((1 << 64) - 1), instrlen, f"alt_instr {n}: instruction")
 
 

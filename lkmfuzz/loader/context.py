@@ -4,20 +4,24 @@ Steps read the module through this object, never through raw offsets, so that
 every access is bounds-checked in one place.  Two kinds of trouble are told apart:
 
 * ``OutOfBounds`` (raised by the image or the address space): the kernel would
-  fault.  The orchestrator turns it into kernel-fault (linux-6.1) or ENOEXEC
-  (hardened), naming the step.
-* ``unchecked()``: the kernel reads something it never validated but survives
-  (garbage in, garbage on).  linux-6.1 carries on with the garbage; hardened
-  refuses with ENOEXEC, as later kernels do.
+  fault.  The orchestrator turns it into kernel-fault (a real kernel's profile)
+  or unvalidated-access (hardened), naming the step.
+* ``unchecked()``: the kernel uses something it never validated but survives
+  (garbage in, garbage on).  A real kernel's profile carries on with the garbage;
+  hardened must never get there — its named validation checks
+  (loader/hardening.py) refuse such input first — so reaching it is
+  unvalidated-access too.
+
+Neither is ever an errno in hardened: an errno there comes only from a check that
+ran before the data was used, and a deleted check must show up as a finding.
 """
 
-import errno
 from dataclasses import dataclass, field
 
-from ..elf.constants import SHDR_SIZE, SHF_ALLOC
+from ..elf.constants import SHDR_SIZE, SHF_ALLOC, SHT_NOBITS, SHT_NULL
 from ..elf.reader import Image, OutOfBounds
 from ..elf.structs import Shdr
-from ..errors import KernelFault, LoadError
+from ..errors import KernelFault, LoadError, UnvalidatedAccess, Verdict
 from ..kernel.alloc import AllocFailed
 
 # uapi/linux/module.h
@@ -97,6 +101,8 @@ class LoadInfo:
     _strtab_bytes: bytes | None = None   # strtab_string()'s copy of the string table, once read
     # cache -> [start, end) of the copy's bytes it was read from ("names", "strtab", "versions", "modinfo")
     cache_spans: dict = field(default_factory=dict)
+    cached: set = field(default_factory=set)   # indices an elf_validity_cache_* check set ("info", "mod", "sym")
+    trusted: list = field(default_factory=list)   # (step, what) the kernel used unvalidated (real kernels' profiles)
 
     def run(self, step_fn, name: str | None = None) -> None:
         """Run one step of load_module(), turning internal signals into verdicts:
@@ -110,7 +116,7 @@ class LoadInfo:
             verdict = self.fault_verdict(oob)
         except AllocFailed as failed:
             verdict = LoadError(failed.errno, self.step, f"{failed.caller}: {failed.site} allocation failed")
-        except LoadError as refused:
+        except Verdict as refused:
             verdict = refused
         else:
             self.trace.append((name, "ok"))
@@ -136,24 +142,37 @@ class LoadInfo:
         return LoadError(err, step or self.step, reason)
 
     def unchecked(self, what: str) -> None:
-        """The kernel uses ``what`` without validating it; hardened refuses it."""
+        """The kernel uses ``what`` without validating it.  A real kernel's profile goes on;
+        in hardened a validation check should have refused the input before: a finding."""
         if self.hardened:
-            raise LoadError(errno.ENOEXEC, self.step, what)
+            raise UnvalidatedAccess(self.step, what)
+        self.trusted.append((self.step, what))
 
-    def fault_verdict(self, oob: OutOfBounds, site: str | None = None) -> LoadError | KernelFault:
+    def fault_verdict(self, oob: OutOfBounds, site: str | None = None) -> KernelFault | UnvalidatedAccess:
+        """An access out of bounds: the kernel's oops, or in hardened a missing check."""
         if self.hardened:
-            return LoadError(errno.ENOEXEC, self.step, oob.what)
+            return UnvalidatedAccess(site or self.step, oob.what)
         return KernelFault(site or self.step, oob.what)
 
     def write_copy(self, off: int, data: bytes, what: str) -> None:
         """The kernel writes into its temporary copy of the file (at file offset ``off``).
         What was cached from the bytes written (section names, modinfo, __versions) is dropped."""
+        end = off + len(data)
+        if self.hardened:
+            self._check_write_overlaps(off, end, what)
         self.kernel.alloc.space.write(self.copy.addr + off, data, what, check_perm=False)
         self.image.write(off, data, what)
-        end = off + len(data)
         for cache, (start, stop) in list(self.cache_spans.items()):
             if off < stop and start < end:
                 self._drop_cache(cache)
+
+    def _check_write_overlaps(self, start: int, end: int, what: str) -> None:
+        """The kernel's write into its copy lands in the contents of a section other than the
+        struct module it writes: read later with the write in it."""
+        for i, sh in enumerate(self.sechdrs):
+            if (i != self.index.mod and sh.sh_size and sh.sh_type not in (SHT_NULL, SHT_NOBITS)
+                    and sh.sh_offset < end and start < sh.sh_offset + sh.sh_size):
+                self.unchecked(f"{what} at file offset {start:#x} writes into section {i}'s contents")
 
     def note_cached(self, cache: str, start: int, stop: int) -> None:
         """``cache`` now also holds what was read from the copy's [start, stop)."""
@@ -249,10 +268,13 @@ class LoadInfo:
         return self.image.read(sh.sh_offset, sh.sh_size, f"contents of section {i}")
 
     def strtab_string(self, st_name: int, sym: int) -> bytes:
-        """info->strtab + st_name, the name of symbol ``sym`` (the temporary copy's string table)."""
+        """info->strtab + st_name, the name of symbol ``sym`` (the temporary copy's string table).
+        A name that does not start in a NUL-terminated string table is read on as strlen
+        reads it: what elf_validity_cache_strtab refuses in hardened."""
         table = self._strtab_bytes if self._strtab_bytes is not None else self._read_strtab()
         if st_name < len(table):
             return table[st_name:table.index(b"\0", st_name)]
+        self.unchecked(f"name of symbol {sym}: st_name {st_name:#x} outside a NUL-terminated string table")
         return self.image.cstring(self.strtab + st_name, f"name of symbol {sym}")
 
     def _read_strtab(self) -> bytes:

@@ -1,47 +1,32 @@
 """elf_validity_check(): the ELF checks before anything trusts the file.
 
-Two orders of the same small checks:
-
-* ``linux-6.1``: kernel/module/main.c elf_validity_check() of 6.1 (after
-  "module: harden ELF info handling"): header, shentsize, header table in the
-  file, shstrndx, name table in the file / non-empty / NUL-terminated, section 0,
-  then every section's contents in the file, SYMTAB sh_link, and sh_name in range
-  for SHF_ALLOC sections only.
-* ``hardened``: the elf_validity_cache_*() split of later kernels (Matthew Maurer),
-  which adds: sh_name in range for every section, at most one .modinfo, exactly
-  one .gnu.linkonce.this_module that is ALLOC, not NOBITS and of the kernel's
-  sizeof(struct module), exactly one SYMTAB, and a string table that is non-empty,
-  NUL at both ends, with every st_name inside it.
+kernel/module/main.c elf_validity_check() of 6.1 (after "module: harden ELF info
+handling"): header, shentsize, header table in the file, shstrndx, name table in
+the file / non-empty / NUL-terminated, section 0, then every section's contents in
+the file, SYMTAB sh_link, and sh_name in range for SHF_ALLOC sections only.  Then
+the profile's validation checks on the file alone (hardening.ELF_CHECKS: the
+elf_validity_cache_*() split of later kernels).
 
 Requires: info.image, info.len (the signature already stripped).
-Sets: info.hdr, info.sechdrs, info.secstrings, info.secstrings_size; hardened also
-info.index.{info,mod,sym,str} and info.strtab.
+Sets: info.hdr, info.sechdrs, info.secstrings, info.secstrings_size; with the
+cache checks also info.index.{info,mod,sym,str}.
 Errors: ENOEXEC.
 """
 
 import errno
-import struct
 
 from ..elf import constants as C
 from ..elf.structs import SHDR, Shdr
 from .context import LoadInfo
-
-ST_NAMES = struct.Struct("<I20x")   # st_name of each Elf64_Sym
+from .hardening import ELF_CHECKS, run_checks
 
 NOEXEC = errno.ENOEXEC
 
 
 def elf_validity_check(info: LoadInfo) -> None:
-    if info.hardened:
-        _validity_hardened(info)
-    else:
-        _validity_61(info)
-
-
-def _validity_61(info: LoadInfo) -> None:
     check_ehdr(info)
     check_shdr_table(info)
-    check_secstrings(info, all_names=False)
+    check_secstrings(info)
     check_sechdr0(info)
     for i in range(1, info.shnum):
         sh = info.sechdrs[i]
@@ -52,22 +37,7 @@ def _validity_61(info: LoadInfo) -> None:
         check_section_offset(info, i)
         if sh.sh_flags & C.SHF_ALLOC and sh.sh_name >= info.secstrings_size:
             raise info.refuse(NOEXEC, f"Invalid ELF section name in module (section {i} type {sh.sh_type})")
-
-
-def _validity_hardened(info: LoadInfo) -> None:
-    check_ehdr(info)
-    check_shdr_table(info)
-    check_sechdr0(info)
-    for i in sections_past_file(info):
-        if info.sechdrs[i].sh_type not in (C.SHT_NULL, C.SHT_NOBITS):
-            check_section_offset(info, i)
-    check_secstrings(info, all_names=True)
-    cache_index_info(info)
-    cache_index_mod(info)
-    cache_index_sym(info)
-    check_symtab_link(info, info.index.sym)
-    info.index.str = info.sechdrs[info.index.sym].sh_link
-    cache_strtab(info)
+    run_checks(info, ELF_CHECKS)
 
 
 def check_ehdr(info: LoadInfo) -> None:
@@ -110,12 +80,6 @@ def section_in_file(info: LoadInfo, i: int) -> bool:
     return end <= C.U64_MASK and end <= info.len
 
 
-def sections_past_file(info: LoadInfo) -> list:
-    """Indices (from 1) of the sections section_in_file() refuses, in order: one pass,
-    since nearly every module has none."""
-    return [i for i in range(1, info.shnum) if not section_in_file(info, i)]
-
-
 def check_section_offset(info: LoadInfo, i: int) -> None:
     if not section_in_file(info, i):
         sh = info.sechdrs[i]
@@ -123,7 +87,7 @@ def check_section_offset(info: LoadInfo, i: int) -> None:
                                   f"offset {sh.sh_offset:#x}+size {sh.sh_size:#x} past end of file ({info.len})")
 
 
-def check_secstrings(info: LoadInfo, all_names: bool) -> None:
+def check_secstrings(info: LoadInfo) -> None:
     shstrndx = info.hdr.e_shstrndx
     if shstrndx == C.SHN_UNDEF or shstrndx >= info.shnum:
         raise info.refuse(NOEXEC, f"Invalid ELF section name index: {shstrndx} || e_shstrndx ({shstrndx}) "
@@ -137,10 +101,6 @@ def check_secstrings(info: LoadInfo, all_names: bool) -> None:
         raise info.refuse(NOEXEC, "empty section name table")
     if info.image.u8(strhdr.sh_offset + strhdr.sh_size - 1) != 0:
         raise info.refuse(NOEXEC, "ELF Spec violation: section name table isn't null terminated")
-    if all_names:
-        for i, sh in enumerate(info.sechdrs):
-            if sh.sh_type != C.SHT_NULL and sh.sh_name >= strhdr.sh_size:
-                raise info.refuse(NOEXEC, f"Invalid ELF section name in module (section {i} type {sh.sh_type})")
 
 
 def check_symtab_link(info: LoadInfo, i: int) -> None:
@@ -148,55 +108,3 @@ def check_symtab_link(info: LoadInfo, i: int) -> None:
     if link == C.SHN_UNDEF or link >= info.shnum:
         raise info.refuse(NOEXEC, f"Invalid ELF sh_link!=SHN_UNDEF({link}) or (sh_link({link}) >= "
                                   f"hdr->e_shnum({info.shnum})) in section {i}")
-
-
-def cache_index_info(info: LoadInfo) -> None:
-    count, idx = info.count_any_sec(b".modinfo")
-    if count > 1:
-        raise info.refuse(NOEXEC, f"Only one .modinfo section must exist ({count} found)")
-    info.index.info = idx
-
-
-def cache_index_mod(info: LoadInfo) -> None:
-    count, idx = info.count_any_sec(b".gnu.linkonce.this_module")
-    if count != 1:
-        raise info.refuse(NOEXEC, f"Exactly one .gnu.linkonce.this_module section must exist ({count} found)")
-    sh = info.sechdrs[idx]
-    if sh.sh_type == C.SHT_NOBITS:
-        raise info.refuse(NOEXEC, f".gnu.linkonce.this_module section {idx} must have a size set (is NOBITS)")
-    if not sh.sh_flags & C.SHF_ALLOC:
-        raise info.refuse(NOEXEC, f".gnu.linkonce.this_module section {idx} must be SHF_ALLOC")
-    want = info.kernel.profile.struct_module_size
-    if sh.sh_size != want:
-        raise info.refuse(NOEXEC, f".gnu.linkonce.this_module section {idx} size {sh.sh_size:#x} must match "
-                                  f"the kernel's struct module size {want:#x}")
-    info.index.mod = idx
-
-
-def cache_index_sym(info: LoadInfo) -> None:
-    found = [i for i in range(1, info.shnum) if info.sechdrs[i].sh_type == C.SHT_SYMTAB]
-    if len(found) != 1:
-        raise info.refuse(NOEXEC, f"module has {len(found)} symbol tables, needs exactly one (stripped?)")
-    info.index.sym = found[0]
-
-
-def cache_strtab(info: LoadInfo) -> None:
-    strsec = info.sechdrs[info.index.str]
-    if strsec.sh_type == C.SHT_NOBITS:
-        raise info.refuse(NOEXEC, f"symbol string table (section {info.index.str}) has no contents (NOBITS)")
-    if strsec.sh_size == 0:
-        raise info.refuse(NOEXEC, "empty symbol string table")
-    image = info.image
-    if image.u8(strsec.sh_offset) != 0:
-        raise info.refuse(NOEXEC, "symbol string table missing leading NUL")
-    if image.u8(strsec.sh_offset + strsec.sh_size - 1) != 0:
-        raise info.refuse(NOEXEC, "symbol string table isn't NUL terminated")
-    symsec = info.sechdrs[info.index.sym]
-    count = symsec.sh_size // C.SYM_SIZE
-    # The symbol table lies in the file (checked above), so its names can be read in one go.
-    table = image.read(symsec.sh_offset, count * C.SYM_SIZE, "symbol table")
-    for i, (st_name,) in enumerate(ST_NAMES.iter_unpack(table)):
-        if st_name >= strsec.sh_size:
-            raise info.refuse(NOEXEC, f"symbol {i} name offset {st_name:#x} out of bounds in string table")
-    info.strtab = strsec.sh_offset
-

@@ -171,7 +171,7 @@ def add_kallsyms(info: LoadInfo) -> None:
 def _add_kallsyms_from_memory(info: LoadInfo, core: int, typetab: int) -> None:
     mod, space = info.mod, info.kernel.alloc.space
     symsec = info.sechdrs[info.index.sym]
-    strsec_addr = info.sechdrs[info.index.str].sh_addr
+    strsec_addr, strsec_size = info.sechdrs[info.index.str].sh_addr, info.sechdrs[info.index.str].sh_size
     symtab = TableView(space, symsec.sh_addr, C.SYM_SIZE, symsec.sh_size // C.SYM_SIZE, "kallsyms symbol")
     # The core copy: symbols at symoffs, names at stroffs, types at core_typeoffs.
     area = TableView(space, core, 1, info.core_typeoffs + info.core_ndst, "core kallsyms byte")
@@ -186,7 +186,9 @@ def _add_kallsyms_from_memory(info: LoadInfo, core: int, typetab: int) -> None:
         space.write(typetab + i, letter.encode("latin-1"), "mod->kallsyms->typetab", check_perm=False)
         if not keeps_symbol(info, i, sym.st_name, sym.st_shndx, core_sections):
             continue
-        name = space.cstring(strsec_addr + sym.st_name, f"name of symbol {i}", limit=strtab_size)
+        if sym.st_name >= strsec_size:
+            info.unchecked(f"name of symbol {i}: st_name {sym.st_name:#x} in memory past the string table")
+        name = space.cstring((strsec_addr + sym.st_name) & C.U64_MASK, f"name of symbol {i}", limit=strtab_size)
         if len(name) >= strtab_size:
             break  # strscpy() returned -E2BIG
         out = Sym(s - info.stroffs, sym.st_info, sym.st_other, sym.st_shndx, sym.st_value, sym.st_size)
@@ -241,6 +243,8 @@ def scan_kallsyms_names(info: LoadInfo) -> None:
     for i, (st_name, _info, _other, shndx, _value, _size) in enumerate(entries):
         if i == 0 or shndx == C.SHN_UNDEF:
             continue
+        if st_name >= strsec.sh_size:
+            info.unchecked(f"name of symbol {i}: st_name {st_name:#x} in memory past the string table")
         name = (strtab + st_name) & C.U64_MASK
         if space.read(name, 1, f"name of symbol {i} (st_name {st_name:#x})") == b"$":
             if space.read(name + 1, 1, f"name of symbol {i}")[0] in MAPPING_SYMBOL_KINDS:

@@ -79,6 +79,7 @@ def store_value(info: LoadInfo, ptype: ParamType, name: str, value, arg: int) ->
     """The setter's write of a parsed value into the variable at ``arg``."""
     space = info.kernel.alloc.space
     what = f"param_set for parameter {name}"
+    check_arg(info, arg, ptype.size, what)
     if ptype.ops_symbol == "param_ops_charp":
         return set_charp(info, name, value, arg)
     if ptype.ops_symbol == "param_ops_string":
@@ -86,6 +87,7 @@ def store_value(info: LoadInfo, ptype: ParamType, name: str, value, arg: int) ->
         data = value.encode("latin-1") + b"\0"
         if len(data) > maxlen:
             return errno.ENOSPC
+        check_arg(info, buf, len(data), what)
         space.write(buf, data, what)
         return 0
     space.write(arg, ptype.encode(value), what)
@@ -111,6 +113,7 @@ def set_array(info: LoadInfo, name: str, val: str | None, arg: int) -> int:
     """param_array_set(): elements stored one by one; *num counts the ones that stuck."""
     space = info.kernel.alloc.space
     what = f"param_array_set for parameter {name}"
+    check_arg(info, arg, KPARAM_ARRAY.size, what)
     max_elems, elemsize, num_ptr, elem_ops, elem = space.unpack(KPARAM_ARRAY, arg, what)
     kind = ops_kind(info, elem_ops, f"element ops of parameter {name}")
     if not isinstance(kind, ParamType):
@@ -128,6 +131,12 @@ def set_array(info: LoadInfo, name: str, val: str | None, arg: int) -> int:
     return err
 
 
+def check_arg(info: LoadInfo, addr: int, size: int, what: str) -> None:
+    """A setter writes through ``addr``: the module's own variable, as far as anything checks."""
+    if not (info.mod.within(addr) and info.mod.within(addr + max(size, 1) - 1)):
+        info.unchecked(f"{what}: {addr:#x}+{size} is outside the module")
+
+
 def decode_params(info: LoadInfo) -> list[BoundParam]:
     s = info.sections
     space = info.kernel.alloc.space
@@ -135,6 +144,8 @@ def decode_params(info: LoadInfo) -> list[BoundParam]:
     for i in range(s.num_kp):
         addr = s.kp + i * KERNEL_PARAM_SIZE
         name_ptr, _mod, ops, perm, level, _flags, arg = space.unpack(KERNEL_PARAM, addr, f"kernel_param {i}")
+        if not info.mod.within(name_ptr):
+            info.unchecked(f"name of kernel_param {i} at {name_ptr:#x}, outside the module")
         name = space.cstring(name_ptr, f"name of kernel_param {i}").decode("latin-1")
         out.append(BoundParam(info, i, name, ops, perm, level, arg))
     return out
@@ -181,6 +192,8 @@ def read_param_ops_free(info: LoadInfo) -> None:
         for i in range(s.num_kp):
             ops = space.unpack(KERNEL_PARAM, s.kp + i * KERNEL_PARAM_SIZE, f"kernel_param {i}")[2]
             if not info.kernel.symbols.is_kernel_address(ops):
+                if not info.mod.within(ops):
+                    info.unchecked(f"ops of kernel_param {i} at {ops:#x}, neither the kernel's nor the module's")
                 space.read(ops + KPARAM_OPS_FREE_OFFSET, 8, f"ops->free of kernel_param {i} (ops {ops:#x})")
 
 

@@ -7,41 +7,52 @@ from ..kernel.module import Module
 from ..kernel.profile import MODULE_NAME_LEN, MODULE_NAME_OFFSET
 from .context import MODULE_INIT_IGNORE_MODVERSIONS, LoadInfo
 from .modinfo import get_modinfo
-from .modstruct import check_file_percpu
+from .hardening import FILE_CHECKS, MODINFO_CHECKS, VERSIONS_CHECKS, run_checks, symbol_tables, this_module_problem
 
 
 def setup_load_info(info: LoadInfo) -> None:
     """Requires: sechdrs, secstrings (elf_validity_check).
     Sets: index.{info,sym,str,mod,vers,pcpu}, strtab, name, mod (the temporary struct module),
     mod_copy_off (where info->mod lies in the copy).
-    Errors: ENOEXEC (no symbol table, no .gnu.linkonce.this_module; hardened: a struct
-    module with a percpu pointer)."""
-    if not info.hardened:
-        _find_indices_61(info)
-    elif info.index.info:
-        info.name = _modinfo_name(info)
+    Errors: ENOEXEC (no symbol table, no .gnu.linkonce.this_module; hardening.FILE_CHECKS)."""
+    find_indices(info)
+    run_checks(info, FILE_CHECKS)
     info.mod = Module(name=this_module_name(info))
     info.mod_copy_off = info.sechdrs[info.index.mod].sh_offset
-    check_file_percpu(info)
     if not info.name:
         info.name = info.mod.name
     info.index.vers = 0 if info.flags & MODULE_INIT_IGNORE_MODVERSIONS else info.find_sec(b"__versions")
     info.index.pcpu = info.find_sec(b".data..percpu")
+    run_checks(info, VERSIONS_CHECKS)
 
 
-def _find_indices_61(info: LoadInfo) -> None:
-    info.index.info = info.find_sec(b".modinfo")
+def find_indices(info: LoadInfo) -> None:
+    """6.1's way to each index that no elf_validity_cache_* check set: the first ALLOC
+    .modinfo, the first SYMTAB, the first ALLOC .gnu.linkonce.this_module.  Hardened
+    without the cache check reaches what the check would have refused: unchecked."""
+    if "info" not in info.cached:
+        info.index.info = info.find_sec(b".modinfo")
+        if info.hardened and info.count_any_sec(b".modinfo")[0] > 1:
+            info.unchecked("several .modinfo sections: the first ALLOC one is read")
+    run_checks(info, MODINFO_CHECKS)
     if info.index.info:
         info.name = _modinfo_name(info)
-    for i in range(1, info.shnum):
-        if info.sechdrs[i].sh_type == C.SHT_SYMTAB:
-            info.index.sym = i
-            info.index.str = info.sechdrs[i].sh_link
-            info.strtab = info.shdr(info.index.str, "symbol string table").sh_offset
-            break
-    if info.index.sym == 0:
+    if "sym" not in info.cached:
+        tables = symbol_tables(info)
+        if info.hardened and len(tables) > 1:
+            info.unchecked(f"{len(tables)} symbol tables: the first is used")
+        if tables:
+            info.index.sym, info.index.str = tables[0], info.sechdrs[tables[0]].sh_link
+    if info.index.sym:
+        info.strtab = info.shdr(info.index.str, "symbol string table").sh_offset
+    else:
         raise info.refuse(errno.ENOEXEC, f"{_display(info)}: module has no symbols (stripped?)")
-    info.index.mod = info.find_sec(b".gnu.linkonce.this_module")
+    if "mod" not in info.cached:
+        info.index.mod = info.find_sec(b".gnu.linkonce.this_module")
+        if info.hardened and info.index.mod:
+            problem = this_module_problem(info, *info.count_any_sec(b".gnu.linkonce.this_module"))
+            if problem:
+                info.unchecked(problem)
     if not info.index.mod:
         raise info.refuse(errno.ENOEXEC, f"{_display(info)}: No module found in object")
 

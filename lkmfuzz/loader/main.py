@@ -7,7 +7,8 @@ runs exactly when the kernel's goto chain would run it — and each one is a nam
 separately testable function (``UNDO_ACTIONS``).
 
 Whatever the input, ``init_module``/``finit_module`` return a ``LoadResult`` whose
-verdict is None (loaded), a LoadError (errno) or a KernelFault (linux-6.1 only).
+verdict is None (loaded), a LoadError (errno), a KernelFault (a real kernel's
+profile) or an UnvalidatedAccess (hardened: a missing check).
 Anything else escaping is a bug in the model.
 """
 
@@ -17,15 +18,16 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..elf.reader import Image, OutOfBounds
-from ..errors import KernelFault, LoadError, Verdict
+from ..errors import KernelFault, LoadError, UnvalidatedAccess, Verdict
 from ..faults import FaultPlan
 from ..kernel import taint as T
 from ..kernel.alloc import AllocFailed
 from ..kernel.module import ModuleState
-from ..kernel.profile import MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_NAME_LEN
+from ..kernel.profile import CLEANUP_LABELS, MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_NAME_LEN
 from .arch import module_arch_cleanup, module_finalize
 from .context import MODULE_INIT_COMPRESSED_FILE, MODULE_INIT_FLAGS, LoadInfo
 from .elf_validity import elf_validity_check
+from .hardening import has_checks, validate_relocated, validate_relocations, validate_tables
 from .init import do_init_module, free_module, read_init_exit, unlink_module
 from .kallsyms import add_kallsyms, ftrace_module_enable
 from .kparams import destroy_params, module_parse_args, read_param_ops_free, release_params
@@ -52,6 +54,9 @@ class LoadResult:
     trace: list = field(default_factory=list)
     unwound: list = field(default_factory=list)
     module: object = None
+    # (step, what): data the kernel used without validating it, where a real kernel's
+    # profile went on (hardened stops there: unvalidated-access) — predicted silent trouble.
+    trusted: list = field(default_factory=list)
 
     def __post_init__(self):
         # A verdict is a value, not a crash: its traceback's frames (and those of the
@@ -65,12 +70,22 @@ class LoadResult:
         return self.verdict is None
 
     @property
+    def step_reached(self) -> int:
+        """How far into load_module() the load got: the PIPELINE index of its last step
+        (-1 for a refusal before it, len(PIPELINE) from do_init_module on)."""
+        if not self.trace:
+            return -1
+        return STEP_INDEX.get(self.trace[-1][0], len(PIPELINE))
+
+    @property
     def kind(self) -> str:
-        """'loaded', an errno name, or 'kernel-fault'."""
+        """'loaded', an errno name, 'kernel-fault' or 'unvalidated-access'."""
         if self.verdict is None:
             return "loaded"
         if isinstance(self.verdict, KernelFault):
             return "kernel-fault"
+        if isinstance(self.verdict, UnvalidatedAccess):
+            return "unvalidated-access"
         return self.verdict.errno_name
 
     def __str__(self) -> str:
@@ -151,6 +166,7 @@ def undo_free_copy(info):
 UNDO_ACTIONS = {f.__name__[len("undo_"):]: f for f in (
     undo_sysfs_cleanup, undo_coming_cleanup, undo_bug_cleanup, undo_ddebug_cleanup, undo_free_arch_cleanup,
     undo_free_modinfo, undo_free_unload, undo_unlink_mod, undo_free_module, undo_free_copy)}
+assert tuple(UNDO_ACTIONS) == CLEANUP_LABELS
 
 
 def _going(mod):
@@ -171,15 +187,19 @@ class UndoStack:
         self.labels.append(label)
 
     def unwind(self, info: LoadInfo) -> None:
-        """Run the labels innermost first.  A kernel fault in one (OutOfBounds) does not
-        stop the others (the model must not leak); the first is raised at the end."""
+        """Run the labels innermost first.  A kernel fault in one (OutOfBounds), or hardened
+        reaching what no check vouched for (UnvalidatedAccess), does not stop the others
+        (the model must not leak); the first is raised at the end."""
         fault = None
+        skipped = info.kernel.profile.skipped_cleanup
         while self.labels:
             label = self.labels.pop()
             self.ran.append(label)
+            if label in skipped:
+                continue       # a mutant loader (scripts/mutation-check): the label undoes nothing
             try:
                 UNDO_ACTIONS[label](info)
-            except OutOfBounds as oob:
+            except (OutOfBounds, UnvalidatedAccess) as oob:
                 fault = fault or oob
         if fault is not None:
             try:
@@ -323,9 +343,12 @@ PIPELINE = (
     Step(check_export_symbol_versions),
     Step(setup_modinfo, pushes="free_modinfo"),
     Step(simplify_symbols),
+    Step(validate_relocations, when=has_checks),
     Step(apply_relocations),
+    Step(validate_relocated, when=has_checks),
     Step(post_relocation, pushes="free_arch_cleanup"),
     Step(copy_args, pushes="ddebug_cleanup"),
+    Step(validate_tables, when=has_checks),
     Step(complete_formation, pushes="bug_cleanup"),
     Step(prepare_coming_module, pushes="coming_cleanup"),
     Step(module_parse_args),
@@ -349,8 +372,8 @@ def unwind_load(info: LoadInfo, verdict: Verdict) -> Verdict:
     the file's pointer) becomes the verdict."""
     try:
         info.undo.unwind(info)
-    except OutOfBounds as oob:
-        verdict = info.fault_verdict(oob)
+    except (OutOfBounds, UnvalidatedAccess) as oob:
+        verdict = oob if isinstance(oob, UnvalidatedAccess) else info.fault_verdict(oob)
         info.trace.append((info.step, str(verdict)))
     return verdict
 

@@ -71,6 +71,9 @@ def modinfo_walk(info: LoadInfo) -> tuple[list[tuple[int, bytes | None]], OutOfB
     if cached is not None and cached[0] == info.index.info:
         return cached[1], cached[2]
     sec = info.sechdrs[info.index.info]
+    if not sec.sh_size:
+        info.unchecked(f"get_next_modinfo reads the first string of {'section 0' if not info.index.info else 'an empty .modinfo'} "
+                       f"at file offset {sec.sh_offset:#x}")
     data, length = info.image.data.obj, info.image.len
     entries: list[tuple[int, bytes | None]] = []
     fault = None
@@ -107,7 +110,11 @@ def modinfo_values(info: LoadInfo, tag: str):
 def get_modinfo(info: LoadInfo, tag: str) -> bytes | None:
     """The first value of ``tag`` as the kernel's C string reads it, or None."""
     for value in modinfo_values(info, tag):
-        return info.image.cstring(value, f"modinfo {tag}")
+        string = info.image.cstring(value, f"modinfo {tag}")
+        sec = info.sechdrs[info.index.info]
+        if value + len(string) >= sec.sh_offset + sec.sh_size:
+            info.unchecked(f"modinfo {tag} value at file offset {value:#x} runs past .modinfo")
+        return string
     return None
 
 

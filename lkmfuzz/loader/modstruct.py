@@ -19,9 +19,8 @@ the file's pointer unless percpu_modalloc() had a percpu section to allocate, an
 module_deallocate() hands it to free_percpu().
 
 The offsets are Debian's (kernel/profile.py, scripts/probe-struct-module.sh).
-Later kernels still take these fields from the file, so hardened does the same;
-it refuses where 6.1 would fault (a set percpu pointer, up front; the rest where
-the fault would happen).
+Later kernels still take these fields from the file; hardened refuses a file whose
+struct sets what the loader computes (hardening.validate_struct_module_fields).
 """
 
 import struct
@@ -45,16 +44,6 @@ MOD_KALLSYMS_SYMTAB, MOD_KALLSYMS_NUM_SYMTAB, MOD_KALLSYMS_STRTAB, MOD_KALLSYMS_
 def _copy_field(info: LoadInfo, offset: int) -> int:
     """File offset of a field of info->mod (the struct in the temporary copy)."""
     return info.mod_copy_off + offset
-
-
-def check_file_percpu(info: LoadInfo) -> None:
-    """Hardened: a struct module whose percpu pointer is set would hand it to free_percpu()
-    (on the error path, or at unload when the module has no percpu section).  The other
-    fields taken from the file are used as the kernel uses them; where that faults, the
-    fault itself is refused.  Requires: mod_copy_off (setup_load_info).  Errors: ENOEXEC
-    (hardened only)."""
-    if info.hardened and info.image.unpack(U64, _copy_field(info, MODULE_PERCPU_OFFSET), "struct module percpu")[0]:
-        info.unchecked(".gnu.linkonce.this_module sets struct module percpu, which free_percpu() would free")
 
 
 def set_taint_bit(info: LoadInfo, bit: int) -> None:
@@ -92,6 +81,8 @@ def read_layouts(info: LoadInfo, core: Layout, init: Layout) -> None:
     for base, layout in ((MODULE_CORE_LAYOUT_OFFSET, core), (MODULE_INIT_LAYOUT_OFFSET, init)):
         layout.size = info.image.unpack(LAYOUT_SIZES, _copy_field(info, base + LAYOUT_SIZE_OFFSET),
                                         "struct module_layout size")[0]
+        if layout.size:
+            info.unchecked(f"struct module layout size {layout.size:#x} taken from the file")
 
 
 def write_layouts(info: LoadInfo, core: Layout, init: Layout) -> None:
@@ -175,5 +166,6 @@ def free_file_percpu(info: LoadInfo) -> None:
         ptr = space.unpack(U64, _moved_field(info, MODULE_PERCPU_OFFSET), "mod->percpu")[0]
     if ptr:
         with info.within("free_percpu"):
+            info.unchecked(f"free_percpu({ptr:#x}): mod->percpu from the file's struct module")
             raise OutOfBounds(f"free_percpu({ptr:#x}): mod->percpu from the file's struct module is no percpu "
                               f"allocation", ptr)

@@ -4,7 +4,8 @@ The 6.1 kernel trusts r_offset and the symbol index: ``loc`` is sh_addr of the
 target plus r_offset (64-bit wrap), ``sym`` is symtab + index.  The model computes
 the same addresses and lets the address space decide: inside the module's memory
 the write happens (even into another section), outside it is a kernel-fault.
-Hardened refuses both before touching memory.
+Hardened refuses both, and relocations of the symbol or string table, before touching
+memory (hardening.RELA_CHECKS).
 """
 
 import errno
@@ -40,6 +41,8 @@ def apply_relocations(info: LoadInfo) -> None:
                               "apply_relocate")
         if sh.sh_type == C.SHT_RELA:
             if infosec in (info.index.sym, info.index.str):
+                info.unchecked(f"relocation section {i} rewrites the {'symbol' if infosec == info.index.sym else 'string'} "
+                               f"table after it was read")
                 info.symtab_dirty = True
             with info.within("apply_relocate_add"):
                 apply_relocate_add(info, i, symtab)

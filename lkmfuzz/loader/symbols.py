@@ -68,12 +68,15 @@ def read_exports(info: LoadInfo) -> list[ExportedSymbol]:
         for i in range(num):
             entry = table + i * KSYM.size
             value_off, name_off, ns_off = space.unpack(KSYM, entry, f"__ksymtab entry {i}")
-            name = space.cstring(entry + 4 + name_off, f"name of exported symbol {i}")
+            name_addr = (entry + 4 + name_off) & C.U64_MASK
+            if not info.mod.within(name_addr):
+                info.unchecked(f"name of exported symbol {i} at {name_addr:#x}, outside the module")
+            name = space.cstring(name_addr, f"name of exported symbol {i}")
             crc = space.unpack(U32, crcs + 4 * i, f"crc of exported symbol {i}")[0] if crcs else None
             # The namespace string is first read when another module uses the symbol.
             ns_addr = (entry + 8 + ns_off) & C.U64_MASK if ns_off else None
-            if info.hardened and ns_addr is not None:   # hardened checks it while it can refuse
-                space.cstring(ns_addr, f"namespace of exported symbol {i}")
+            if ns_addr is not None and not info.mod.within(ns_addr):
+                info.unchecked(f"namespace of exported symbol {i} at {ns_addr:#x}, outside the module")
             out.append(ExportedSymbol(name.decode("latin-1"), (entry + value_off) & C.U64_MASK, crc, gpl,
                                       "", info.mod.name, ns_addr))
     return out

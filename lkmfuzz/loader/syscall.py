@@ -77,7 +77,8 @@ def _load(kernel, data: bytes, args: str | bytes, flags: int, reader: str, init_
 def copy_module(kernel, data: bytes, args: str | bytes, flags: int, reader: str) -> LoadInfo:
     """The temporary copy load_module() works on (a vmalloc).  Sets: info.copy, the
     free_copy label.  Errors: ENOMEM (the copy's allocation)."""
-    info = LoadInfo(kernel=kernel, image=Image(data), flags=flags, args=user_args(args), len=len(data))
+    info = LoadInfo(kernel=kernel, image=Image(data, strict=kernel.hardened), flags=flags, args=user_args(args),
+                    len=len(data))
     info.undo = UndoStack()
     try:
         info.copy = kernel.alloc.alloc("vmalloc", reader, len(data), None, backed=True, tag="module copy")
@@ -94,5 +95,5 @@ def finish_load(info: LoadInfo, init_result: int = 0, start: int = 0) -> LoadRes
         load_module(info, init_result, start)
     except Verdict as verdict:
         verdict = unwind_load(info, verdict)
-        return LoadResult(verdict, info.name, info.trace, info.undo.ran, info.mod)
-    return LoadResult(None, info.mod.name, info.trace, [], info.mod)
+        return LoadResult(verdict, info.name, info.trace, info.undo.ran, info.mod, info.trusted)
+    return LoadResult(None, info.mod.name, info.trace, [], info.mod, info.trusted)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from ..elf import constants as C
 from ..elf.relocs import X86_64_RELA
+from ..kernel.profile import (LAYOUT_SIZE_OFFSET, MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET,
+                              MODULE_KLP_OFFSET, MODULE_PERCPU_OFFSET, MODULE_TAINTS_OFFSET)
 from .fields import Field, ModuleMap, read_field, write_field
 
 UNKNOWN_RELOCS = (C.R_X86_64_GOT32, C.R_X86_64_16, C.R_X86_64_PC16, C.R_X86_64_8, C.R_X86_64_PC8,
@@ -20,6 +22,13 @@ SPECIAL_SHNDX = (C.SHN_UNDEF, C.SHN_ABS, C.SHN_COMMON, C.SHN_LIVEPATCH, C.SHN_LO
 VERMAGIC_WORDS = (b"SMP", b"preempt", b"mod_unload", b"modversions", b"6.1.0-56-amd64", b"6.1.0-99-amd64",
                   b"PREEMPT_RT", b"nomodversions")
 LICENSES = (b"GPL", b"GPL v2", b"Dual BSD/GPL", b"Proprietary", b"BSD", b"", b"GPL and additional rights")
+SPECIAL_SECTIONS = (b".gnu.linkonce.this_module", b".modinfo", b".shstrtab", b"__versions", b"__param")
+POINTER_TABLE_RELAS = (b".rela__param", b".rela__ksymtab", b".rela__ksymtab_gpl", b".rela.gnu.linkonce.this_module",
+                       b".rela.return_sites", b".rela.retpoline_sites", b".rela.altinstructions",
+                       b".rela__mcount_loc")
+STRUCT_MODULE_FIELDS = ((MODULE_PERCPU_OFFSET, 8), (MODULE_CORE_LAYOUT_OFFSET + LAYOUT_SIZE_OFFSET, 4),
+                        (MODULE_INIT_LAYOUT_OFFSET + LAYOUT_SIZE_OFFSET, 4), (MODULE_TAINTS_OFFSET, 8),
+                        (MODULE_KLP_OFFSET, 1))
 MODINFO_KEYS = (b"vermagic", b"license", b"name", b"intree", b"staging", b"livepatch", b"test", b"import_ns",
                 b"version", b"srcversion", b"depends", b"retpoline")
 
@@ -239,8 +248,76 @@ def truncate_or_extend(data, rng, ctx):
     return data + bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64)))
 
 
+# --- aimed at what the hardened checks vouch for ----------------------------------------
+
+def section_link(data, rng, ctx):
+    """Point a section's sh_link or sh_info at a section the loader treats specially (the
+    symbol and string tables, this_module, .modinfo, the name table), or make a section
+    after the symbol table a second SYMTAB sharing its string table."""
+    m = ModuleMap(data)
+    secs = m.sections()
+    symtabs = m.by_type(C.SHT_SYMTAB)
+    if len(secs) < 3 or not symtabs:
+        return None
+    symtab = symtabs[0]
+    if rng.random() < 0.25:
+        later = [s for s in secs if s.index > symtab.index]
+        if not later:
+            return None
+        sec = rng.choice(later)
+        out = write_field(data, Field("sh_type", sec.header + 4, 4), C.SHT_SYMTAB)
+        return write_field(out, Field("sh_link", sec.header + 40, 4), symtab.link)
+    special = [symtab.index, symtab.link] + [s.index for s in secs if s.name in SPECIAL_SECTIONS]
+    sec = rng.choice(secs[1:])
+    field = rng.choice((Field("sh_link", sec.header + 40, 4), Field("sh_info", sec.header + 44, 4)))
+    return write_field(data, field, rng.choice(special))
+
+
+def struct_module_field(data, rng, ctx):
+    """Set a field of the struct module in .gnu.linkonce.this_module that the loader
+    computes (percpu, the layout sizes) or takes from the file (taints, klp)."""
+    sec = ModuleMap(data).by_name(b".gnu.linkonce.this_module")
+    if sec is None or sec.size < MODULE_KLP_OFFSET + 8:
+        return None
+    offset, size = rng.choice(STRUCT_MODULE_FIELDS)
+    return set_boundary(data, rng, Field("struct module field", sec.offset + offset, size), [0x1000, 1 << 20])
+
+
+def section_size_sum(data, rng, ctx):
+    """Grow an SHF_ALLOC NOBITS section so that the sizes add up to just past 2^32."""
+    m = ModuleMap(data)
+    nobits = [s for s in m.sections() if s.sh_type == C.SHT_NOBITS and s.sh_flags & C.SHF_ALLOC]
+    if not nobits:
+        return None
+    sec = rng.choice(nobits)
+    total = sum(s.size for s in m.sections() if s.sh_flags & C.SHF_ALLOC and s.index != sec.index)
+    return write_field(data, Field("sh_size", sec.header + 32, 8), (1 << 32) - total + rng.choice((-1, 0, 1, 4096)))
+
+
+def table_relocation(data, rng, ctx):
+    """Re-aim one relocation of a table the kernel reads through pointers (__param,
+    __ksymtab*, this_module's init/exit, the patch-site tables): another symbol, an
+    addend off the target, or an offset past the table."""
+    m = ModuleMap(data)
+    relas = [s for s in m.by_type(C.SHT_RELA) if s.name in POINTER_TABLE_RELAS and m.entries(s, C.RELA_SIZE)]
+    if not relas:
+        return None
+    rela = rng.choice(relas)
+    i = rng.choice(m.entries(rela, C.RELA_SIZE))
+    fields = {f.name.rsplit(".", 1)[-1]: f for f in m.rela_fields(rela, i)}
+    symtabs = m.by_type(C.SHT_SYMTAB)
+    nsyms = symtabs[0].size // C.SYM_SIZE if symtabs else 1
+    op = rng.randrange(3)
+    if op == 0:
+        return write_field(data, fields["sym"], rng.randrange(max(nsyms, 1)))
+    if op == 1:
+        return write_field(data, fields["r_addend"], rng.choice((1 << 31, -(1 << 31), 1 << 20, -4096, 1 << 40)))
+    return write_field(data, fields["r_offset"], read_field(data, fields["r_offset"]) + rng.choice((1, 8, 4096)))
+
+
 OPERATORS = (ehdr_field, shdr_field, section_structure, rename_section, symbol_field, symbol_name,
-             relocation_field, modinfo_entry, versions_entry, this_module_name, truncate_or_extend)
+             relocation_field, modinfo_entry, versions_entry, this_module_name, truncate_or_extend,
+             section_link, struct_module_field, section_size_sum, table_relocation)
 
 
 def mutate_structured(data: bytes, rng: random.Random, ctx: Context, max_size: int = 1 << 20,

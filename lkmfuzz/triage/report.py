@@ -91,6 +91,8 @@ def _step_of(finding: dict) -> str:
         return title.rsplit(" after ", 1)[1]
     if title.startswith("hardened kernel-fault in "):
         return title[len("hardened kernel-fault in "):]
+    if title.startswith("unvalidated-access in "):
+        return title[len("unvalidated-access in "):].split(":", 1)[0]
     frames = title.split(" in ", 1)[-1].split(" < ")
     return next((f for f in frames if f in PIPELINE), frames[0])
 

@@ -38,6 +38,28 @@ def kernel_fault_title(site: str) -> str:
     return f"hardened kernel-fault in {site}"
 
 
+NUMBER = re.compile(r"-?\b(?:0x[0-9a-fA-F]+|\d+)\b")
+QUOTED = re.compile(r"'[^']*'")
+
+
+def access_class(reason: str) -> str:
+    """What was read or written, without the input's numbers and names: the same missing
+    check reached by two inputs gives the same class."""
+    return QUOTED.sub("'…'", NUMBER.sub("N", reason))
+
+
+def unvalidated_access_title(site: str, reason: str) -> str:
+    return f"unvalidated-access in {site}: {access_class(reason)}"
+
+
+def second_opinion_title(profile: str, how: str, other) -> str:
+    """Hardened disagrees with a real kernel's profile that ``how`` ("refuses" or "faults")
+    with ``other`` (its LoadResult): titled by that verdict's kind and site."""
+    verdict = other.verdict
+    where = getattr(verdict, "step", None) or getattr(verdict, "site", "?")
+    return f"second opinion: {profile} {how} ({other.kind} in {where}), hardened does not refuse by a check"
+
+
 FRAME_LINE = re.compile(r'^\s*File "([^"]+)", line \d+, in (\S+)', re.M)
 EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*)(?::|$)")
 

@@ -1,0 +1,482 @@
+"""The hardened profile's validation checks: what real kernels still trust, refused up front.
+
+Each check is one function, named after the upstream change it models (the
+``elf_validity_cache_*`` split, d979e3dffa93) or, where no kernel has it yet,
+after the oops class it closes.  A check runs before the data it vouches for is
+used, and refuses with ENOEXEC naming itself (``LoadError.check``).  The profile
+lists the checks it runs (``Profile.checks``): ``hardened-minus-CHECK`` deletes one,
+which is how scripts/mutation-check proves the harnesses notice a missing check.
+
+Every check has a *use site* in the loader where the real kernel trusts the same
+data (``LoadInfo.unchecked`` or an out-of-bounds access): a real kernel's profile
+carries on there (or faults), while hardened reports ``unvalidated-access`` —
+the finding a deleted check leaves behind.
+
+Where each group runs (loader/main.py PIPELINE):
+
+* ``ELF_CHECKS`` at the end of elf_validity_check(), on the file alone;
+* ``MODINFO_CHECKS`` in setup_load_info(), before the name is read from .modinfo;
+* ``FILE_CHECKS`` in setup_load_info(), once the indices are known, before the
+  struct module is read; ``VERSIONS_CHECKS`` there once index.vers is;
+* ``RELA_CHECKS`` before apply_relocations(), on the symbols simplify_symbols() left;
+* ``RELOCATED_CHECKS`` before post_relocation(), on the relocated module memory;
+* ``FORMATION_CHECKS`` before complete_formation(), on the export and parameter tables.
+"""
+
+import errno
+import struct
+from typing import Callable
+
+from ..elf import constants as C
+from ..elf.relocs import X86_64_RELA
+from ..elf.structs import RELA, SYM, U64
+from ..errors import LoadError
+from ..kernel.memory import TableView
+from ..kernel.profile import (MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_NAME_LEN,
+                              MODULE_NAME_OFFSET, MODULE_PERCPU_OFFSET, LAYOUT_SIZE_OFFSET)
+from .context import LoadInfo
+from .sizes import PAGE_SIZE, U32
+
+ST_NAMES = struct.Struct("<I20x")         # st_name of each Elf64_Sym
+MODVERSION_INFO_SIZE = 64
+MODVERSION_NAME_OFFSET = 8
+MODVERSION_NAME_LEN = 56
+# layout_sections() closes up to five classes per layout with a page each; layout_symtab()
+# adds the mod_kallsyms struct and alignment: room the sum of the sections must leave.
+LAYOUT_SLACK = 16 * PAGE_SIZE
+
+
+# Steps every profile runs the same code for, up to and including them (the checks run
+# after elf_validity_check()'s own): a refusal there is every kernel's.
+SHARED_STEPS = frozenset({"finit_module", "kernel_read_file", "module_decompress", "init_module",
+                          "copy_module_from_user", "module_sig_check", "elf_validity_check"})
+
+
+def reject(info: LoadInfo, check: str, reason: str) -> LoadError:
+    """The refusal of a validation check: ENOEXEC, naming the check as its step."""
+    return LoadError(errno.ENOEXEC, check, reason, check=check)
+
+
+def run_checks(info: LoadInfo, checks: tuple) -> None:
+    """Run those of ``checks`` the profile has, in order."""
+    enabled = info.kernel.profile.checks
+    for check in checks:
+        if check.__name__ in enabled:
+            check(info)
+
+
+# --- on the file: the elf_validity_cache_*() split of later kernels --------------------
+
+def elf_validity_cache_secstrings(info: LoadInfo) -> None:
+    """Every section's sh_name inside the section name table (not only SHF_ALLOC ones').
+    Use site: LoadInfo.sec_name()."""
+    for i, sh in enumerate(info.sechdrs):
+        if sh.sh_type != C.SHT_NULL and sh.sh_name >= info.secstrings_size:
+            raise reject(info, "elf_validity_cache_secstrings",
+                         f"section {i} (type {sh.sh_type}) name offset {sh.sh_name:#x} past the name table")
+
+
+def validate_null_sections(info: LoadInfo) -> None:
+    """SHT_NULL sections, which elf_validity_check() skips, are neither read nor loaded:
+    their sh_name (section 0's included) lies in the name table, since x86
+    module_finalize() strcmp()s the name of every section from 0 on; and none is
+    SHF_ALLOC, since move_module() would copy it from wherever sh_offset points.
+    Use sites: arch.module_finalize() (sec_name), layout.move_module()."""
+    for i, sh in enumerate(info.sechdrs):
+        if sh.sh_type != C.SHT_NULL:
+            continue
+        if sh.sh_name >= info.secstrings_size:
+            raise reject(info, "validate_null_sections",
+                         f"SHT_NULL section {i} name offset {sh.sh_name:#x} past the name table")
+        if sh.sh_flags & C.SHF_ALLOC:
+            raise reject(info, "validate_null_sections", f"SHT_NULL section {i} is SHF_ALLOC")
+
+
+def elf_validity_cache_index_info(info: LoadInfo) -> None:
+    """At most one .modinfo (ALLOC or not).  Sets: index.info.  Use site: setup_load_info()."""
+    count, idx = info.count_any_sec(b".modinfo")
+    if count > 1:
+        raise reject(info, "elf_validity_cache_index_info", f"{count} .modinfo sections, at most one may exist")
+    info.index.info = idx
+    info.cached.add("info")
+
+
+def validate_modinfo(info: LoadInfo) -> None:
+    """A .modinfo exists, is not empty and ends in NUL, so every tag=value string ends
+    inside it: get_next_modinfo() reads the first string whatever the size (of section
+    0, at its sh_offset, when there is no .modinfo) and returns pointers that
+    strcmp()/strlen() read on.  Requires: index.info.  Use sites:
+    modinfo.modinfo_walk(), modinfo.get_modinfo()."""
+    sec = info.sechdrs[info.index.info]
+    if not info.index.info or not sec.sh_size:
+        raise reject(info, "validate_modinfo", "no .modinfo, or an empty one")
+    if info.image.u8(sec.sh_offset + sec.sh_size - 1, ".modinfo"):
+        raise reject(info, "validate_modinfo", f".modinfo (section {info.index.info}) does not end in NUL")
+
+
+def elf_validity_cache_index_mod(info: LoadInfo) -> None:
+    """Exactly one .gnu.linkonce.this_module: SHF_ALLOC, not NOBITS, of the kernel's
+    sizeof(struct module).  Sets: index.mod.  Use site: setup_load_info()."""
+    count, idx = info.count_any_sec(b".gnu.linkonce.this_module")
+    problem = this_module_problem(info, count, idx)
+    if problem:
+        raise reject(info, "elf_validity_cache_index_mod", problem)
+    info.index.mod = idx
+    info.cached.add("mod")
+
+
+def this_module_problem(info: LoadInfo, count: int, idx: int) -> str:
+    """What is wrong with the this_module section(s), or ''."""
+    if count != 1:
+        return f"{count} .gnu.linkonce.this_module sections, exactly one must exist"
+    sh, want = info.sechdrs[idx], info.kernel.profile.struct_module_size
+    if sh.sh_type == C.SHT_NOBITS:
+        return f".gnu.linkonce.this_module (section {idx}) is NOBITS"
+    if not sh.sh_flags & C.SHF_ALLOC:
+        return f".gnu.linkonce.this_module (section {idx}) is not SHF_ALLOC"
+    if sh.sh_size != want:
+        return f".gnu.linkonce.this_module (section {idx}) size {sh.sh_size:#x} != sizeof(struct module) {want:#x}"
+    return ""
+
+
+def elf_validity_cache_index_sym(info: LoadInfo) -> None:
+    """Exactly one SYMTAB, with a valid sh_link.  Sets: index.sym, index.str.
+    Use site: setup_load_info()."""
+    found = symbol_tables(info)
+    if len(found) != 1:
+        raise reject(info, "elf_validity_cache_index_sym", f"{len(found)} symbol tables, exactly one must exist")
+    info.index.sym, info.index.str = found[0], info.sechdrs[found[0]].sh_link
+    info.cached.add("sym")
+
+
+def symbol_tables(info: LoadInfo) -> list:
+    return [i for i in range(1, info.shnum) if info.sechdrs[i].sh_type == C.SHT_SYMTAB]
+
+
+def elf_validity_cache_strtab(info: LoadInfo) -> None:
+    """d979e3dffa93: the symbol string table is a non-empty SHT_STRTAB with a NUL at both
+    ends, and every st_name lies inside it.  Requires: index.sym (6.1's way when
+    elf_validity_cache_index_sym is not run).  Use site: LoadInfo.strtab_string()."""
+    sym = info.index.sym or next(iter(symbol_tables(info)), 0)
+    if not sym:
+        return          # no symbol table: setup_load_info() refuses it
+    link = info.sechdrs[sym].sh_link
+    if link == C.SHN_UNDEF or link >= info.shnum:
+        return          # elf_validity_check() refused it already
+    strsec, image = info.sechdrs[link], info.image
+    if strsec.sh_type != C.SHT_STRTAB or strsec.sh_size == 0:
+        raise reject(info, "elf_validity_cache_strtab", f"symbol string table (section {link}) is not a "
+                                                        f"non-empty SHT_STRTAB")
+    if image.u8(strsec.sh_offset) or image.u8(strsec.sh_offset + strsec.sh_size - 1):
+        raise reject(info, "elf_validity_cache_strtab", f"symbol string table (section {link}) is not NUL at "
+                                                        f"both ends")
+    symsec = info.sechdrs[sym]
+    table = image.read(symsec.sh_offset, symsec.sh_size // C.SYM_SIZE * C.SYM_SIZE, "symbol table")
+    for i, (st_name,) in enumerate(ST_NAMES.iter_unpack(table)):
+        if st_name >= strsec.sh_size:
+            raise reject(info, "elf_validity_cache_strtab", f"symbol {i} name offset {st_name:#x} past the "
+                                                            f"string table")
+
+
+ELF_CHECKS = (elf_validity_cache_secstrings, validate_null_sections, elf_validity_cache_index_info,
+              elf_validity_cache_index_mod, elf_validity_cache_index_sym, elf_validity_cache_strtab)
+# In setup_load_info(), once index.info is known, before the module's name is read from it.
+MODINFO_CHECKS = (validate_modinfo,)
+
+
+# --- on the file, once the indices are known (setup_load_info) -------------------------
+
+def validate_module_name(info: LoadInfo) -> None:
+    """mod->name is NUL-terminated inside its char[MODULE_NAME_LEN].
+    Use sites: setup_load_info() (this_module_name), add_unformed_module() (strlen)."""
+    sh = info.sechdrs[info.index.mod]
+    if sh.sh_type == C.SHT_NOBITS or sh.sh_size < MODULE_NAME_OFFSET + MODULE_NAME_LEN:
+        raise reject(info, "validate_module_name", f".gnu.linkonce.this_module (section {info.index.mod}) too "
+                                                   f"small to hold a name")
+    if info.image.cstring_within(sh.sh_offset + MODULE_NAME_OFFSET,
+                                 sh.sh_offset + MODULE_NAME_OFFSET + MODULE_NAME_LEN) is None:
+        raise reject(info, "validate_module_name", f"module name is not NUL-terminated within {MODULE_NAME_LEN} "
+                                                   f"bytes")
+
+
+def validate_struct_module_fields(info: LoadInfo) -> None:
+    """The struct module the file brings leaves zero what the loader computes: percpu
+    (free_percpu() would free the file's pointer) and the layout sizes (module_get_offset()
+    adds onto them).  Use sites: modstruct.read_layouts(), modstruct.free_file_percpu()."""
+    sh = info.sechdrs[info.index.mod]
+    for name, offset in (("percpu", MODULE_PERCPU_OFFSET),
+                         ("core_layout.size", MODULE_CORE_LAYOUT_OFFSET + LAYOUT_SIZE_OFFSET),
+                         ("init_layout.size", MODULE_INIT_LAYOUT_OFFSET + LAYOUT_SIZE_OFFSET)):
+        if offset + U64.size > sh.sh_size:
+            continue        # past a short struct: elf_validity_cache_index_mod's to refuse
+        value = info.image.unpack(U64, sh.sh_offset + offset, f"struct module {name}")[0]
+        if name != "percpu":
+            value &= U32    # an unsigned int
+        if value:
+            raise reject(info, "validate_struct_module_fields", f"struct module {name} is {value:#x} in the file")
+
+
+def validate_versions_names(info: LoadInfo) -> None:
+    """Every __versions entry's name is NUL-terminated inside its 56 bytes.
+    Use site: version.check_version()."""
+    vers = info.index.vers
+    if not vers:
+        return
+    sec = info.sechdrs[vers]
+    for i in range(sec.sh_size // MODVERSION_INFO_SIZE):
+        start = sec.sh_offset + i * MODVERSION_INFO_SIZE + MODVERSION_NAME_OFFSET
+        if info.image.cstring_within(start, start + MODVERSION_NAME_LEN) is None:
+            raise reject(info, "validate_versions_names", f"__versions entry {i} name is not NUL-terminated within "
+                                                          f"{MODVERSION_NAME_LEN} bytes")
+
+
+def validate_layout_sizes(info: LoadInfo) -> None:
+    """The sections that may be laid out — every SHF_ALLOC one, the symbol and string
+    tables, each with its alignment — add up to less than the 32-bit layout holds.
+    Use site: sizes.get_offset()."""
+    total = LAYOUT_SLACK
+    for i, sh in enumerate(info.sechdrs):
+        if sh.sh_flags & C.SHF_ALLOC or i in (info.index.sym, info.index.str):
+            total += sh.sh_size + max(sh.sh_addralign, 1)
+    if total > U32:
+        raise reject(info, "validate_layout_sizes", f"sections add up to {total:#x} bytes, more than the 32-bit "
+                                                    f"module layout holds")
+
+
+def validate_section_overlaps(info: LoadInfo) -> None:
+    """No section's contents overlap the section header table or the struct module in
+    .gnu.linkonce.this_module: the kernel writes both in its copy of the file
+    (rewrite_section_headers(), check_modinfo()'s taints, the layout sizes and bases), and
+    a section there would be read with those writes in it after its validation.
+    Use site: LoadInfo.write_copy()."""
+    table = (info.hdr.e_shoff, info.hdr.e_shoff + info.shnum * C.SHDR_SIZE)
+    mod = info.sechdrs[info.index.mod]
+    written = [("the section header table", table), ("struct module", (mod.sh_offset, mod.sh_offset + mod.sh_size))]
+    for i, sh in enumerate(info.sechdrs):
+        if not sh.sh_size or sh.sh_type in (C.SHT_NULL, C.SHT_NOBITS):
+            continue
+        for what, (start, end) in written:
+            if sh.sh_offset < end and start < sh.sh_offset + sh.sh_size and not (what == "struct module" and
+                                                                                  i == info.index.mod):
+                raise reject(info, "validate_section_overlaps", f"section {i} overlaps {what} in the file")
+
+
+def validate_null_symbol(info: LoadInfo) -> None:
+    """Symbol 0 is the null symbol, all zeros: simplify_symbols() skips it (and with it
+    6.1.192's check of st_shndx), but add_kallsyms() types every symbol, reading
+    sechdrs[st_shndx].  Use site: kallsyms.elf_type()."""
+    symsec = info.sechdrs[info.index.sym]
+    if symsec.sh_size >= C.SYM_SIZE and any(info.image.read(symsec.sh_offset, C.SYM_SIZE, "symbol 0")):
+        raise reject(info, "validate_null_symbol", "symbol 0 is not the null symbol (all zeros)")
+
+
+FILE_CHECKS = (validate_section_overlaps, validate_null_symbol, validate_module_name, validate_struct_module_fields,
+               validate_layout_sizes)
+# Once index.vers is known.
+VERSIONS_CHECKS = (validate_versions_names,)
+
+
+# --- relocations, before apply_relocations() ------------------------------------------
+
+def applied_rela_sections(info: LoadInfo) -> list:
+    """The RELA sections apply_relocations() applies: (index, target index)."""
+    out = []
+    for i in range(1, info.shnum):
+        sh = info.sechdrs[i]
+        if (sh.sh_type == C.SHT_RELA and sh.sh_info < info.shnum and not sh.sh_flags & C.SHF_RELA_LIVEPATCH
+                and info.sechdrs[sh.sh_info].sh_flags & C.SHF_ALLOC):
+            out.append((i, sh.sh_info))
+    return out
+
+
+def _relocations(info: LoadInfo, relsec: int):
+    rel = info.sechdrs[relsec]
+    view = TableView(info.kernel.alloc.space, rel.sh_addr, C.RELA_SIZE, rel.sh_size // C.RELA_SIZE,
+                     f"relocation in section {relsec}")
+    return enumerate(view.iter(RELA))
+
+
+def validate_rela_targets(info: LoadInfo) -> None:
+    """No relocation section rewrites the symbol or string table: simplify_symbols()
+    and the validation above read them before relocation, add_kallsyms() and
+    find_kallsyms_symbol() after.  Use site: relocate.apply_relocations()."""
+    tables = (info.index.sym, info.index.str)
+    for relsec in range(1, info.shnum):
+        sh = info.sechdrs[relsec]
+        if sh.sh_type == C.SHT_RELA and sh.sh_info in tables and not sh.sh_flags & C.SHF_RELA_LIVEPATCH:
+            raise reject(info, "validate_rela_targets", f"relocation section {relsec} relocates the symbol or "
+                                                        f"string table (section {sh.sh_info})")
+
+
+def validate_rela_symbols(info: LoadInfo) -> None:
+    """Every applied relocation's r_info symbol index lies inside the symbol table.
+    Use site: relocate.apply_relocate_add()."""
+    nsyms = info.sechdrs[info.index.sym].sh_size // C.SYM_SIZE
+    for relsec, _target in applied_rela_sections(info):
+        for n, (_offset, r_info, _addend) in _relocations(info, relsec):
+            if r_info >> 32 >= nsyms:
+                raise reject(info, "validate_rela_symbols", f"relocation {n} in section {relsec}: symbol index "
+                                                            f"{r_info >> 32} >= {nsyms} symbols")
+
+
+def validate_rela_offsets(info: LoadInfo) -> None:
+    """Every applied relocation of a known type writes inside the section it relocates.
+    Use site: relocate.apply_relocate_add()."""
+    for relsec, target in applied_rela_sections(info):
+        size_limit = info.sechdrs[target].sh_size
+        for n, (r_offset, r_info, _addend) in _relocations(info, relsec):
+            recipe = X86_64_RELA.get(r_info & 0xFFFFFFFF)
+            if recipe is not None and r_offset + recipe.size > size_limit:
+                raise reject(info, "validate_rela_offsets", f"relocation {n} in section {relsec}: r_offset "
+                                                            f"{r_offset:#x}+{recipe.size} outside section {target} "
+                                                            f"({size_limit:#x} bytes)")
+
+
+RELA_CHECKS = (validate_rela_targets, validate_rela_symbols, validate_rela_offsets)
+
+
+# --- relocated memory, before post_relocation() ---------------------------------------
+
+SITE_TABLES = (b".retpoline_sites", b".return_sites", b".ibt_endbr_seal")
+ALT_INSTR = struct.Struct("<iiHBB")   # instr_offset, repl_offset, cpuid, instrlen, replacementlen
+ALTINSTR_FLAG_INV = 1 << 15
+MAX_CPU_FEATURE = (21 + 2) * 32        # (NCAPINTS + NBUGINTS) * 32 in 6.1
+MAX_PATCH_LEN = 255 - 1
+
+
+def _last_named(info: LoadInfo, name: bytes):
+    """module_finalize()'s choice: the last section of that name, ALLOC or not."""
+    count, idx = info.count_any_sec(name)
+    return info.sechdrs[idx] if count else None
+
+
+def _table(info: LoadInfo, sec, entsize: int, what: str) -> TableView:
+    return TableView(info.kernel.alloc.space, sec.sh_addr, entsize, sec.sh_size // entsize, what)
+
+
+def validate_patch_sites(info: LoadInfo) -> None:
+    """Every .retpoline_sites/.return_sites/.ibt_endbr_seal entry, and every
+    .altinstructions instruction, lies in the module's own text (and passes
+    apply_alternatives()' BUG_ON()s): the kernel decodes and patches what they name.
+    Use site: arch.module_finalize()."""
+    mod = info.mod
+    for name in SITE_TABLES:
+        sec = _last_named(info, name)
+        if sec is None:
+            continue
+        view = _table(info, sec, 4, f"{name.decode()} entry")
+        for n in range(view.count):
+            entry = sec.sh_addr + 4 * n
+            target = (entry + view.unpack(struct.Struct("<i"), n)[0]) & C.U64_MASK
+            if not mod.within_text(target):
+                raise reject(info, "validate_patch_sites", f"{name.decode()} entry {n} points at {target:#x}, "
+                                                           f"outside the module's text")
+    alt = _last_named(info, b".altinstructions")
+    if alt is None:
+        return
+    view = _table(info, alt, ALT_INSTR.size, "alt_instr")
+    for n in range(view.count):
+        instr_off, _repl, cpuid, instrlen, _replen = view.unpack(ALT_INSTR, n)
+        start = (alt.sh_addr + n * ALT_INSTR.size + instr_off) & C.U64_MASK
+        if (instrlen > MAX_PATCH_LEN or (cpuid & ~ALTINSTR_FLAG_INV) >= MAX_CPU_FEATURE
+                or instrlen and not (mod.within_text(start) and mod.within_text(start + instrlen - 1))):
+            raise reject(info, "validate_patch_sites", f"alt_instr {n}: instruction {start:#x}+{instrlen} "
+                                                       f"(cpuid {cpuid:#x}) not patchable module text")
+
+
+def validate_init_exit(info: LoadInfo) -> None:
+    """mod->init and mod->exit, as relocated, are NULL or point into the module's text.
+    Use sites: init.do_init_module(), unload (mod->exit)."""
+    space, profile, mod = info.kernel.alloc.space, info.kernel.profile, info.mod
+    this_module = info.sechdrs[info.index.mod].sh_addr
+    for name, offset in (("init", profile.init_offset), ("exit", profile.exit_offset)):
+        fn = space.unpack(U64, this_module + offset, f"struct module {name}")[0]
+        if fn and not mod.within_text(fn):
+            raise reject(info, "validate_init_exit", f"{name} function pointer {fn:#x} is outside the module's text")
+
+
+RELOCATED_CHECKS = (validate_patch_sites, validate_init_exit)
+
+
+# --- export and parameter tables, before complete_formation() --------------------------
+
+KSYM = struct.Struct("<iii")
+KERNEL_PARAM = struct.Struct("<QQQHbB4xQ")
+KERNEL_PARAM_SIZE = KERNEL_PARAM.size
+
+
+def _module_string(info: LoadInfo, addr: int) -> bytes | None:
+    """The NUL-terminated string at ``addr`` if it lies wholly in this module's memory."""
+    mod, space = info.mod, info.kernel.alloc.space
+    if not mod.within(addr):
+        return None
+    region = space.find(addr)
+    end = min(region.base + region.size, addr + 4096)
+    data = space.read(addr, end - addr, "module string")
+    nul = data.find(b"\0")
+    return None if nul < 0 else data[:nul]
+
+
+def validate_ksymtab(info: LoadInfo) -> None:
+    """Every __ksymtab/__ksymtab_gpl entry's name (and namespace, when set) is a string in
+    the module's memory, and no name is exported twice.  Use site:
+    symbols.verify_exported_symbols()."""
+    s, names = info.sections, set()
+    for table, num in ((s.syms, s.num_syms), (s.gpl_syms, s.num_gpl_syms)):
+        view = TableView(info.kernel.alloc.space, table, KSYM.size, num, "__ksymtab entry")
+        for i in range(num):
+            entry = table + i * KSYM.size
+            if not view.holds(i, KSYM.size):
+                raise reject(info, "validate_ksymtab", f"__ksymtab entry {i} outside the module")
+            _value, name_off, ns_off = view.unpack(KSYM, i)
+            name = _module_string(info, (entry + 4 + name_off) & C.U64_MASK)
+            if name is None or ns_off and _module_string(info, (entry + 8 + ns_off) & C.U64_MASK) is None:
+                raise reject(info, "validate_ksymtab", f"__ksymtab entry {i}: name or namespace outside the module")
+            if name in names:
+                raise reject(info, "validate_ksymtab", f"symbol {name!r} exported twice")
+            names.add(name)
+
+
+def validate_kernel_params(info: LoadInfo) -> None:
+    """Every __param entry's name is a string in the module, its ops a kernel_param_ops the
+    kernel exports or one in the module, and its arg inside the module.  Use sites:
+    kparams.module_parse_args(), kparams.read_param_ops_free(), the setters."""
+    s, space, symbols = info.sections, info.kernel.alloc.space, info.kernel.symbols
+    view = TableView(space, s.kp, KERNEL_PARAM_SIZE, s.num_kp, "kernel_param")
+    for i in range(s.num_kp):
+        if not view.holds(i, KERNEL_PARAM_SIZE):
+            raise reject(info, "validate_kernel_params", f"kernel_param {i} outside the module")
+        name_ptr, _mod, ops, _perm, _level, _flags, arg = view.unpack(KERNEL_PARAM, i)
+        if _module_string(info, name_ptr) is None:
+            raise reject(info, "validate_kernel_params", f"kernel_param {i}: name {name_ptr:#x} outside the module")
+        known = symbols.at(ops)
+        if not (known is not None and known.name.startswith("param_") or info.mod.within(ops)):
+            raise reject(info, "validate_kernel_params", f"kernel_param {i}: ops {ops:#x} is no kernel_param_ops")
+        if not info.mod.within(arg):
+            raise reject(info, "validate_kernel_params", f"kernel_param {i}: arg {arg:#x} outside the module")
+
+
+FORMATION_CHECKS = (validate_ksymtab, validate_kernel_params)
+
+ALL_CHECKS: tuple[Callable, ...] = ELF_CHECKS + MODINFO_CHECKS + FILE_CHECKS + VERSIONS_CHECKS + RELA_CHECKS + RELOCATED_CHECKS + FORMATION_CHECKS
+
+
+# --- the pipeline's validation steps (loader/main.py) ----------------------------------
+
+def validate_relocations(info: LoadInfo) -> None:
+    """Requires: simplify_symbols().  Errors: ENOEXEC (RELA_CHECKS)."""
+    run_checks(info, RELA_CHECKS)
+
+
+def validate_relocated(info: LoadInfo) -> None:
+    """Requires: apply_relocations().  Errors: ENOEXEC (RELOCATED_CHECKS)."""
+    run_checks(info, RELOCATED_CHECKS)
+
+
+def validate_tables(info: LoadInfo) -> None:
+    """Requires: find_module_sections(), relocated memory.  Errors: ENOEXEC (FORMATION_CHECKS)."""
+    run_checks(info, FORMATION_CHECKS)
+
+
+def has_checks(info: LoadInfo) -> bool:
+    return bool(info.kernel.profile.checks)

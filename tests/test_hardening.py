@@ -1,0 +1,170 @@
+"""The hardened profile's validation checks (lkmfuzz/loader/hardening.py).
+
+For every check, one input it refuses; the same input with that check deleted
+(``hardened-minus-CHECK``) must be a finding — a check whose absence nobody can
+notice is not under test — and linux-6.1 takes it without any check.
+"""
+
+import dataclasses
+
+import pytest
+
+from lkmfuzz.elf import constants as C
+from lkmfuzz.elf import patch
+from lkmfuzz.errors import KernelFault, LoadError, UnvalidatedAccess
+from lkmfuzz.fuzzing import targets
+from lkmfuzz.fuzzing.targets import Finding, TestCase, execute
+from lkmfuzz.kernel.kernel import Kernel
+from lkmfuzz.kernel.profile import HARDENING_CHECKS, ProfileError, get_profile
+from lkmfuzz.loader import finit_module, hardening
+from lkmfuzz.oracle.cases import HELLO_CORRUPTIONS
+
+from conftest import seed_bytes
+
+HELLO = seed_bytes("hello")
+
+
+def corrupt(name: str) -> bytes:
+    return HELLO_CORRUPTIONS[name][0](HELLO)
+
+
+def _modinfo_unterminated(d: bytes) -> bytes:
+    off, body = patch.section_bytes(d, ".modinfo")
+    return d[:off + len(body) - 1] + b"A" + d[off + len(body):]
+
+
+def _versions_name_unterminated(d: bytes) -> bytes:
+    off, _body = patch.section_bytes(d, "__versions")
+    return d[:off + 8] + b"x" * 56 + d[off + 64:]
+
+
+def _export_twice(d: bytes) -> bytes:
+    def name_reloc(section):
+        return next(i for i, (off, _info, _a) in enumerate(patch.relocations(d, section)) if off == 4)
+    _off, info, addend = patch.relocations(d, ".rela__ksymtab")[name_reloc(".rela__ksymtab")]
+    return patch.set_relocation(d, ".rela__ksymtab_gpl", name_reloc(".rela__ksymtab_gpl"), info=info, addend=addend)
+
+
+def _relocation_past_its_section(d: bytes) -> bytes:
+    size = patch.shdrs(d)[patch.section_index(d, ".text")].sh_size
+    return patch.set_relocation(d, ".rela.text", 0, offset=size)
+
+
+# check -> (an input it refuses, its parameters)
+CASES = {
+    "elf_validity_cache_secstrings": (lambda d: patch.set_shdr(d, ".comment", sh_name=0x7FFF0000), ""),
+    "validate_null_sections": (lambda d: patch.set_shdr(d, 0, sh_name=0x7FFF0000), ""),
+    "elf_validity_cache_index_info": (lambda d: patch.rename_section(d, ".comment", ".modinfo"), ""),
+    "validate_modinfo": (_modinfo_unterminated, ""),
+    "elf_validity_cache_index_mod": (lambda d: corrupt("this_module size 0x370"), ""),
+    "elf_validity_cache_index_sym": (lambda d: patch.set_shdr(d, ".shstrtab", sh_type=C.SHT_SYMTAB,
+                                                              sh_link=patch.section_index(d, ".strtab")), ""),
+    "elf_validity_cache_strtab": (lambda d: corrupt("init symbol st_name 0x80000000"), ""),
+    "validate_section_overlaps": (lambda d: patch.set_shdr(d, ".note.Linux", sh_offset=patch.ehdr(d).e_shoff), ""),
+    "validate_null_symbol": (lambda d: patch.set_symbol(d, 0, st_shndx=225), ""),
+    "validate_module_name": (lambda d: corrupt("unterminated module name"), ""),
+    "validate_struct_module_fields": (lambda d: corrupt("struct module core_layout.size 64 MiB"), ""),
+    "validate_versions_names": (_versions_name_unterminated, ""),
+    "validate_layout_sizes": (lambda d: patch.set_shdr(d, ".bss", sh_size=0xFFFFF000), ""),
+    "validate_rela_targets": (lambda d: patch.set_shdr(d, ".rela.text", sh_info=patch.section_index(d, ".symtab")),
+                              ""),
+    "validate_rela_symbols": (lambda d: patch.set_relocation(d, ".rela.text", 0, info=(0x7FFFFFF << 32) | 4), ""),
+    "validate_rela_offsets": (_relocation_past_its_section, ""),
+    "validate_patch_sites": (lambda d: corrupt("return site relocated against _printk"), ""),
+    "validate_init_exit": (lambda d: patch.set_relocation(d, ".rela.gnu.linkonce.this_module", 0, info=(
+        patch.symbol_index(d, "_printk") << 32) | C.R_X86_64_64), ""),
+    "validate_ksymtab": (_export_twice, ""),
+    "validate_kernel_params": (lambda d: corrupt("param ops relocated 32S, bad param"), "myint=abc"),
+}
+
+
+def test_every_check_is_registered_once_in_pipeline_order():
+    assert tuple(f.__name__ for f in hardening.ALL_CHECKS) == HARDENING_CHECKS
+    assert set(CASES) == set(HARDENING_CHECKS)
+
+
+def test_profiles_are_named_by_what_they_delete():
+    assert get_profile("hardened").checks == frozenset(HARDENING_CHECKS)
+    assert not get_profile("linux-6.1").checks
+    minus = get_profile("hardened-minus-validate_rela_offsets")
+    assert minus.checks == frozenset(HARDENING_CHECKS) - {"validate_rela_offsets"} and minus.hardened
+    assert get_profile("hardened-minus-undo_free_modinfo").skipped_cleanup == {"free_modinfo"}
+    for bad in ("hardened-minus-nonsense", "linux-6.1-minus-validate_rela_offsets", "hardened-minus-undo_nothing"):
+        with pytest.raises(ProfileError):
+            get_profile(bad)
+
+
+@pytest.mark.parametrize("check", HARDENING_CHECKS)
+def test_each_check_refuses_its_input_by_name(check):
+    make, args = CASES[check]
+    result = finit_module(Kernel("hardened"), make(HELLO), args)
+    assert isinstance(result.verdict, LoadError) and result.verdict.check == check, str(result)
+    assert result.verdict.step == check and result.kind == "ENOEXEC"
+
+
+@pytest.mark.parametrize("check", HARDENING_CHECKS)
+def test_each_deleted_check_is_a_finding(check):
+    make, args = CASES[check]
+    with pytest.raises(Finding) as found:
+        execute(TestCase(module=make(HELLO), args=args, profile=f"hardened-minus-{check}"))
+    assert found.value.kind in ("unvalidated-access", "second-opinion", "invariant"), found.value.title
+
+
+@pytest.mark.parametrize("check", HARDENING_CHECKS)
+def test_a_real_kernel_runs_no_check(check):
+    make, args = CASES[check]
+    result = finit_module(Kernel("linux-6.1"), make(HELLO), args)
+    assert not (isinstance(result.verdict, LoadError) and result.verdict.check), str(result)
+    assert not isinstance(result.verdict, UnvalidatedAccess)
+
+
+def test_an_unchecked_use_is_a_prediction_in_61_and_a_finding_in_hardened_minus():
+    data = CASES["validate_rela_offsets"][0](HELLO)
+    faithful = finit_module(Kernel("linux-6.1"), data)
+    assert faithful.ok or isinstance(faithful.verdict, (KernelFault, LoadError))
+    assert any("r_offset" in what for _step, what in faithful.trusted), faithful.trusted
+    mutant = finit_module(Kernel("hardened-minus-validate_rela_offsets"), data)
+    assert mutant.kind == "unvalidated-access" and mutant.verdict.site == "apply_relocate_add"
+    assert str(mutant).startswith("unvalidated-access (apply_relocate_add: relocation 0 in section ")
+
+
+def test_loading_what_a_real_kernel_refuses_is_a_finding(monkeypatch):
+    real = targets.fresh_kernel
+
+    def refusing_61(case):
+        if case.profile == "linux-6.1":
+            case = dataclasses.replace(case, config=(("modules_disabled", True),))
+        return real(case)
+    monkeypatch.setattr(targets, "fresh_kernel", refusing_61)
+    with pytest.raises(Finding) as found:
+        execute(TestCase(module=HELLO))
+    assert found.value.kind == "second-opinion"
+    assert found.value.title.startswith("second opinion: linux-6.1 refuses (EPERM in finit_module)")
+
+
+def test_a_refusal_naming_no_check_where_a_real_kernel_faults_is_a_finding(monkeypatch):
+    data = CASES["validate_rela_symbols"][0](HELLO)
+    # The mutant refuses with an errno of the kernel's own where linux-6.1 faults.
+    monkeypatch.setattr(targets, "run_syscall", lambda kernel, case: (
+        finit_module(kernel, data) if kernel.profile.name == "linux-6.1" else finit_module(kernel, HELLO, "myint=abc")))
+    with pytest.raises(Finding) as found:
+        execute(TestCase(module=data))
+    assert found.value.kind == "second-opinion"
+    assert "linux-6.1 faults (kernel-fault in apply_relocate_add)" in found.value.title
+
+
+def test_a_refusal_by_a_check_needs_no_second_opinion(monkeypatch):
+    asked = []
+    monkeypatch.setattr(targets, "fresh_kernel", lambda case: asked.append(case.profile) or Kernel(case.profile))
+    result = execute(TestCase(module=CASES["validate_rela_symbols"][0](HELLO)))
+    assert result.verdict.check == "validate_rela_symbols" and asked == ["hardened"]
+
+
+def test_every_corpus_module_loads_in_every_profile(seeds):
+    for name, data in seeds.items():
+        for profile in ("hardened", "linux-6.1"):
+            kernel = Kernel(profile)
+            for dep in ("hello",) if name == "consumer" else ():
+                assert finit_module(kernel, seeds[dep]).ok
+            result = finit_module(kernel, data)
+            assert result.ok and not result.trusted, f"{name} in {profile}: {result} {result.trusted}"
