@@ -144,3 +144,15 @@ def test_a_damaged_stats_file_is_refused_not_overwritten(tmp_path):
         run_campaign("load", 5, 1, [CORPUS], tmp_path / "crashes", tmp_path / "work", echo=lambda line: None)
     assert stats.read_text() == "{half a file"
     assert not list((tmp_path / "work" / "load").glob("worker-*.log")), "refused before any worker"
+
+
+def test_a_campaign_counts_only_the_findings_its_own_workers_stored(tmp_path):
+    from lkmfuzz.triage import store
+    crashes = tmp_path / "crashes"
+    old = store.record(crashes, "old title", "exception", "load", "s", "d", b"m", {"campaign": "A"})
+    known = {old.name}
+    mine = store.record(crashes, "mine", "exception", "load", "s", "d", b"m", {"campaign": "A"})
+    store.record(crashes, "theirs", "exception", "load", "s", "d", b"m", {"campaign": "B"})
+    store.record(crashes, "by hand", "exception", "load", "s", "d", b"m", {})
+    assert campaign.new_findings(crashes, known, "A") == [mine.name]
+    assert len(campaign.new_findings(crashes, set(), "B")) == 1

@@ -108,6 +108,7 @@ def test_seeded_bug_is_found_stored_and_replayed(tmp_path, capsys):
     stats = json.loads((work / "load" / "stats.json").read_text())
     launches = (work / "load" / "worker-0.log").read_text().count("\n--- ") + 1
     assert stats["restarts"] == launches - 1 >= 1, (stats["restarts"], launches)
+    assert sorted(stats["new_crashes"]) == sorted(d.name for d in titles.values()), "its workers' findings are its own"
     found = [d for title, d in titles.items() if "apply_relocate_add" in title]
     assert found, f"seeded bug not found; titles: {sorted(titles)}"
     crash = found[0]

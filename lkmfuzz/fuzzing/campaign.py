@@ -477,6 +477,7 @@ def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], 
     seeds = work / "seeds"
     count = seed_corpus(target, corpus_dirs, seeds)
     known = {p.name for p in list_findings(crashes)}
+    campaign_id = f"{os.uname().nodename}-{os.getpid()}-{int(time.time())}"
     stats = Stats.resume(work / "stats.json", target, structured, profile)
     stats.runs += 1
     stats.interrupted, stats.new_crashes = 0, []
@@ -516,7 +517,8 @@ def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], 
                     launched += 1
                     cmd = harness_command(target, profile, crashes, structured, int(remaining), launched, work,
                                           seeds, list(extra), harness)
-                    cmd[3:3] = ["--depth-file", str(work / "depth" / f"run{stats.runs}-{launched}.json")]
+                    cmd[3:3] = ["--depth-file", str(work / "depth" / f"run{stats.runs}-{launched}.json"),
+                                "--campaign", campaign_id]
                     workers[slot] = Worker(slot, cmd, lines, work / f"worker-{slot}.log")
             if not workers:
                 break
@@ -530,7 +532,8 @@ def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], 
                 w.status_lines += 1
                 w.execs, w.cov, w.features = int(match.group(1)), int(match.group(2)), int(match.group(3))
                 w.exec_per_s = int(match.group(5) or w.exec_per_s)
-                _update(stats, workers, execs_before + done_execs, work, crashes, known, seen_titles)
+                _update(stats, workers, execs_before + done_execs, work, crashes, known, seen_titles,
+                        campaign_id)
             if time.time() - last_print >= 5 and stats.series:
                 last_print = time.time()
                 stats.depth = depth_counts(work / "depth")
@@ -552,7 +555,7 @@ def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], 
             stats.exec_per_s = 0
             stats.depth = depth_counts(work / "depth")
             _save(stats, work)
-    new = sorted({p.name for p in list_findings(crashes)} - known)
+    new = new_findings(crashes, known, campaign_id)
     stats.crashes, stats.new_crashes = len(new), new
     _note_new_titles(stats, crashes, new, seen_titles)
     _save(stats, work)
@@ -562,15 +565,31 @@ def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], 
     return stats
 
 
+def new_findings(crashes: Path, known: set, campaign_id: str) -> list[str]:
+    """The crash ids this campaign's workers stored first: not there when it started, and
+    first recorded under its id (another campaign sharing --crashes keeps its own)."""
+    ours = []
+    for directory in list_findings(crashes):
+        if directory.name in known:
+            continue
+        try:
+            meta = json.loads((directory / "testcase.json").read_text())
+        except (OSError, ValueError):
+            continue      # record() writes testcase.json before finding.json: not one of ours
+        if isinstance(meta, dict) and meta.get("campaign") == campaign_id:
+            ours.append(directory.name)
+    return sorted(ours)
+
+
 def _update(stats: Stats, workers: dict, execs_done: int, work: Path, crashes: Path, known: set,
-            seen_titles: set) -> None:
+            seen_titles: set, campaign_id: str) -> None:
     """The campaign's figures from its workers' last status lines: one series row."""
     stats.execs = execs_done + sum(w.execs for w in workers.values())
     stats.exec_per_s = sum(w.exec_per_s for w in workers.values())
     stats.cov = max([stats.cov] + [w.cov for w in workers.values()])
     stats.features = max([stats.features] + [w.features for w in workers.values()])
     stats.corpus = sum(1 for _ in (work / "corpus").iterdir())
-    new = sorted({p.name for p in list_findings(crashes)} - known)
+    new = new_findings(crashes, known, campaign_id)
     _note_new_titles(stats, crashes, new, seen_titles)
     stats.crashes = len(new)
     stats.record()

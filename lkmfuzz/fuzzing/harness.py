@@ -84,8 +84,10 @@ class Depth:
 
 
 class Harness:
-    def __init__(self, target: str, profile: str, crashes: Path, structured: bool, depth: Path | None = None):
+    def __init__(self, target: str, profile: str, crashes: Path, structured: bool, depth: Path | None = None,
+                 campaign: str | None = None):
         self.target, self.profile, self.crashes, self.structured = target, profile, crashes, structured
+        self.campaign = campaign
         self.depth = Depth(depth)
         self.execs = 0
         self.ctx = Context.from_symbols(debian_symbols())
@@ -101,7 +103,7 @@ class Harness:
         try:
             self.depth.add(targets.execute(case, self.resumable(case)))
         except targets.Finding as finding:
-            targets.save_finding(self.crashes, finding, self.target, data)
+            targets.save_finding(self.crashes, finding, self.target, data, self.campaign)
             # What scripts/mutation-check reads: how soon this worker found something.
             print(f"{targets.FINDING_LINE} {self.execs} execs: {finding.title}", file=sys.stderr, flush=True)
             raise
@@ -172,6 +174,7 @@ def main(target: str | None = None, argv=None) -> None:
     # campaign.minimize_corpus passes a wrapper script.
     parser.add_argument("--argv0", default=sys.argv[0])
     parser.add_argument("--depth-file", type=Path, help="write per-step reach and errno counters here")
+    parser.add_argument("--campaign", help="the campaign this worker belongs to (stored with its findings)")
     args, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     from lkmfuzz.kernel.profile import ProfileError, get_profile
     try:
@@ -181,7 +184,8 @@ def main(target: str | None = None, argv=None) -> None:
     refused = writes_into_committed_corpus(rest)
     if refused:
         sys.exit(f"{parser.prog}: error: {refused}")
-    harness = Harness(args.target or "load", args.profile, args.crashes, not args.no_structured, args.depth_file)
+    harness = Harness(args.target or "load", args.profile, args.crashes, not args.no_structured, args.depth_file,
+                      args.campaign)
     atheris.Setup([args.argv0] + rest, harness.test_one_input, custom_mutator=harness.mutate)
     # Everything built so far (symbol table, instrumented code, checkpoints) lives for
     # the whole campaign: keep it out of the collector's full passes.

@@ -307,13 +307,15 @@ class Resumable:
         return dataclasses.replace(case, args="") == self.base
 
 
-def save_finding(crashes, finding: Finding, target: str, data: bytes):
+def save_finding(crashes, finding: Finding, target: str, data: bytes, campaign: str | None = None):
     """Record a finding of ``target`` in the crash store: input.ko is the module the case
     runs (replayable as it is); the raw input, header and all, stays in testcase.json
-    when it differs."""
+    when it differs, and so does the campaign that first found it (when one ran it)."""
     from ..triage import store
     case = finding.case
     meta = dict(case.meta(), target=target, raw_input=data.hex() if data != case.module else None)
+    if campaign:
+        meta["campaign"] = campaign
     return store.record(crashes, finding.title, finding.kind, target, finding.summary, finding.detail, case.module,
                         meta, case.preload)
 
