@@ -8,7 +8,10 @@ get one line on stderr and exit 2.
 """
 
 import argparse
+import errno
 import json
+import os
+import stat
 import sys
 
 from . import __version__
@@ -20,6 +23,24 @@ from .fuzzing.targets import TARGETS
 from .sign import DEFAULT_HASH, HASHES
 
 EXIT_LOADED, EXIT_REFUSED, EXIT_USAGE, EXIT_KERNEL_FAULT = 0, 1, 2, 3
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143
+
+# The one table of exit codes: --help prints it, README.md repeats it, tests/test_cli.py
+# checks both against it.
+EXIT_CODES = (
+    (EXIT_LOADED, "success: loaded; nothing found; does not reproduce"),
+    (EXIT_REFUSED, "refused (an errno verdict); still reproduces; invariant violations; "
+                   "a campaign found new crashes; the oracle disagrees"),
+    (EXIT_USAGE, "tool error: bad usage, an unreadable, damaged or unwritable file, an internal error "
+                 "(never 1)"),
+    (EXIT_KERNEL_FAULT, "kernel-fault: the real 6.1 kernel would touch memory it does not own"),
+    (EXIT_SIGINT, "interrupted (Ctrl-C); a campaign stops its workers and prints its summary first"),
+    (EXIT_SIGTERM, "terminated (SIGTERM), likewise"),
+)
+
+
+def exit_code_table() -> str:
+    return "exit codes:\n" + "\n".join(f"  {code:<4} {text}" for code, text in EXIT_CODES)
 
 
 class UsageError(Exception):
@@ -33,12 +54,41 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def read_file(path: str) -> bytes:
+# kernel_read_file() reads at most INT_MAX bytes for finit_module (-EFBIG beyond).
+KERNEL_READ_MAX = (1 << 31) - 1
+
+
+def file_refusal(path: str) -> LoadError | None:
+    """What kernel_read_file() says about ``path`` before reading it: EINVAL for anything
+    but a regular file (a device, a pipe, a directory), EFBIG past INT_MAX bytes.  None
+    when it would read it; UsageError when it cannot even be opened."""
     try:
-        with open(path, "rb") as f:
-            return f.read()
+        st = os.stat(path)     # not open(): opening a FIFO would wait for a writer
     except OSError as e:
         raise UsageError(f"cannot read {path}: {e.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        return LoadError(errno.EINVAL, "kernel_read_file", "not a regular file")
+    if st.st_size > KERNEL_READ_MAX:
+        return LoadError(errno.EFBIG, "kernel_read_file", f"{st.st_size} bytes > INT_MAX")
+    return None
+
+
+def read_file(path: str) -> bytes:
+    """A regular file, whole (never a device or a pipe: /dev/zero has no end)."""
+    refused = file_refusal(path)
+    if refused is not None:
+        raise UsageError(f"cannot read {path}: {refused.reason}")
+    try:
+        with open(path, "rb") as f:
+            return f.read(KERNEL_READ_MAX + 1)
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror}") from None
+
+
+def param_bytes(params: list[str]) -> bytes:
+    """Module parameters from argv as the kernel takes them: bytes.  Python decoded argv
+    with surrogateescape; os.fsencode gives back exactly the bytes the shell passed."""
+    return b" ".join(os.fsencode(p) for p in params)
 
 
 def parse_flags(text: str) -> int:
@@ -57,26 +107,38 @@ def parse_flags(text: str) -> int:
 
 
 def make_kernel(args) -> Kernel:
+    """The simulated kernel of --profile and --sig-enforce, trusting each --trust certificate."""
+    from .kernel.keyring import KeyringError
     switches = {}
     if getattr(args, "sig_enforce", False):
         switches["sig_enforce"] = True
     try:
-        return Kernel(get_profile(args.profile, **switches))
+        kernel = Kernel(get_profile(args.profile, **switches))
     except ProfileError as e:
         raise UsageError(str(e)) from None
+    for cert in getattr(args, "trust", None) or ():
+        try:
+            kernel.keyring.add_certificate(read_file(cert))
+        except KeyringError as e:
+            raise UsageError(f"--trust {cert}: {e}") from None
+    return kernel
 
 
 def cmd_load(args) -> int:
     from .loader import delete_module, finit_module, init_module
-    data = read_file(args.file)
     kernel = make_kernel(args)
+    refused = file_refusal(args.file)
+    if refused is not None and args.syscall == "finit_module":
+        print(refused)         # finit_module(fd): the kernel's own answer about that fd
+        return EXIT_REFUSED
+    data = read_file(args.file)
     plan = None
     if args.fault_plan:
         try:
             plan = FaultPlan.loads(args.fault_plan)
         except FaultPlanError as e:
             raise UsageError(f"--fault-plan: {e}") from None
-    params = " ".join(args.params)
+    params = param_bytes(args.params)
     for dep in args.preload:
         pre = finit_module(kernel, read_file(dep))
         if not pre.ok:
@@ -115,7 +177,7 @@ def cmd_faults(args) -> int:
     except ProfileError as e:
         raise UsageError(str(e)) from None
     try:
-        report = run_systematic(data, " ".join(args.params), args.profile, preload)
+        report = run_systematic(data, param_bytes(args.params), args.profile, preload)
     except BaselineError as e:
         raise UsageError(str(e)) from None
     print(render(report, args.file))
@@ -124,22 +186,38 @@ def cmd_faults(args) -> int:
 
 def cmd_fuzz(args) -> int:
     from pathlib import Path
-    from .fuzzing.campaign import CampaignError, run_campaign
+    from .fuzzing.campaign import CampaignError, check_merge_output, run_campaign, validate
+    from .triage.store import StoreError, check_writable
     if args.time < 0 or args.jobs <= 0 or (args.time == 0 and not args.minimize_corpus):
         raise UsageError("--jobs must be positive and --time too (0 only with --minimize-corpus: merge, no fuzzing)")
     dirs = [Path(d) for d in args.corpus] or _bundled_corpus()
     for d in dirs:
         if not d.is_dir():
             raise UsageError(f"corpus directory {d} does not exist")
+    try:                # every option, before any worker starts
+        validate(args.target, args.profile, args.libfuzzer)
+        if args.minimize_corpus:
+            check_merge_output(Path(args.minimize_corpus))
+    except CampaignError as e:
+        raise UsageError(str(e)) from None
+    for option, folder in (("--crashes", args.crashes), ("--work", args.work)):
+        try:
+            check_writable(Path(folder))
+        except StoreError as e:
+            raise UsageError(f"{option}: {e}") from None
+    stats = None
     if args.time:
         try:
-            run_campaign(args.target, args.time, args.jobs, dirs, Path(args.crashes), Path(args.work), args.profile,
-                         not args.no_structured, args.libfuzzer)
+            stats = run_campaign(args.target, args.time, args.jobs, dirs, Path(args.crashes), Path(args.work),
+                                 args.profile, not args.no_structured, args.libfuzzer)
         except CampaignError as e:
             raise UsageError(str(e)) from None
+        if stats.interrupted:
+            return 128 + stats.interrupted
     if args.minimize_corpus:
         _minimize_corpus(args, dirs)
-    return 0
+    # Like libFuzzer: a campaign that found something exits non-zero, after its summary.
+    return EXIT_REFUSED if stats is not None and stats.new_crashes else EXIT_LOADED
 
 
 def _bundled_corpus() -> list:
@@ -243,14 +321,19 @@ def cmd_minimize(args) -> int:
     from pathlib import Path
     from .fuzzing.targets import Finding, execute
     from .triage.minimize import minimize_case
-    from .triage.store import atomic_write
+    from .triage.store import StoreError, atomic_write, check_writable
     finding, case = _load_case(args.crash)
+    try:
+        check_writable(Path(args.crash))
+    except StoreError as e:
+        raise UsageError(str(e)) from None
     try:
         execute(case)
     except Finding as now:
         title = now.title
-    else:
-        raise UsageError(f"{args.crash} does not reproduce any more; nothing to minimize")
+    else:       # like repro: exit 0, "does not reproduce" (not a tool error)
+        print(f"does not reproduce any more: nothing to minimize in {args.crash}")
+        return EXIT_LOADED
 
     def still_fails(candidate) -> bool:
         try:
@@ -273,10 +356,16 @@ def cmd_minimize(args) -> int:
 def cmd_triage(args) -> int:
     from pathlib import Path
     from .triage.report import ArtifactError, import_artifacts, triage
-    from .triage.store import StoreError
+    from .triage.store import StoreError, check_writable
     crashes = Path(args.crashes)
     if not crashes.is_dir():
         raise UsageError(f"crash directory {crashes} does not exist")
+    if args.reruns < 1:
+        raise UsageError("--reruns must be at least 1 (a finding is reliable when every re-run gives its title)")
+    try:
+        check_writable(crashes)
+    except StoreError as e:
+        raise UsageError(str(e)) from None
     if args.artifacts:
         if args.profile not in PROFILES:
             raise UsageError(f"unknown profile {args.profile!r}; choose one of: {', '.join(PROFILES)}")
@@ -291,6 +380,8 @@ def cmd_triage(args) -> int:
         bugs = triage(crashes, args.reruns)
     except StoreError as e:
         raise UsageError(str(e)) from None
+    except OSError as e:       # a write that failed after the probe (disk full, ...)
+        raise UsageError(f"triage: {e.filename}: {e.strerror}") from None
     for bug in bugs:
         print(f"{bug.id}  {'reliable' if bug.reliable else 'FLAKY   '}  {bug.original_size:>6} -> "
               f"{bug.minimized_size:>6} B  {bug.title}")
@@ -302,9 +393,11 @@ def cmd_plot(args) -> int:
     from pathlib import Path
     from .plot import PlotError, plot
     try:
-        png, page = plot([Path(p) for p in args.stats], Path(args.output))
+        png, page = plot([Path(p) for p in args.stats], Path(args.output), not args.no_loader_coverage)
     except PlotError as e:
         raise UsageError(str(e)) from None
+    except OSError as e:
+        raise UsageError(f"cannot write {e.filename}: {e.strerror}") from None
     except ImportError:
         raise UsageError("plotting needs matplotlib: .venv/bin/pip install 'lkmfuzz[plot]'") from None
     print(f"written: {png}, {page}")
@@ -315,8 +408,10 @@ def cmd_info(args) -> int:
     from .inspect import inspect_module, render
     from .loader import finit_module
     data = read_file(args.file)
-    verdicts = {name: str(finit_module(Kernel(name), data)) for name in PROFILES}
-    print(render(inspect_module(data), Kernel(DEFAULT_PROFILE).symbols, verdicts))
+    profiles = [args.profile] if args.profile else list(PROFILES)     # both unless one is asked for
+    kernels = {name: make_kernel(argparse.Namespace(profile=name, sig_enforce=False)) for name in profiles}
+    verdicts = {name: str(finit_module(kernel, data)) for name, kernel in kernels.items()}
+    print(render(inspect_module(data), kernels[profiles[0]].symbols, verdicts, filename=args.file))
     return 0
 
 
@@ -372,10 +467,25 @@ def _oracle_cases(args):
         if not args.paths:
             return design_cases(Path(args.corpus_dir))
         syscall = "init" if args.syscall == "init_module" else "finit"
-        return cases_from_files([Path(p) for p in args.paths], " ".join(args.params), parse_flags(args.flags),
+        return cases_from_files([Path(p) for p in args.paths], param_bytes(args.params), parse_flags(args.flags),
                                 syscall, 2 if args.twice else 1)
     except (CaseError, OSError) as e:
         raise UsageError(str(e)) from None
+
+
+def _check_json_target(path: str | None) -> None:
+    """--json PATH can be written: asked before booting, so a boot's result is never
+    computed only to be lost."""
+    if not path:
+        return
+    from pathlib import Path
+    from .triage.store import StoreError, check_writable
+    if Path(path).is_dir():
+        raise UsageError(f"--json {path}: is a directory")
+    try:
+        check_writable(Path(path).parent)
+    except StoreError as e:
+        raise UsageError(f"--json {path}: {e}") from None
 
 
 def _write_json(path: str | None, payload) -> None:
@@ -398,6 +508,7 @@ def cmd_oracle_setup(args) -> int:
 
 
 def cmd_oracle_run(args) -> int:
+    _check_json_target(args.json)
     cases = _oracle_cases(args)
     outcomes, stats = _run_on_kernel(cases, args.sig_enforce)
     for case, outcome in zip(cases, outcomes):
@@ -411,6 +522,7 @@ def cmd_oracle_run(args) -> int:
 
 def cmd_oracle_diff(args) -> int:
     from .oracle.diff import compare
+    _check_json_target(args.json)
     cases = _oracle_cases(args)
     outcomes, stats = _run_on_kernel(cases, args.sig_enforce)
     report = compare(cases, outcomes, args.sig_enforce)
@@ -426,7 +538,7 @@ def _repro_on_kernel(path, case) -> int:
     from .triage.store import atomic_write
     if case.plan != FaultPlan():
         print("note: the real kernel runs the case without its fault plan (qemu injects no faults)")
-    oracle_case = OracleCase(Path(path).name, case.module, case.args, case.flags, preload=case.preload)
+    oracle_case = OracleCase(Path(path).name, case.module, case.arg_bytes, case.flags, preload=case.preload)
     sig_enforce = bool(dict(case.config).get("sig_enforce"))
     (outcome,), _stats = _run_on_kernel([oracle_case], sig_enforce)
     print(f"real kernel: {outcome.describe()}")
@@ -437,7 +549,8 @@ def _repro_on_kernel(path, case) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="lkmfuzz", description="Fuzz and fault-inject the Linux module loader.")
+    parser = OneLineParser(prog="lkmfuzz", description="Fuzz and fault-inject the Linux module loader.",
+                           epilog=exit_code_table(), formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"lkmfuzz {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
@@ -448,6 +561,9 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--flags", default="", help="finit_module flags: IGNORE_MODVERSIONS,IGNORE_VERMAGIC,...")
     load.add_argument("--syscall", choices=("finit_module", "init_module"), default="finit_module")
     load.add_argument("--sig-enforce", action="store_true", help="boot with module.sig_enforce=1")
+    load.add_argument("--trust", action="append", default=[], metavar="CERT",
+                      help="add this X.509 certificate (DER or PEM) to the kernel's keyring, e.g. the one "
+                           "`lkmfuzz sign` used")
     load.add_argument("--init-result", type=int, default=0, help="what the module's init returns (default 0)")
     load.add_argument("--fault-plan", default="", help='JSON, e.g. {"fail_nth": 3} or {"sites": ["percpu"]}')
     load.add_argument("--preload", action="append", default=[], metavar="DEP.ko", help="load this module first")
@@ -539,13 +655,18 @@ def build_parser() -> argparse.ArgumentParser:
     plot = sub.add_parser("plot", help="coverage / corpus / execs over time from campaign stats files")
     plot.add_argument("stats", nargs="+", help=".lkmfuzz/<target>[-bytes]/stats.json (several overlay)")
     plot.add_argument("-o", "--output", default="campaign", help="output stem: STEM.png and STEM.html")
+    plot.add_argument("--no-loader-coverage", action="store_true",
+                      help="skip replaying the corpus for the loader's branch coverage over time")
     plot.set_defaults(func=cmd_plot)
 
     info = sub.add_parser("info", help="show what the loader sees in a module (modinfo + readelf)")
     info.add_argument("file")
-    info.add_argument("--profile", default=DEFAULT_PROFILE)
+    info.add_argument("--profile", help=f"the verdict of this profile only ({' or '.join(PROFILES)}; default both)")
     info.set_defaults(func=cmd_info)
     return parser
+
+
+PARAM_COMMANDS = ("load", "faults")     # whose module parameters may follow the options
 
 
 def split_libfuzzer_flags(argv: list) -> tuple[list, list]:
@@ -560,7 +681,11 @@ def split_libfuzzer_flags(argv: list) -> tuple[list, list]:
 def main(argv=None) -> int:
     parser = build_parser()
     argv, libfuzzer_flags = split_libfuzzer_flags(list(sys.argv[1:] if argv is None else argv))
-    args = parser.parse_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    if args.command in PARAM_COMMANDS and rest and not any(r.startswith("-") for r in rest):
+        args.params += rest        # `load M.ko --sig-enforce a=1`: parameters after options
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if libfuzzer_flags:
         args.libfuzzer = libfuzzer_flags
     try:
@@ -570,3 +695,14 @@ def main(argv=None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_LOADED
+    except KeyboardInterrupt:
+        print("lkmfuzz: interrupted", file=sys.stderr)
+        return EXIT_SIGINT
+    except Exception as bug:  # noqa: BLE001 - reported, not hidden: exit 2, never 1 ("refused")
+        # A bug in lkmfuzz itself.  One line by default; LKMFUZZ_TRACEBACK=1 adds where.
+        if os.environ.get("LKMFUZZ_TRACEBACK"):
+            import traceback
+            traceback.print_exc()
+        print(f"lkmfuzz: internal error: {type(bug).__name__}: {bug} (a bug in lkmfuzz; "
+              f"LKMFUZZ_TRACEBACK=1 shows where)", file=sys.stderr)
+        return EXIT_USAGE

@@ -26,6 +26,7 @@ class ModuleView:
     undefined: list = field(default_factory=list)     # symbol names
     exports: list = field(default_factory=list)       # symbol names
     signature: str = "none"
+    signer: list = field(default_factory=list)        # modinfo's signer / sig_key / sig_hashalgo lines
     problems: list = field(default_factory=list)
 
 
@@ -39,6 +40,7 @@ def inspect_module(data: bytes) -> ModuleView:
     if signed is not None:
         body, ms, pkcs7 = signed
         view.signature = f"PKCS#7 id_type {ms.id_type}, {len(pkcs7)} bytes"
+        view.signer = signer_fields(pkcs7)
         data = body
     elif data.endswith(MODULE_SIG_STRING):
         view.signature = "marker present, trailer malformed"
@@ -48,6 +50,54 @@ def inspect_module(data: bytes) -> ModuleView:
     except OutOfBounds as oob:
         view.problems.append(f"section table: {oob.what}")
     return view
+
+
+OID_COMMON_NAME, OID_ORGANIZATION = b"\x06\x03\x55\x04\x03", b"\x06\x03\x55\x04\x0a"
+
+
+def signer_fields(pkcs7: bytes) -> list:
+    """What modinfo prints of a signature: signer (the issuer's CN), sig_key (the serial
+    number) and sig_hashalgo, read with the kernel's own PKCS#7 parser; what it cannot
+    read is said so."""
+    from .kernel.crypto.api import DEBIAN_6_1
+    from .kernel.crypto.pkcs7 import pkcs7_parse_message
+    msg = pkcs7_parse_message(pkcs7, DEBIAN_6_1, [])
+    if isinstance(msg, int) or not msg.signed_infos:
+        return [("sig_id", f"PKCS#7 (unparsable: errno {msg})" if isinstance(msg, int) else "PKCS#7 (no signer)")]
+    sig = msg.signed_infos[0].sig
+    serial, issuer = _split_key_id(sig.auth_ids[0] or b"")
+    return [("signer", _name_attribute(issuer) or "?"), ("sig_key", ":".join(f"{b:02X}" for b in serial) or "?"),
+            ("sig_hashalgo", sig.hash_algo or "?")]
+
+
+def _split_key_id(auth: bytes) -> tuple[bytes, bytes]:
+    """auth_ids[0] of an issuer+serial SignerInfo: the serial's content bytes, then the
+    issuer Name's contents (DER SETs, one per attribute, running to the end)."""
+    for i in range(1, len(auth)):
+        if auth[i] == 0x31 and _tlv_chain_ends(auth, i, 0x31):
+            return auth[:i], auth[i:]
+    return auth, b""
+
+
+def _tlv_chain_ends(data: bytes, at: int, tag: int) -> bool:
+    while at < len(data):
+        if data[at] != tag or at + 2 > len(data):
+            return False
+        n, head = data[at + 1], 2
+        if n & 0x80:
+            width = n & 0x7F
+            n, head = int.from_bytes(data[at + 2:at + 2 + width], "big"), 2 + width
+        at += head + n
+    return at == len(data)
+
+
+def _name_attribute(name: bytes) -> str:
+    for oid in (OID_COMMON_NAME, OID_ORGANIZATION):
+        at = name.find(oid)
+        if at >= 0 and at + len(oid) + 2 <= len(name):
+            length = name[at + len(oid) + 1]
+            return name[at + len(oid) + 2:at + len(oid) + 2 + length].decode("utf-8", "replace")
+    return ""
 
 
 def _read_sections(image: Image, view: ModuleView) -> None:
@@ -93,9 +143,10 @@ def _read_symbols(image: Image, view: ModuleView, symtab, strtab) -> None:
             view.exports.append(name[len("__ksymtab_"):])
 
 
-def render(view: ModuleView, kernel_symbols, verdicts: dict) -> str:
-    lines = [f"size: {view.size} bytes", f"signature: {view.signature}"]
-    for key, value in view.modinfo:
+def render(view: ModuleView, kernel_symbols, verdicts: dict, filename: str = "") -> str:
+    lines = ([f"{'filename:':<16}{filename}"] if filename else []) + [f"size: {view.size} bytes",
+                                                                      f"signature: {view.signature}"]
+    for key, value in view.modinfo + view.signer:
         lines.append(f"{key + ':':<16}{value}")
     lines.append("sections:")
     for i, name, typ, flags, off, size in view.sections:

@@ -64,7 +64,7 @@ def _unload_and_check(kernel, result, before) -> list:
     return check_unchanged(before, kernel, "delete_module")
 
 
-def run_systematic(data: bytes, args: str = "", profile: str = "hardened", preload: tuple = ()) -> SystematicReport:
+def run_systematic(data: bytes, args: str | bytes = b"", profile: str = "hardened", preload: tuple = ()) -> SystematicReport:
     kernel = _fresh_kernel(profile, preload)
     before = snapshot(kernel)
     result = finit_module(kernel, data, args)

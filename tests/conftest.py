@@ -4,24 +4,22 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
-from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis import settings
 
 from lkmfuzz.kernel.kernel import Kernel
+from lkmfuzz.pytest_plugin import PROFILES, register_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
 SEEDS = ("hello", "consumer", "initexit", "relocs", "arrparam", "proprietary", "percpu", "livepatch")
 DEPENDS = {"consumer": ("hello",)}
 
-# One example database for every profile, so a failure found by `thorough` replays in `dev`.
-DATABASE = DirectoryBasedExampleDatabase(str(ROOT / ".hypothesis" / "examples"))
-settings.register_profile("dev", max_examples=50, deadline=None, database=DATABASE)
-settings.register_profile("ci", max_examples=200, deadline=None, database=DATABASE,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("thorough", max_examples=5000, deadline=None, database=DATABASE,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+# The profiles dev, ci and thorough come from lkmfuzz's pytest plugin (lkmfuzz/pytest_plugin.py,
+# entry point pytest11), which loads HYPOTHESIS_PROFILE when it is set; without it this
+# suite runs ci on CI and dev elsewhere.
+register_profiles()
+if os.environ.get("HYPOTHESIS_PROFILE") not in PROFILES:
+    settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 def seed_bytes(name: str) -> bytes:

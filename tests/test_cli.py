@@ -1,5 +1,6 @@
 """The CLI verdict contract that scripts parse, and one-line errors for bad input."""
 
+import re
 import subprocess
 import sys
 
@@ -90,7 +91,7 @@ def test_fuzz_options_anywhere_and_libfuzzer_flags_after_the_double_dash(monkeyp
     from lkmfuzz.fuzzing import campaign
     calls = []
     monkeypatch.setattr(campaign, "run_campaign", lambda target, seconds, jobs, corpus_dirs, *rest: calls.append(
-        (seconds, [str(d) for d in corpus_dirs], rest[-1])))
+        (seconds, [str(d) for d in corpus_dirs], rest[-1])) or campaign.Stats(target, True))
     monkeypatch.chdir(CORPUS / "src")    # the default is the bundled corpus, wherever the command runs
     assert main(argv) == 0
     assert calls == [(time, dirs, flags)]
@@ -99,3 +100,47 @@ def test_fuzz_options_anywhere_and_libfuzzer_flags_after_the_double_dash(monkeyp
 def test_fuzz_libfuzzer_flag_without_the_double_dash_is_a_one_line_error():
     code, out, err = run("fuzz", str(CORPUS), "-max_len=9")
     assert code == 2 and out == "" and err.count("\n") == 1 and "unrecognized arguments: -max_len=9" in err
+
+
+# --- issue 18: CLI friction ------------------------------------------------------------
+
+EXAMPLES = CORPUS.parent / "examples"
+
+
+def test_parameters_may_follow_options():
+    code, out, err = run("load", str(CORPUS / "hello.ko"), "--trace", "mycharp=after", "--unload", "myint=3")
+    assert (code, out.splitlines()[0], out.splitlines()[-1], err) == (0, "loaded hello", "unloaded hello", "")
+    code, out, err = run("faults", str(CORPUS / "hello.ko"), "--profile", "linux-6.1", "mycharp=x")
+    assert code == 0, err
+    code, _, err = run("load", str(CORPUS / "hello.ko"), "--trace", "myint=3", "--bogus")
+    assert code == 2 and "unrecognized arguments: myint=3 --bogus" in err and err.count("\n") == 1
+
+
+def test_a_module_signed_by_lkmfuzz_sign_loads_with_sig_enforce_when_its_cert_is_trusted(tmp_path):
+    signed = tmp_path / "hello.signed.ko"
+    code, _, err = run("sign", str(EXAMPLES / "test-key.pem"), str(EXAMPLES / "test-cert.pem"),
+                       str(CORPUS / "hello.ko"), "-o", str(signed))
+    assert code == 0, err
+    code, out, _ = run("load", str(signed), "--sig-enforce")
+    assert code == 1 and out.startswith("EKEYREJECTED (module_sig_check: ")
+    for cert in ("test-cert.pem", "test-cert.der"):
+        code, out, _ = run("load", str(signed), "--sig-enforce", "--trust", str(EXAMPLES / cert), "myint=3")
+        assert (code, out.strip()) == (0, "loaded hello"), cert
+    code, _, err = run("load", str(signed), "--trust", str(CORPUS / "hello.ko"))
+    assert code == 2 and err.startswith("lkmfuzz: error: --trust ") and err.count("\n") == 1
+
+
+def test_info_shows_filename_and_signer_like_modinfo_and_honours_profile(tmp_path):
+    signed = tmp_path / "s.ko"
+    run("sign", str(EXAMPLES / "test-key.pem"), str(EXAMPLES / "test-cert.pem"), str(CORPUS / "hello.ko"),
+        "-o", str(signed))
+    code, out, _ = run("info", str(signed), "--profile", "linux-6.1")
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == f"filename:       {signed}"
+    assert "signer:         lkmfuzz README test key (public, never trust it outside tests)" in lines
+    assert "sig_hashalgo:   sha256" in lines
+    assert any(re.fullmatch(r"sig_key:        ([0-9A-F]{2}:)+[0-9A-F]{2}", line) for line in lines)
+    assert [line for line in lines if line.startswith("verdict")] == ["verdict (linux-6.1): loaded hello"]
+    code, out, _ = run("info", str(signed))
+    assert [line.split(":")[0] for line in out.splitlines() if line.startswith("verdict")] == [
+        "verdict (linux-6.1)", "verdict (hardened)"]

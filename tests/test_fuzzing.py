@@ -106,6 +106,12 @@ def test_seeded_bug_is_found_stored_and_replayed(tmp_path, capsys):
     subprocess.run([sys.executable, "-c", code, str(ROOT), str(SUPPORT), str(CORPUS), str(crashes), str(work)],
                    check=True, timeout=600, env=env_with(SUPPORT), capture_output=True)
     titles = {json.loads((d / "finding.json").read_text())["title"]: d for d in store.list_findings(crashes)}
+    # Each crash stopped the worker and a fresh one took its place: the counter counts those
+    # relaunches (the log has one header line per launch), and the campaign did not give up.
+    stats = json.loads((work / "load" / "stats.json").read_text())
+    launches = (work / "load" / "worker-0.log").read_text().count("\n--- ") + 1
+    assert stats["restarts"] == launches - 1 >= 1, (stats["restarts"], launches)
+    assert sorted(stats["new_crashes"]) == sorted(d.name for d in titles.values()), "its workers' findings are its own"
     found = [d for title, d in titles.items() if "apply_relocate_add" in title]
     assert found, f"seeded bug not found; titles: {sorted(titles)}"
     crash = found[0]
@@ -279,7 +285,7 @@ def test_plot_renders_campaign_stats(tmp_path, capsys):
     png = (tmp_path / "out.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     page = (tmp_path / "out.html").read_text()
-    assert "load (structured)" in page and "load (byte-level)" in page and "out.png" in page
+    assert "load (structured)" in page and "load (byte-level)" in page and "data:image/png;base64," in page
     (tmp_path / "bad.json").write_text("{")
     assert cli_main(["plot", str(tmp_path / "bad.json")]) == 2
     assert "damaged JSON" in capsys.readouterr().err
@@ -467,16 +473,25 @@ def test_minimize_corpus_merges_into_a_directory_atomically(tmp_path, capsys):
         (work / f"dup-{i}").write_bytes(hello)
     out = tmp_path / "min"
     out.mkdir()
-    (out / "stale").write_bytes(b"from an older merge")
+    (out / "mine").write_bytes(b"the user's own file")
     argv = ["fuzz", "--target", "scenario", "--time", "0", "--work", str(tmp_path / "work"),
             "--crashes", str(tmp_path / "crashes"), "--minimize-corpus", str(out), str(CORPUS)]
+    assert cli_main(argv) == 2, "a non-empty directory that is not a merge output is refused"
+    assert "not empty and not an earlier --minimize-corpus output" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["mine"], "nothing deleted"
+    (out / "mine").unlink()
     assert cli_main(argv) == 0
     line = capsys.readouterr().out
-    kept = sorted(p.name for p in out.iterdir())
+    kept = sorted(p.name for p in out.iterdir() if p.name != campaign.MERGE_MARK)
     seeds = len(list((tmp_path / "work" / "scenario" / "seeds").iterdir()))
     assert f"{5 + seeds} inputs (corpus + seeds) -> {len(kept)}" in line
-    assert "stale" not in kept and 0 < len(kept) < 5 + seeds
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["min", "work"], "no staging left behind"
+    assert 0 < len(kept) < 5 + seeds and all(name.endswith(".ko") for name in kept), kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crashes", "min", "work"], "no staging left behind"
+    # An earlier merge's output is replaced; one with a file the merge did not write is not.
+    assert cli_main(argv) == 0
+    (out / "added-later").write_bytes(b"x")
+    assert cli_main(argv) == 2 and "did not write (e.g. added-later)" in capsys.readouterr().err
+    assert (out / "added-later").exists() and all((out / name).exists() for name in kept)
 
 
 def test_minimize_corpus_without_a_campaign_is_a_one_line_error(tmp_path, capsys):
@@ -486,6 +501,59 @@ def test_minimize_corpus_without_a_campaign_is_a_one_line_error(tmp_path, capsys
     err = capsys.readouterr().err
     assert "no campaign corpus" in err and err.count("\n") == 1
     assert cli_main(["fuzz", "--time", "0"]) == 2
+
+
+def test_running_a_harness_as_its_readme_says_never_writes_into_the_committed_corpus(tmp_path):
+    readme = (ROOT / "harnesses" / "README.md").read_text()
+    assert "python harnesses/load_fuzzer.py -runs=1000\n-dict=harnesses/load_fuzzer.dict new-inputs/ corpus/" in readme
+    before = sorted(p.name for p in CORPUS.iterdir())
+    (tmp_path / "new").mkdir()
+    proc = subprocess.run([sys.executable, "harnesses/load_fuzzer.py", "--crashes", str(tmp_path / "c"), "-runs=300",
+                           "-dict=harnesses/load_fuzzer.dict", str(tmp_path / "new"), "corpus/"],
+                          cwd=ROOT, env=env_with(), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert any((tmp_path / "new").iterdir()), "new inputs go to the first directory"
+    proc = subprocess.run([sys.executable, "harnesses/load_fuzzer.py", "-runs=10", "corpus/"],
+                          cwd=ROOT, env=env_with(), capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0 and "is the committed seed corpus" in proc.stderr
+    assert sorted(p.name for p in CORPUS.iterdir()) == before
+
+
+def test_dashboard_shows_crash_titles_depth_and_loader_coverage_over_time(tmp_path):
+    """The dashboard of a (hand-made) campaign directory: crash titles where first found,
+    per-step reach and errnos, and the loader's branch coverage growing as the corpus
+    inputs were found (replayed in the order of their file times)."""
+    from lkmfuzz import plot
+    work = tmp_path / "work" / "load"
+    (work / "seeds").mkdir(parents=True)
+    (work / "corpus").mkdir()
+    (work / "seeds" / "hello.ko").write_bytes(seed_bytes("hello"))
+    t0 = 1_700_000_000.0
+    for i, name in enumerate(("consumer", "relocs", "arrparam")):
+        path = work / "corpus" / name
+        path.write_bytes(seed_bytes(name))
+        os.utime(path, (t0 + 30 * (i + 1), t0 + 30 * (i + 1)))
+    depth = {"executions": {"reached": 100, "errnos": {}},
+             "module_sig_check": {"reached": 100, "errnos": {}},
+             "elf_validity_check": {"reached": 100, "errnos": {"ENOEXEC": 40}},
+             "simplify_symbols": {"reached": 50, "errnos": {"ENOENT": 5}}}
+    stats = {"target": "load", "structured": True, "execs": 1000, "cov": 900, "corpus": 3, "crashes": 1,
+             "series": [[float(s), 10 * s, 800 + s, s // 30, int(s >= 60), 10, t0 + s] for s in range(0, 121, 10)],
+             "crash_times": [[60.0, "KeyError in layout_sections < layout_and_allocate"]], "depth": depth}
+    (work / "stats.json").write_text(json.dumps(stats))
+    curve = plot.loader_coverage(work / "stats.json", plot.load_stats(work / "stats.json"), points=4)
+    taken = [c[1] for c in curve]
+    assert taken == sorted(taken) and taken[0] > 0 and taken[-1] > taken[0], curve
+    assert all(c[2] == curve[0][2] > taken[-1] for c in curve), "a share of all the loader's branches"
+    assert cli_main(["plot", str(work / "stats.json"), "-o", str(tmp_path / "dash")]) == 0
+    page = (tmp_path / "dash.html").read_text()
+    assert "KeyError in layout_sections &lt; layout_and_allocate" in page
+    assert "<td>elf_validity_check</td><td>100.00%</td><td>ENOEXEC 40.00%</td>" in page
+    assert "<td>simplify_symbols</td><td>50.00%</td><td>ENOENT 5.00%</td>" in page
+    assert f"<td>{taken[-1]}/{curve[-1][2]}</td>" in page, "the final loader coverage in the figures table"
+    assert "src='http" not in page and "data:image/png;base64," in page, "self-contained"
+    rows = plot.depth_rows(depth)
+    assert [r[0] for r in rows] == ["module_sig_check", "elf_validity_check", "simplify_symbols"], "pipeline order"
 
 
 def test_faults_seeds_carry_version_and_srcversion(tmp_path):

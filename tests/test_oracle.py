@@ -180,13 +180,25 @@ KIT, WHY_NOT = find_kit()
 needs_kernel = pytest.mark.skipif(KIT is None, reason=f"qemu oracle unavailable: {WHY_NOT}")
 
 
+# Cases whose real-kernel outcome differs from boot to boot, and the categories seen
+# (benchmarks/README.md, "Boot-to-boot variation", has the distribution over N boots).
+VARIES_BETWEEN_BOOTS = {"hello: ctors and init_array": ("agree", "unload oops")}
+
+
 @pytest.mark.qemu
 @needs_kernel
 def test_model_agrees_with_the_real_kernel_on_corpus_and_design_set(tmp_path, capsys):
     out = tmp_path / "diff.json"
     status = main(["oracle", "diff", "--corpus-dir", str(CORPUS), "--json", str(out)])
     report = json.loads(out.read_text())
-    disagreements = [row for row in report["rows"] if row["category"] != "agree"]
+    # The load verdict is compared; what the real kernel does *afterwards* may vary from
+    # boot to boot (it sometimes oopses unloading the ctors/init_array case).  Such a case
+    # is recorded with the outcomes seen so far, not failed on: an unload oops after a
+    # load both agree on is its own category, anything else is still a disagreement.
+    seen = {row["case"]: row["category"] for row in report["rows"] if row["case"] in VARIES_BETWEEN_BOOTS}
+    print(f"outcomes that vary between boots, this boot: {seen}")
+    disagreements = [row for row in report["rows"] if row["category"] != "agree"
+                     and row["category"] not in VARIES_BETWEEN_BOOTS.get(row["case"], ())]
     assert status == 0 and not disagreements, disagreements
     assert report["figures"]["agreement_pct"] == 100.0
     by_case = {row["case"]: row for row in report["rows"]}

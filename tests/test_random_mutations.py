@@ -19,7 +19,7 @@ from conftest import DEPENDS, SEEDS, seed_bytes
 from kstate import snapshot
 
 MUTANTS_PER_SEED = 1500
-PER_INPUT_BOUND_S = 2.0   # generous: only to catch hangs, not a speed goal
+PER_INPUT_BOUND_S = 30.0  # a hang bound only (a busy 2-core CI took 2.7 s); speed is in benchmarks/
 
 
 def mutate(rng: random.Random, data: bytes) -> bytes:

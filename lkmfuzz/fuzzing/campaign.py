@@ -8,6 +8,7 @@ prints progress from libFuzzer's status lines, rewrites a JSON stats file
 atomically as it goes, and ends with a summary of the crash store.
 """
 
+import collections
 import configparser
 import json
 import os
@@ -15,6 +16,7 @@ import queue
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -112,23 +114,57 @@ def oversized_percpu(module: bytes) -> bytes:
 
 @dataclass
 class Stats:
+    """The campaign's figures, over all its workers, continued across worker restarts and
+    across campaigns resumed in the same --work (``series`` is appended, never reset)."""
     target: str
     structured: bool
     profile: str = "hardened"
     started: float = field(default_factory=time.time)
-    execs: int = 0
-    cov: int = 0
+    execs: int = 0              # summed over workers, and over earlier runs of this --work
+    cov: int = 0                # libFuzzer cov: the largest any worker reported (they share one corpus)
     features: int = 0
-    corpus: int = 0
-    exec_per_s: int = 0
-    crashes: int = 0
-    series: list = field(default_factory=list)   # [elapsed s, execs, cov, corpus, crashes]
+    corpus: int = 0             # files in the shared corpus directory
+    exec_per_s: int = 0         # summed over the workers running
+    crashes: int = 0            # new crash titles of this campaign
+    restarts: int = 0           # workers relaunched after one stopped on a crash
+    seconds_before: float = 0.0  # elapsed time of earlier runs of this --work
+    runs: int = 0               # how many campaigns wrote this file
+    series: list = field(default_factory=list)   # [elapsed s, execs, cov, corpus, crashes, exec/s, unix time]
+    crash_times: list = field(default_factory=list)   # [elapsed s, crash title] when first found
+    depth: dict = field(default_factory=dict)    # step -> {"reached": n, "errnos": {name: n}} (harness counters)
+    interrupted: int = 0        # the signal that stopped this run (SIGINT, SIGTERM), 0 if none
+    new_crashes: list = field(default_factory=list)   # crash ids first stored by this run
 
-    def update(self, match: re.Match, crashes: int) -> None:
-        self.execs, self.cov, self.features, self.corpus = (int(match.group(i)) for i in range(1, 5))
-        self.exec_per_s = int(match.group(5) or self.exec_per_s)
-        self.crashes = crashes
-        self.series.append([round(time.time() - self.started, 1), self.execs, self.cov, self.corpus, crashes])
+    def elapsed(self) -> float:
+        return round(self.seconds_before + time.time() - self.started, 1)
+
+    def record(self) -> None:
+        self.series.append([self.elapsed(), self.execs, self.cov, self.corpus, self.crashes, self.exec_per_s,
+                            round(time.time(), 1)])
+
+    @classmethod
+    def resume(cls, path: Path, target: str, structured: bool, profile: str) -> "Stats":
+        """This --work's earlier stats continued, or fresh ones (none, or another target's)."""
+        stats = cls(target, structured, profile)
+        try:
+            old = json.loads(path.read_text())
+        except FileNotFoundError:
+            return stats        # the first campaign in this --work
+        except (OSError, ValueError) as e:
+            raise CampaignError(f"{path}: cannot continue its history ({e}); move it away to start a new one") \
+                from None
+        if not isinstance(old, dict) or old.get("target") != target or not isinstance(old.get("series"), list) \
+                or not old["series"]:
+            raise CampaignError(f"{path}: not the stats of a {target} campaign; move it away to start a new one")
+        stats.series = [row for row in old["series"] if isinstance(row, list) and len(row) >= 5]
+        stats.crash_times = list(old.get("crash_times", []))
+        stats.depth = old.get("depth", {}) if isinstance(old.get("depth"), dict) else {}
+        if stats.series:
+            last = stats.series[-1]
+            stats.seconds_before, stats.execs, stats.cov = float(last[0]), int(last[1]), int(last[2])
+        stats.restarts = int(old.get("restarts", 0))
+        stats.runs = int(old.get("runs", 0))
+        return stats
 
 
 def faults_seed_plans(module: bytes, preload: tuple) -> list[bytes]:
@@ -243,18 +279,54 @@ def harness_command(target: str, profile: str, crashes: Path, structured: bool, 
 MERGE_WRAPPER = "#!/bin/sh\nexec {command} --argv0 \"$0\" \"$@\"\n"
 
 
+MERGE_MARK = ".lkmfuzz-merge"    # in a --minimize-corpus output: the names of the files it wrote
+
+
+def merge_output_files(out: Path) -> list[str] | None:
+    """The files an earlier --minimize-corpus wrote into ``out`` (its mark lists them), or
+    None when ``out`` is not such an output."""
+    try:
+        names = json.loads((out / MERGE_MARK).read_text())
+    except (OSError, ValueError):
+        return None
+    return names if isinstance(names, list) and all(isinstance(n, str) for n in names) else None
+
+
+def check_merge_output(out: Path) -> None:
+    """``out`` may be replaced: missing, empty, or exactly an earlier merge's output.  A
+    command never deletes files it did not create; raises CampaignError otherwise."""
+    out = Path(out)
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise CampaignError(f"{out} is not a directory")
+    present = {p.name for p in out.iterdir()}
+    if not present:
+        return
+    ours = merge_output_files(out)
+    if ours is None:
+        raise CampaignError(f"{out} is not empty and not an earlier --minimize-corpus output; "
+                            f"give a new or empty directory (nothing in it is deleted)")
+    foreign = sorted(present - set(ours) - {MERGE_MARK})
+    if foreign:
+        raise CampaignError(f"{out} holds {len(foreign)} file(s) an earlier merge did not write "
+                            f"(e.g. {foreign[0]}); move them away first")
+
+
 def minimize_corpus(target: str, profile: str, work: Path, out: Path, crashes: Path, structured: bool = True,
                     harness: str = DEFAULT_HARNESS) -> int:
     """libFuzzer -merge=1 of a campaign's corpus and seeds (``work``, e.g. .lkmfuzz/scenario)
-    into ``out``: the smallest subset with the same coverage features.  The merge fills a
-    temporary directory beside ``out`` which then replaces ``out`` by rename, so a reader
-    sees the old corpus or the new one, never half of it.  Returns the number of inputs."""
+    into ``out``: the smallest subset with the same coverage features, each input named
+    <sha1>.ko (so `lkmfuzz fuzz OUT` finds them).  The merge fills a temporary directory
+    beside ``out`` which then replaces ``out`` by rename, so a reader sees the old corpus
+    or the new one, never half of it.  ``out`` must be new, empty or an earlier merge's
+    output (check_merge_output): nothing else is ever deleted.  Returns the number of inputs."""
     out, work = Path(out).resolve(), Path(work).resolve()
+    check_merge_output(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     (work / "artifacts").mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.merging-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
+    staging.mkdir()           # ours: it did not exist (FileExistsError otherwise, nothing removed)
     wrapper = staging.parent / f".{out.name}.merge-{os.getpid()}.sh"
     try:
         command = [sys.executable, "-m", harness, "--target", target, "--profile", profile, "--crashes", str(crashes)]
@@ -267,39 +339,103 @@ def minimize_corpus(target: str, profile: str, work: Path, out: Path, crashes: P
         if proc.returncode != 0:
             raise CampaignError(f"libFuzzer -merge=1 failed (exit {proc.returncode}): "
                                 f"{(proc.stderr or proc.stdout).strip().splitlines()[-1:]}")
+        names = []
+        for path in sorted(staging.iterdir()):
+            name = path.name if path.name.endswith(".ko") else f"{path.name}.ko"
+            path.rename(staging / name)
+            names.append(name)
+        atomic_write(staging / MERGE_MARK, json.dumps(sorted(names)).encode())
+        check_merge_output(out)   # again: nothing appeared in it during the merge
         _replace_dir(staging, out)
     finally:
         wrapper.unlink(missing_ok=True)
-        shutil.rmtree(staging, ignore_errors=True)
-    return sum(1 for _ in out.iterdir())
+        if staging.exists():
+            shutil.rmtree(staging)
+    return sum(1 for p in out.iterdir() if p.name != MERGE_MARK)
 
 
 def _replace_dir(new: Path, old: Path) -> None:
-    """Put ``new`` where ``old`` is: two renames (a directory cannot be renamed over a full one)."""
+    """Put ``new`` where ``old`` is: two renames (a directory cannot be renamed over a full
+    one).  ``old`` was checked by check_merge_output: empty or an earlier merge's output."""
     retired = old.parent / f".{old.name}.old-{os.getpid()}"
     if old.exists():
         old.rename(retired)
     new.rename(old)
-    shutil.rmtree(retired, ignore_errors=True)
+    if retired.exists():
+        shutil.rmtree(retired)
 
 
 class CampaignError(Exception):
     """A campaign step that could not be done: one line for the user."""
 
 
-class Worker:
-    """One libFuzzer process; its status lines are read on a thread into a shared queue."""
+class Terminated(BaseException):
+    """SIGTERM arrived (raised by the campaign's handler, like KeyboardInterrupt for SIGINT)."""
 
-    def __init__(self, slot: int, cmd: list[str], lines: "queue.Queue"):
-        self.slot = slot
+
+LOG_TAIL = 12            # lines of a failed worker's log shown
+EARLY_EXIT_SLACK_S = 5   # a worker ending with exit 0 this long before the deadline was told to stop
+STARTUP_FAILURES_FATAL = 5   # a worker stopping before libFuzzer's INITED this many times in a row on one
+                             # slot (a seed that crashes every time) stops the campaign; a crash found while
+                             # fuzzing, however soon, is a finding and the worker is replaced
+CRASH_MARKS = ("Test unit written to", "ERROR: libFuzzer:", "Uncaught Python exception")
+
+
+class Worker:
+    """One libFuzzer process in its own session (stopping it stops whatever it started).
+    Its output goes line by line to worker-N.log and, for the status lines, into a
+    shared queue; the last lines are kept to explain a failure."""
+
+    def __init__(self, slot: int, cmd: list[str], lines: "queue.Queue", log: Path):
+        self.slot, self.log_path = slot, log
+        self.log = open(log, "a", encoding="utf-8", errors="replace")
+        self.log.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {shlex.join(cmd)}\n")
+        self.log.flush()
+        self.started = time.time()
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     errors="replace")
-        self.execs = 0
-        threading.Thread(target=self._pump, args=(lines,), daemon=True).start()
+                                     errors="replace", start_new_session=True)
+        self.execs = self.exec_per_s = self.cov = self.features = self.status_lines = 0
+        self.crashed = self.inited = False
+        self.tail: collections.deque = collections.deque(maxlen=LOG_TAIL)
+        self.pump = threading.Thread(target=self._pump, args=(lines,), daemon=True)
+        self.pump.start()
 
     def _pump(self, lines) -> None:
         for line in self.proc.stdout:
+            self.log.write(line)
+            self.log.flush()
+            self.tail.append(line.rstrip("\n"))
+            self.crashed = self.crashed or any(mark in line for mark in CRASH_MARKS)
+            self.inited = self.inited or "INITED" in line
             lines.put((self.slot, line))
+
+    def finish(self) -> None:
+        """Wait for the process and for its last lines (it has exited or is being stopped)."""
+        self.proc.wait()
+        self.pump.join(timeout=10)
+        self.log.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass              # it ended between poll() and killpg()
+        self.finish()
+
+    def why_fatal(self, remaining: float, startup_failures: int) -> str | None:
+        """Why this (ended) worker must stop the campaign, or None when it stopped on a crash
+        like libFuzzer does and a fresh one should take its place."""
+        code = self.proc.returncode
+        if self.status_lines == 0 and not self.crashed:
+            return f"worker {self.slot} exited at once (exit {code}) without fuzzing"
+        if code == 0 and remaining > EARLY_EXIT_SLACK_S:
+            return (f"worker {self.slot} ended {remaining:.0f} s before the deadline (exit 0): "
+                    f"a libFuzzer flag such as -runs= or -help=1 stops it")
+        if startup_failures >= STARTUP_FAILURES_FATAL:
+            return (f"worker {self.slot} stopped {startup_failures} times in a row before it finished reading its "
+                    f"corpus (INITED)")
+        return None
 
 
 def work_dir(work: Path, target: str, structured: bool) -> Path:
@@ -307,43 +443,101 @@ def work_dir(work: Path, target: str, structured: bool) -> Path:
     return Path(work) / f"{target}{'' if structured else '-bytes'}"
 
 
+def validate(target: str, profile: str, extra: list[str]) -> list[str]:
+    """Everything a worker would otherwise find out on its own, checked before any starts:
+    the profile, the target's .options (returned, followed by ``extra``).  Raises CampaignError."""
+    from ..kernel.profile import ProfileError, get_profile
+    from .targets import TARGETS
+    if target not in TARGETS:
+        raise CampaignError(f"unknown target {target!r}; choose one of: {', '.join(TARGETS)}")
+    try:
+        get_profile(profile)
+    except ProfileError as e:
+        raise CampaignError(str(e)) from None
+    for flag in extra:
+        if not flag.startswith("-") or "=" not in flag:
+            raise CampaignError(f"libFuzzer flag {flag!r} is not -name=value")
+    return target_options(target) + list(extra)
+
+
+def depth_counts(directory: Path) -> dict:
+    """The harness counters of every worker that ran in this --work (depth/*.json):
+    step -> {"reached": n, "errnos": {name: n}}, summed; "executions" is the total."""
+    total: dict = {}
+    for path in sorted(Path(directory).glob("*.json")):
+        try:
+            counts = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue              # a worker killed mid-write leaves no file (atomic), never half a one
+        for step, entry in counts.items():
+            mine = total.setdefault(step, {"reached": 0, "errnos": {}})
+            mine["reached"] += entry.get("reached", 0)
+            for name, n in entry.get("errnos", {}).items():
+                mine["errnos"][name] = mine["errnos"].get(name, 0) + n
+    return total
+
+
 def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], crashes: Path, work: Path,
                  profile: str = "hardened", structured: bool = True, extra: list[str] = (),
                  echo=print, harness: str = DEFAULT_HARNESS) -> Stats:
     """Keep ``jobs`` workers fuzzing until ``seconds`` have passed.  A worker that stops
     on a crash (recorded in the store by the harness) is replaced by a fresh one on the
-    same, growing corpus, so one finding never ends the campaign.  Workers get the target's
-    .options, then ``extra``.  Raises CampaignError for an options file it cannot read."""
-    extra = target_options(target) + list(extra)
+    same, growing corpus, so one finding never ends the campaign; one that exits without
+    fuzzing, ends early, or keeps stopping before it has read its corpus ends it (CampaignError, its log's last
+    lines echoed).  Workers get the target's .options, then ``extra``.  SIGINT and SIGTERM
+    stop every worker, then the summary is printed and ``stats.interrupted`` says which."""
+    extra = validate(target, profile, list(extra))
     work = work_dir(work, target, structured)
-    (work / "corpus").mkdir(parents=True, exist_ok=True)
-    (work / "artifacts").mkdir(parents=True, exist_ok=True)
+    for sub in ("corpus", "artifacts", "depth"):
+        (work / sub).mkdir(parents=True, exist_ok=True)
     crashes.mkdir(parents=True, exist_ok=True)
     seeds = work / "seeds"
     count = seed_corpus(target, corpus_dirs, seeds)
     known = {p.name for p in list_findings(crashes)}
-    stats = Stats(target, structured, profile)
+    campaign_id = f"{os.uname().nodename}-{os.getpid()}-{int(time.time())}"
+    stats = Stats.resume(work / "stats.json", target, structured, profile)
+    stats.runs += 1
+    stats.interrupted, stats.new_crashes = 0, []
+    execs_before = stats.execs
     deadline = time.time() + seconds
     echo(f"fuzzing target {target} ({'structured + byte' if structured else 'byte-level'} mutation, "
-         f"{profile}) for {seconds}s with {jobs} job(s); {count} seeds; findings in {crashes}/")
+         f"{profile}) for {seconds}s with {jobs} job(s); {count} seeds; findings in {crashes}/"
+         + (f"; continuing run {stats.runs} of {work}" if stats.runs > 1 else ""))
     echo(f"libFuzzer flags: {shlex.join(extra) or '(none)'}")
+    if count == 0 and target not in ("params", "scenario"):
+        echo(f"  note: the corpus directories ({', '.join(map(str, corpus_dirs))}) hold 0 seeds (*.ko): "
+             f"workers start from an empty input")
     lines: queue.Queue = queue.Queue()
     workers: dict[int, Worker] = {}
-    done_execs, restarts, last_print, launched = 0, 0, 0.0, 0
+    startup_failures = dict.fromkeys(range(jobs), 0)
+    done_execs, last_print, launched, seen_titles = 0, 0.0, 0, set()
+    fatal = None
+    previous = _install_sigterm()
     try:
         while True:
-            remaining = int(deadline - time.time())
+            remaining = deadline - time.time()
             for slot in range(jobs):
                 worker = workers.get(slot)
                 if worker is not None and worker.proc.poll() is not None:
+                    worker.finish()
                     done_execs += worker.execs
-                    restarts += worker.proc.returncode != 0
+                    startup_failures[slot] = 0 if worker.inited else startup_failures[slot] + 1
+                    fatal = worker.why_fatal(remaining, startup_failures[slot])
                     del workers[slot]
+                    if fatal:
+                        echo(f"  {fatal}; the end of {worker.log_path}:")
+                        for line in worker.tail:
+                            echo(f"    {line}")
+                        raise CampaignError(f"{fatal} (see {worker.log_path})")
                 if slot not in workers and remaining >= 1:
+                    if launched >= jobs:
+                        stats.restarts += 1
                     launched += 1
-                    workers[slot] = Worker(slot, harness_command(target, profile, crashes, structured, remaining,
-                                                                 launched, work, seeds, list(extra), harness),
-                                             lines)
+                    cmd = harness_command(target, profile, crashes, structured, int(remaining), launched, work,
+                                          seeds, list(extra), harness)
+                    cmd[3:3] = ["--depth-file", str(work / "depth" / f"run{stats.runs}-{launched}.json"),
+                                "--campaign", campaign_id]
+                    workers[slot] = Worker(slot, cmd, lines, work / f"worker-{slot}.log")
             if not workers:
                 break
             try:
@@ -352,24 +546,102 @@ def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], 
                 continue
             match = STATUS.search(line)
             if match and slot in workers:
-                workers[slot].execs = int(match.group(1))
-                stats.update(match, len({p.name for p in list_findings(crashes)} - known))
-                stats.execs = done_execs + sum(w.execs for w in workers.values())
-                stats.corpus = sum(1 for _ in (work / "corpus").iterdir())
+                w = workers[slot]
+                w.status_lines += 1
+                w.execs, w.cov, w.features = int(match.group(1)), int(match.group(2)), int(match.group(3))
+                w.exec_per_s = int(match.group(5) or w.exec_per_s)
+                _update(stats, workers, execs_before + done_execs, work, crashes, known, seen_titles,
+                        campaign_id)
             if time.time() - last_print >= 5 and stats.series:
                 last_print = time.time()
-                atomic_write(work / "stats.json", json.dumps(asdict(stats)).encode())
+                stats.depth = depth_counts(work / "depth")
+                _save(stats, work)
                 echo(f"  {stats.series[-1][0]:>6.0f}s  execs {stats.execs:>8}  exec/s {stats.exec_per_s:>5}  "
                      f"cov {stats.cov:>5}  corpus {stats.corpus:>5}  new crashes {stats.crashes}  "
-                     f"worker restarts {restarts}")
+                     f"worker restarts {stats.restarts}")
+    except KeyboardInterrupt:
+        stats.interrupted = int(signal.SIGINT)
+    except Terminated:
+        stats.interrupted = int(signal.SIGTERM)
     finally:
         for worker in workers.values():
-            worker.proc.kill()
-    new = sorted({p.name for p in list_findings(crashes)} - known)
-    stats.crashes = len(new)
-    atomic_write(work / "stats.json", json.dumps(asdict(stats)).encode())
+            worker.stop()
+            done_execs += worker.execs
+        _restore_sigterm(previous)
+        if stats.series or workers:
+            stats.execs = max(stats.execs, execs_before + done_execs)
+            stats.exec_per_s = 0
+            stats.depth = depth_counts(work / "depth")
+            _save(stats, work)
+    new = new_findings(crashes, known, campaign_id)
+    stats.crashes, stats.new_crashes = len(new), new
+    _note_new_titles(stats, crashes, new, seen_titles)
+    _save(stats, work)
+    if stats.interrupted:
+        echo(f"  interrupted by {signal.Signals(stats.interrupted).name}: every worker stopped")
     echo(summary(stats, crashes, new))
     return stats
+
+
+def new_findings(crashes: Path, known: set, campaign_id: str) -> list[str]:
+    """The crash ids this campaign's workers stored first: not there when it started, and
+    first recorded under its id (another campaign sharing --crashes keeps its own)."""
+    ours = []
+    for directory in list_findings(crashes):
+        if directory.name in known:
+            continue
+        try:
+            meta = json.loads((directory / "testcase.json").read_text())
+        except (OSError, ValueError):
+            continue      # record() writes testcase.json before finding.json: not one of ours
+        if isinstance(meta, dict) and meta.get("campaign") == campaign_id:
+            ours.append(directory.name)
+    return sorted(ours)
+
+
+def _update(stats: Stats, workers: dict, execs_done: int, work: Path, crashes: Path, known: set,
+            seen_titles: set, campaign_id: str) -> None:
+    """The campaign's figures from its workers' last status lines: one series row."""
+    stats.execs = execs_done + sum(w.execs for w in workers.values())
+    stats.exec_per_s = sum(w.exec_per_s for w in workers.values())
+    stats.cov = max([stats.cov] + [w.cov for w in workers.values()])
+    stats.features = max([stats.features] + [w.features for w in workers.values()])
+    stats.corpus = sum(1 for _ in (work / "corpus").iterdir())
+    new = new_findings(crashes, known, campaign_id)
+    _note_new_titles(stats, crashes, new, seen_titles)
+    stats.crashes = len(new)
+    stats.record()
+
+
+def _note_new_titles(stats: Stats, crashes: Path, new: list, seen: set) -> None:
+    for name in new:
+        if name not in seen:
+            seen.add(name)
+            try:
+                title = json.loads((crashes / name / "finding.json").read_text())["title"]
+            except (OSError, ValueError, KeyError, TypeError):
+                title = name      # being written by a worker right now: its id will do
+            stats.crash_times.append([stats.elapsed(), title])
+
+
+def _save(stats: Stats, work: Path) -> None:
+    record = asdict(stats)
+    atomic_write(work / "stats.json", json.dumps(record).encode())
+
+
+def _install_sigterm():
+    """SIGTERM raises Terminated in the campaign loop (only the main thread can set it)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def terminated(signum, frame):
+        raise Terminated()
+    return signal.signal(signal.SIGTERM, terminated)
+
+
+def _restore_sigterm(previous) -> None:
+    if previous is not None:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def summary(stats: Stats, crashes: Path, new: list[str]) -> str:

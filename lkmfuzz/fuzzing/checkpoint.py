@@ -19,7 +19,7 @@ import pickle
 from ..errors import Verdict
 from ..kernel.memory import DENSE_LIMIT
 from ..loader.main import PIPELINE, STEP_INDEX, LoadResult, run_steps, unwind_load
-from ..loader.syscall import copy_module, finish_load, finit_refusal
+from ..loader.syscall import copy_module, finish_load, finit_refusal, user_args
 
 ARGS_STEP = "copy_args"    # the first step that reads the argument string
 
@@ -87,8 +87,9 @@ class Checkpoint:
             raise CheckpointError(f"a region is larger than {DENSE_LIMIT} bytes")
         self._frozen = Frozen((kernel, info), shared_by_loads(kernel) + (info.image,))
 
-    def resume(self, args: str = "", init_result: int = 0) -> tuple[object, LoadResult]:
-        """A fresh copy of the stopped load, finished with ``args``: (kernel, result)."""
+    def resume(self, args: str | bytes = b"", init_result: int = 0) -> tuple[object, LoadResult]:
+        """A fresh copy of the stopped load, finished with ``args`` (as finit_module takes
+        them): (kernel, result)."""
         kernel, info = self._frozen.thaw()
-        info.args = args
+        info.args = user_args(args)
         return kernel, finish_load(info, init_result, self.start)

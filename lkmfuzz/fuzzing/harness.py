@@ -18,8 +18,10 @@ mutator mixes the structure-aware operators with libFuzzer's own byte mutation;
 
 import argparse
 import gc
+import json
 import random
 import sys
+import time
 from pathlib import Path
 
 import atheris
@@ -55,9 +57,44 @@ SCENARIO_ARGS_SHARE = 0.15
 SIGNED_SHARE = 0.5         # of the rest, for a signed module: the signature operators
 
 
+DEPTH_WRITE_S = 2.0     # how often the step counters go to --depth-file
+
+
+class Depth:
+    """How deep inputs get: per pipeline step, how many executions reached it and the
+    errnos it returned (from each LoadResult's trace), written now and then to a file
+    the campaign sums over its workers (campaign.depth_counts)."""
+
+    def __init__(self, path: Path | None):
+        self.path, self.counts, self.written = path, {"executions": {"reached": 0, "errnos": {}}}, time.monotonic()
+
+    def add(self, result) -> None:
+        if self.path is None:
+            return
+        self.counts["executions"]["reached"] += 1
+        for step, outcome in getattr(result, "trace", ()):
+            entry = self.counts.get(step)
+            if entry is None:
+                entry = self.counts[step] = {"reached": 0, "errnos": {}}
+            entry["reached"] += 1
+            if outcome != "ok":
+                name = outcome.split(" ", 1)[0]
+                entry["errnos"][name] = entry["errnos"].get(name, 0) + 1
+        if time.monotonic() - self.written >= DEPTH_WRITE_S:
+            self.write()
+
+    def write(self) -> None:
+        from lkmfuzz.triage.store import atomic_write
+        self.written = time.monotonic()
+        atomic_write(self.path, json.dumps(self.counts).encode())
+
+
 class Harness:
-    def __init__(self, target: str, profile: str, crashes: Path | None, structured: bool):
+    def __init__(self, target: str, profile: str, crashes: Path | None, structured: bool, depth: Path | None = None,
+                 campaign: str | None = None):
         self.target, self.profile, self.crashes, self.structured = target, profile, crashes, structured
+        self.campaign = campaign
+        self.depth = Depth(depth)
         self.execs = 0
         self.ctx = Context.from_symbols(debian_symbols())
         self.decode = targets.decoder_for(target, profile)
@@ -70,10 +107,10 @@ class Harness:
         self.execs += 1
         case = self.decode(data)
         try:
-            targets.execute(case, self.resumable(case))
+            self.depth.add(targets.execute(case, self.resumable(case)))
         except targets.Finding as finding:
             if self.crashes is not None:
-                targets.save_finding(self.crashes, finding, self.target, data)
+                targets.save_finding(self.crashes, finding, self.target, data, self.campaign)
             # What scripts/mutation-check reads: how soon this worker found something.
             print(f"{targets.FINDING_LINE} {self.execs} execs: {finding.title}", file=sys.stderr, flush=True)
             if finding.kind == "exception" and finding.__cause__ is not None:
@@ -123,6 +160,19 @@ class Harness:
         return scenario.join(bytes(head), args, module)[:max_size]
 
 
+COMMITTED_CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+
+
+def writes_into_committed_corpus(libfuzzer_args: list[str]) -> str | None:
+    """libFuzzer writes new inputs into its first corpus directory: never the repository's
+    committed corpus/ (its seeds are real modules with their sources).  The message, or None."""
+    dirs = [a for a in libfuzzer_args if not a.startswith("-") and Path(a).is_dir()]
+    if dirs and Path(dirs[0]).resolve() == COMMITTED_CORPUS:
+        return (f"{dirs[0]} is the committed seed corpus and libFuzzer would add inputs to it; "
+                f"give a directory of your own first: ... new-inputs/ {dirs[0]}")
+    return None
+
+
 def main(target: str | None = None, argv=None) -> None:
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--target", default=target, choices=TARGETS)
@@ -133,8 +183,19 @@ def main(target: str | None = None, argv=None) -> None:
     # What libFuzzer re-executes for -merge=1 (a python -m module is not executable):
     # campaign.minimize_corpus passes a wrapper script.
     parser.add_argument("--argv0", default=sys.argv[0])
+    parser.add_argument("--depth-file", type=Path, help="write per-step reach and errno counters here")
+    parser.add_argument("--campaign", help="the campaign this worker belongs to (stored with its findings)")
     args, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
-    harness = Harness(args.target or "load", args.profile, args.crashes, not args.no_structured)
+    from lkmfuzz.kernel.profile import ProfileError, get_profile
+    try:
+        get_profile(args.profile)
+    except ProfileError as e:     # before any input: a bad option is not a finding
+        sys.exit(f"{parser.prog}: error: --profile: {e}")
+    refused = writes_into_committed_corpus(rest)
+    if refused:
+        sys.exit(f"{parser.prog}: error: {refused}")
+    harness = Harness(args.target or "load", args.profile, args.crashes, not args.no_structured, args.depth_file,
+                      args.campaign)
     atheris.Setup([args.argv0] + rest, harness.test_one_input, custom_mutator=harness.mutate)
     # Everything built so far (symbol table, instrumented code, checkpoints) lives for
     # the whole campaign: keep it out of the collector's full passes.

@@ -33,7 +33,7 @@ from ..faults import SITES, FaultPlan
 from ..invariants import Violation, check_attempt, check_unchanged, snapshot
 from ..properties import unload_and_check
 from ..kernel.kernel import Kernel
-from ..kernel.profile import get_profile
+from ..kernel.profile import ProfileError, get_profile
 from ..loader import O_NONBLOCK, O_TRUNC, delete_module, finit_module, init_module
 from ..loader.hardening import SHARED_STEPS
 from . import scenario
@@ -62,6 +62,12 @@ class TestCase:
     init_result: int = 0         # what the module's init returns
     unload: str = "forced"       # what follows a successful load: one of scenario.UNLOAD_MODES
 
+    @property
+    def arg_bytes(self) -> bytes:
+        """``args`` as the kernel gets them: one character of a test case's args is one
+        byte (latin-1), so every byte value travels through testcase.json."""
+        return self.args.encode("latin-1")
+
     def meta(self) -> dict:
         return {"args": self.args, "fault_plan": self.plan.to_json(), "flags": self.flags,
                 "profile": self.profile, "preload": len(self.preload), "config": dict(self.config),
@@ -86,7 +92,7 @@ def execute(case: TestCase, resumable: "Resumable | None" = None):
     try:
         if resumable is not None and resumable.fits(case):
             before = resumable.before
-            kernel, result = resumable.checkpoint.resume(case.args)
+            kernel, result = resumable.checkpoint.resume(case.arg_bytes)
         else:
             kernel = fresh_kernel(case)
             before = snapshot(kernel)
@@ -154,8 +160,8 @@ def _trace(result) -> str:
 
 def run_syscall(kernel: Kernel, case: TestCase):
     if case.syscall == "init_module":
-        return init_module(kernel, case.module, case.args, fault_plan=case.plan, init_result=case.init_result)
-    return finit_module(kernel, case.module, case.args, case.flags, fault_plan=case.plan,
+        return init_module(kernel, case.module, case.arg_bytes, fault_plan=case.plan, init_result=case.init_result)
+    return finit_module(kernel, case.module, case.arg_bytes, case.flags, fault_plan=case.plan,
                         init_result=case.init_result)
 
 
@@ -312,13 +318,15 @@ class Resumable:
         return dataclasses.replace(case, args="") == self.base
 
 
-def save_finding(crashes, finding: Finding, target: str, data: bytes):
+def save_finding(crashes, finding: Finding, target: str, data: bytes, campaign: str | None = None):
     """Record a finding of ``target`` in the crash store: input.ko is the module the case
     runs (replayable as it is); the raw input, header and all, stays in testcase.json
-    when it differs."""
+    when it differs, and so does the campaign that first found it (when one ran it)."""
     from ..triage import store
     case = finding.case
     meta = dict(case.meta(), target=target, raw_input=data.hex() if data != case.module else None)
+    if campaign:
+        meta["campaign"] = campaign
     return store.record(crashes, finding.title, finding.kind, target, finding.summary, finding.detail, case.module,
                         meta, case.preload)
 
@@ -472,8 +480,30 @@ def case_to_json(case: TestCase) -> str:
     return json.dumps(case.meta(), sort_keys=True)
 
 
+# What each field of testcase.json must be (a damaged or hand-edited file is refused in
+# one line, never half-read).
+META_TYPES = {"args": str, "fault_plan": dict, "flags": int, "profile": str, "config": dict, "trusted": list,
+              "syscall": str, "init_result": int, "unload": str, "preload": int}
+
+
 def case_from_json(module: bytes, text: str, preload: tuple = ()) -> TestCase:
+    """Raises ValueError (json.JSONDecodeError included) for anything that is not a test case."""
     meta = json.loads(text)
+    if not isinstance(meta, dict):
+        raise ValueError(f"testcase.json holds a {type(meta).__name__}, not an object")
+    for key, kind in META_TYPES.items():
+        if key in meta and (not isinstance(meta[key], kind) or isinstance(meta[key], bool) and kind is int):
+            raise ValueError(f"testcase.json: {key!r} is {json.dumps(meta[key])[:40]}, expected {kind.__name__}")
+    if any(ord(c) > 0xFF for c in meta.get("args", "")):
+        raise ValueError("testcase.json: 'args' holds a character above U+00FF (one character is one byte)")
+    if meta.get("syscall", "finit_module") not in ("finit_module", "init_module"):
+        raise ValueError(f"testcase.json: unknown syscall {meta['syscall']!r}")
+    if not all(isinstance(c, str) for c in meta.get("trusted", [])):
+        raise ValueError("testcase.json: 'trusted' must be a list of hex strings")
+    try:
+        get_profile(meta.get("profile", "hardened"), **meta.get("config", {}))
+    except ProfileError as e:
+        raise ValueError(f"testcase.json: {e}") from None
     unload = meta.get("unload", "forced")
     if unload not in AFTER_LOAD:
         raise ValueError(f"unknown unload mode {unload!r}; known: {', '.join(AFTER_LOAD)}")

@@ -61,7 +61,7 @@ class Module:
     targets: dict = field(default_factory=dict)   # name -> Allocation of the module_use
     sources: set = field(default_factory=set)
     # pieces set up during the load
-    args: str = ""
+    args: bytes = b""
     args_alloc: object = None
     version: object = None       # Allocation of kstrdup'ed modinfo version
     srcversion: object = None

@@ -65,7 +65,7 @@ class LoadInfo:
     kernel: object
     image: Image
     flags: int = 0
-    args: str = ""
+    args: bytes = b""
     len: int = 0
     sig_ok: bool = False
     hdr: object = None

@@ -169,7 +169,7 @@ def module_parse_args(info: LoadInfo) -> None:
     mod = info.mod
     mod.params = decode_params(info)
     try:
-        after = parse_args(mod.name, mod.args, mod.params, LOAD_MODULE_MIN_LEVEL, LOAD_MODULE_MAX_LEVEL,
+        after = parse_args(mod.name, mod.args.decode("latin-1"), mod.params, LOAD_MODULE_MIN_LEVEL, LOAD_MODULE_MAX_LEVEL,
                            unknown_module_param_cb(info))
     except ParamError as failed:
         raise info.refuse(failed.errno, failed.message) from None

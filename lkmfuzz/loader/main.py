@@ -268,7 +268,7 @@ def post_relocation(info: LoadInfo) -> None:
 
 def copy_args(info: LoadInfo) -> None:
     """mod->args = strndup_user(uargs): a kmalloc of the argument string."""
-    data = info.args.encode("latin-1", "replace")
+    data = info.args
     info.mod.args = info.args
     info.mod.args_alloc = info.kernel.alloc.alloc("kmalloc", "strndup_user", len(data) + 1, info.mod.name,
                                                   tag="args")

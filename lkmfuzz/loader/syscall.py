@@ -18,9 +18,19 @@ from .main import VALID_FLAGS, LoadResult, UndoStack, load_module, unwind_load
 EHDR_SIZE = 64
 
 
-def finit_module(kernel, data: bytes, args: str = "", flags: int = 0, *,
+def user_args(args: str | bytes) -> bytes:
+    """The argument string as the kernel receives it: bytes.  A str is encoded like a
+    command line (UTF-8; a lone surrogate from ``os.fsdecode`` back to its byte), bytes
+    pass as they are, so any byte reaches the module as that byte."""
+    if isinstance(args, str):
+        return args.encode("utf-8", "surrogateescape")
+    return bytes(args)
+
+
+def finit_module(kernel, data: bytes, args: str | bytes = b"", flags: int = 0, *,
                  fault_plan: FaultPlan | None = None, init_result: int = 0) -> LoadResult:
-    """What `insmod FILE args` does: finit_module(fd, args, flags)."""
+    """What `insmod FILE args` does: finit_module(fd, args, flags).  ``args``: bytes, or a
+    str encoded as UTF-8 (user_args())."""
     kernel.set_fault_plan(fault_plan)
     refused = finit_refusal(kernel, data, flags)
     if refused is not None:
@@ -44,7 +54,7 @@ def finit_refusal(kernel, data: bytes, flags: int) -> LoadError | None:
     return None
 
 
-def init_module(kernel, data: bytes, args: str = "", *,
+def init_module(kernel, data: bytes, args: str | bytes = b"", *,
                 fault_plan: FaultPlan | None = None, init_result: int = 0) -> LoadResult:
     """init_module(umod, len, args): the module image from memory, flags 0."""
     kernel.set_fault_plan(fault_plan)
@@ -56,7 +66,7 @@ def init_module(kernel, data: bytes, args: str = "", *,
     return _load(kernel, data, args, 0, "copy_module_from_user", init_result)
 
 
-def _load(kernel, data: bytes, args: str, flags: int, reader: str, init_result: int) -> LoadResult:
+def _load(kernel, data: bytes, args: str | bytes, flags: int, reader: str, init_result: int) -> LoadResult:
     try:
         info = copy_module(kernel, data, args, flags, reader)
     except LoadError as refused:
@@ -64,10 +74,11 @@ def _load(kernel, data: bytes, args: str, flags: int, reader: str, init_result: 
     return finish_load(info, init_result)
 
 
-def copy_module(kernel, data: bytes, args: str, flags: int, reader: str) -> LoadInfo:
+def copy_module(kernel, data: bytes, args: str | bytes, flags: int, reader: str) -> LoadInfo:
     """The temporary copy load_module() works on (a vmalloc).  Sets: info.copy, the
     free_copy label.  Errors: ENOMEM (the copy's allocation)."""
-    info = LoadInfo(kernel=kernel, image=Image(data, strict=kernel.hardened), flags=flags, args=args, len=len(data))
+    info = LoadInfo(kernel=kernel, image=Image(data, strict=kernel.hardened), flags=flags, args=user_args(args),
+                    len=len(data))
     info.undo = UndoStack()
     try:
         info.copy = kernel.alloc.alloc("vmalloc", reader, len(data), None, backed=True, tag="module copy")

@@ -35,7 +35,7 @@ class CaseError(ValueError):
 class OracleCase:
     name: str
     module: bytes
-    args: str = ""
+    args: str | bytes = b""     # as finit_module takes them (a str is encoded as UTF-8)
     flags: int = 0
     syscall: str = "finit"       # finit_module(2) or init_module(2)
     attempts: int = 1            # 2: load the same bytes twice (EEXIST the second time)
@@ -84,7 +84,7 @@ def module_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def cases_from_files(paths: list[Path], args: str = "", flags: int = 0, syscall: str = "finit",
+def cases_from_files(paths: list[Path], args: str | bytes = b"", flags: int = 0, syscall: str = "finit",
                      attempts: int = 1) -> list[OracleCase]:
     """One case per .ko (directories are expanded), dependencies from the same set."""
     files = module_files(paths)

@@ -7,6 +7,7 @@ attempts of the case itself.  Identical module bytes are stored once.
 
 import hashlib
 
+from ..loader.syscall import user_args
 from .cases import OracleCase
 from .cpio import CpioWriter
 
@@ -30,7 +31,7 @@ class _Files:
 
 def manifest_lines(n: int, case: OracleCase, files: _Files) -> list[str]:
     lines = [f"{n} P f 0 {files.add(dep, '.ko')} -" for dep in case.preload]
-    args = files.add(case.args.encode() + b"\0", ".args") if case.args else "-"
+    args = files.add(user_args(case.args) + b"\0", ".args") if case.args else "-"
     module = files.add(case.module, ".ko")
     lines += [f"{n} M {case.syscall[0]} {case.flags} {module} {args}"] * case.attempts
     return lines

@@ -183,7 +183,12 @@ def hexdump(data: bytes, limit: int = HEXDUMP_BYTES) -> str:
 def triage_one(directory: Path, reruns: int) -> Bug:
     from ..fuzzing.targets import case_from_json
     finding, module, meta, preload = store.load(directory)
-    case = case_from_json(module, json.dumps(meta), preload)
+    try:
+        case = case_from_json(module, json.dumps(meta), preload)
+    except ValueError as e:
+        raise store.StoreError(f"{directory}: {e}") from None
+    if not isinstance(finding.get("title"), str) or not isinstance(finding.get("kind"), str):
+        raise store.StoreError(f"{directory}: finding.json has no title or kind")
     titles = [replay(case, finding)[0] for _ in range(reruns)]
     title = titles[0]
     reliable = title is not None and all(t == title for t in titles)
@@ -199,6 +204,11 @@ def triage_one(directory: Path, reruns: int) -> Bug:
 
 
 def triage(crashes: Path, reruns: int = 3) -> list[Bug]:
+    """Raises StoreError for a crash directory it cannot read or a store it cannot write
+    (checked before any re-run)."""
+    if reruns < 1:
+        raise ValueError("reruns must be at least 1")
+    store.check_writable(crashes)
     bugs = [triage_one(d, reruns) for d in store.list_findings(crashes)]
     store.atomic_write(Path(crashes) / "triage.json", json.dumps([asdict(b) for b in bugs], indent=1).encode())
     store.atomic_write(Path(crashes) / "triage.md", render_markdown(bugs).encode())

@@ -27,6 +27,21 @@ def crash_id(title: str) -> str:
     return hashlib.sha1(title.encode()).hexdigest()[:12]
 
 
+def check_writable(directory: Path) -> None:
+    """Raise StoreError unless files can be created in ``directory`` (made if missing):
+    asked before the work whose result would be written there, not after.  Creates and
+    removes one probe file of its own (root ignores permission bits, so os.access
+    would not tell)."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / f".lkmfuzz-probe.{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as e:
+        raise StoreError(f"cannot write into {directory}: {e.strerror}") from None
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as f:
@@ -76,12 +91,19 @@ def _keep_example(directory: Path, module: bytes, count: int) -> None:
 def load(directory: Path) -> tuple[dict, bytes, dict, tuple]:
     """(finding, module, testcase meta, preload) of one crash directory."""
     directory = Path(directory)
+    if not directory.is_dir():
+        raise StoreError(f"{directory}: not a crash directory (crashes/<id>/ with finding.json, testcase.json, "
+                         f"input.ko)")
     try:
         finding = json.loads((directory / "finding.json").read_text())
         meta = json.loads((directory / "testcase.json").read_text())
         module = (directory / "input.ko").read_bytes()
     except FileNotFoundError as e:
         raise StoreError(f"{directory}: missing {Path(e.filename).name}") from None
+    except OSError as e:
+        raise StoreError(f"{directory}: cannot read {Path(e.filename).name}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise StoreError(f"{directory}: finding.json or testcase.json is not UTF-8 text") from None
     except json.JSONDecodeError as e:
         raise StoreError(f"{directory}: damaged JSON ({e.msg} at line {e.lineno})") from None
     if not isinstance(finding, dict) or not isinstance(meta, dict):
