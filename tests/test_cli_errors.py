@@ -130,10 +130,13 @@ def crash(tmp_path):
     return store.record(tmp_path / "crashes", "t", "exception", "load", "s", "d", seed_bytes("hello"), case)
 
 
-@pytest.mark.parametrize("command", ["repro", "minimize"])
-def test_repro_and_minimize_on_a_file_are_one_line(command, capsys):
+@pytest.mark.parametrize("command, message", [("repro", "is a raw fuzzer input: name the target"),
+                                              ("minimize", "not a crash directory")])
+def test_repro_and_minimize_on_a_file_are_one_line(command, message, capsys):
+    """repro takes a raw fuzzer input with --target (and says so without it); minimize
+    takes crash directories only."""
     code, err = call([command, HELLO], capsys)
-    one_line_error(code, err, "not a crash directory")
+    one_line_error(code, err, message)
 
 
 @pytest.mark.parametrize("field, value, message", [
