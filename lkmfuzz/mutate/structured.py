@@ -328,7 +328,10 @@ def table_relocation(data, rng, ctx):
     if roll < 0.3:
         return write_field(data, fields["sym"], rng.randrange(max(nsyms, 1)))
     if roll < 0.8:
-        return write_field(data, fields["r_addend"], rng.choice((1 << 31, -(1 << 31), 1 << 20, -4096, 1 << 40)))
+        # Far enough to leave the module, near enough for a PC32 (__ksymtab's offsets) to
+        # fit; and the ones that overflow.
+        return write_field(data, fields["r_addend"], rng.choice((1 << 20, 1 << 24, -(1 << 24), -(1 << 20), -4096,
+                                                                 1 << 31, -(1 << 31), 1 << 40)))
     return write_field(data, fields["r_offset"], read_field(data, fields["r_offset"]) + rng.choice((1, 8, 4096)))
 
 
