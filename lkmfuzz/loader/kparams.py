@@ -193,7 +193,7 @@ def read_param_ops_free(info: LoadInfo) -> None:
             ops = space.unpack(KERNEL_PARAM, s.kp + i * KERNEL_PARAM_SIZE, f"kernel_param {i}")[2]
             if not info.kernel.symbols.is_kernel_address(ops):
                 if not info.mod.within(ops):
-                    info.unchecked(f"ops of kernel_param {i} at {ops:#x}, neither the kernel's nor the module's")
+                    info.unchecked(f"ops of kernel_param {i} at {ops:#x}, in neither the kernel nor the module")
                 space.read(ops + KPARAM_OPS_FREE_OFFSET, 8, f"ops->free of kernel_param {i} (ops {ops:#x})")
 
 
