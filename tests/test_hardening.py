@@ -181,3 +181,18 @@ def test_every_corpus_module_loads_in_every_profile(seeds):
                 assert finit_module(kernel, seeds[dep]).ok
             result = finit_module(kernel, data)
             assert result.ok and not result.trusted, f"{name} in {profile}: {result} {result.trusted}"
+
+
+@pytest.mark.parametrize("make, check", [
+    # Found by the control run of scripts/mutation-check: module_finalize() finds its tables
+    # by name, whatever their type, and reads them at sh_addr = the copy + sh_offset.
+    (lambda d: patch.set_shdr(d, ".return_sites", sh_type=C.SHT_NULL, sh_flags=0, sh_offset=1 << 62),
+     "validate_patch_sites"),
+    # get_next_modinfo() reads a NOBITS .modinfo at an sh_offset nobody bounded.
+    (lambda d: patch.set_shdr(d, ".modinfo", sh_type=C.SHT_NOBITS, sh_offset=1 << 40), "validate_modinfo"),
+])
+def test_tables_read_by_name_or_index_must_lie_in_the_file(make, check):
+    data = make(HELLO)
+    assert finit_module(Kernel("hardened"), data).verdict.check == check
+    assert finit_module(Kernel("linux-6.1"), data).kind == "kernel-fault"
+    assert finit_module(Kernel(f"hardened-minus-{check}"), data).kind == "unvalidated-access"

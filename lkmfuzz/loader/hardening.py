@@ -108,8 +108,8 @@ def validate_modinfo(info: LoadInfo) -> None:
     strcmp()/strlen() read on.  Requires: index.info.  Use sites:
     modinfo.modinfo_walk(), modinfo.get_modinfo()."""
     sec = info.sechdrs[info.index.info]
-    if not info.index.info or not sec.sh_size:
-        raise reject(info, "validate_modinfo", "no .modinfo, or an empty one")
+    if not info.index.info or not sec.sh_size or sec.sh_type == C.SHT_NOBITS:
+        raise reject(info, "validate_modinfo", "no .modinfo, or an empty or NOBITS one")
     if info.image.u8(sec.sh_offset + sec.sh_size - 1, ".modinfo"):
         raise reject(info, "validate_modinfo", f".modinfo (section {info.index.info}) does not end in NUL")
 
@@ -223,6 +223,8 @@ def validate_versions_names(info: LoadInfo) -> None:
     if not vers:
         return
     sec = info.sechdrs[vers]
+    if sec.sh_type == C.SHT_NOBITS:      # its contents were never bounded by the file
+        raise reject(info, "validate_versions_names", f"__versions (section {vers}) is NOBITS")
     for i in range(sec.sh_size // MODVERSION_INFO_SIZE):
         start = sec.sh_offset + i * MODVERSION_INFO_SIZE + MODVERSION_NAME_OFFSET
         if info.image.cstring_within(start, start + MODVERSION_NAME_LEN) is None:
@@ -362,8 +364,15 @@ def validate_patch_sites(info: LoadInfo) -> None:
     """Every .retpoline_sites/.return_sites/.ibt_endbr_seal entry, and every
     .altinstructions instruction, lies in the module's own text (and passes
     apply_alternatives()' BUG_ON()s): the kernel decodes and patches what they name.
-    Use site: arch.module_finalize()."""
+    module_finalize() finds the tables by name whatever their type: one that is neither
+    loaded nor in the file (SHT_NULL, or NOBITS without SHF_ALLOC) is read from wherever
+    its sh_offset points.  Use site: arch.module_finalize()."""
     mod = info.mod
+    for name in SITE_TABLES + (b".altinstructions",):
+        sec = _last_named(info, name)
+        if sec is not None and not sec.sh_flags & C.SHF_ALLOC and sec.sh_type in (C.SHT_NULL, C.SHT_NOBITS):
+            raise reject(info, "validate_patch_sites", f"{name.decode()} (type {sec.sh_type}) is neither loaded nor "
+                                                       f"in the file")
     for name in SITE_TABLES:
         sec = _last_named(info, name)
         if sec is None:
