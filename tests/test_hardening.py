@@ -196,3 +196,22 @@ def test_tables_read_by_name_or_index_must_lie_in_the_file(make, check):
     assert finit_module(Kernel("hardened"), data).verdict.check == check
     assert finit_module(Kernel("linux-6.1"), data).kind == "kernel-fault"
     assert finit_module(Kernel(f"hardened-minus-{check}"), data).kind == "unvalidated-access"
+
+
+ARRPARAM = seed_bytes("arrparam")
+
+
+@pytest.mark.parametrize("entry, args, problem", [
+    # .rela.rodata of arrparam: entry 0 is mylabel's kparam_string.buf, 5 myints' kparam_array.elem,
+    # 4 myints' element ops.  Found by a scenario campaign (arguments set them).
+    (0, "mylabel=x", "string buffer of 16 bytes"),
+    (5, "myints=1,2", "array of 4 x 4 bytes"),
+])
+def test_what_a_parameter_setter_writes_lies_in_the_module(entry, args, problem):
+    data = patch.set_relocation(ARRPARAM, ".rela.rodata", entry, addend=1 << 30)
+    refused = finit_module(Kernel("hardened"), data, args)
+    assert refused.verdict.check == "validate_kernel_params" and problem in refused.verdict.reason, str(refused)
+    mutant = finit_module(Kernel("hardened-minus-validate_kernel_params"), data, args)
+    assert mutant.kind == "unvalidated-access" and mutant.verdict.site == "module_parse_args", str(mutant)
+    faithful = finit_module(Kernel("linux-6.1"), data, args)
+    assert faithful.kind == "kernel-fault" or any("outside the module" in what for _s, what in faithful.trusted)

@@ -35,7 +35,11 @@ from ..kernel.memory import TableView
 from ..kernel.profile import (MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_NAME_LEN,
                               MODULE_NAME_OFFSET, MODULE_PERCPU_OFFSET, LAYOUT_SIZE_OFFSET)
 from .context import LoadInfo
+from .kparams import ARRAY_OPS, KERNEL_PARAM, KPARAM_ARRAY, KPARAM_STRING
+from .params import PARAM_TYPES
 from .sizes import PAGE_SIZE, U32
+
+STRING_OPS = "param_ops_string"
 
 MODVERSION_INFO_SIZE = 64
 MODVERSION_NAME_OFFSET = 8
@@ -49,6 +53,12 @@ LAYOUT_SLACK = 16 * PAGE_SIZE
 # after elf_validity_check()'s own): a refusal there is every kernel's.
 SHARED_STEPS = frozenset({"finit_module", "kernel_read_file", "module_decompress", "init_module",
                           "copy_module_from_user", "module_sig_check", "elf_validity_check"})
+
+
+def bounded_by_file(sh) -> bool:
+    """elf_validity_check() bounded this section's contents by the file (it skips SHT_NULL
+    and NOBITS sections, whose sh_offset may point anywhere)."""
+    return sh.sh_type not in (C.SHT_NULL, C.SHT_NOBITS)
 
 
 def reject(info: LoadInfo, check: str, reason: str) -> LoadError:
@@ -108,8 +118,9 @@ def validate_modinfo(info: LoadInfo) -> None:
     strcmp()/strlen() read on.  Requires: index.info.  Use sites:
     modinfo.modinfo_walk(), modinfo.get_modinfo()."""
     sec = info.sechdrs[info.index.info]
-    if not info.index.info or not sec.sh_size or sec.sh_type == C.SHT_NOBITS:
-        raise reject(info, "validate_modinfo", "no .modinfo, or an empty or NOBITS one")
+    if not info.index.info or not sec.sh_size or not bounded_by_file(sec):
+        raise reject(info, "validate_modinfo", "no .modinfo, or an empty one, or one whose contents are not in "
+                                               "the file (SHT_NULL or NOBITS)")
     if info.image.u8(sec.sh_offset + sec.sh_size - 1, ".modinfo"):
         raise reject(info, "validate_modinfo", f".modinfo (section {info.index.info}) does not end in NUL")
 
@@ -223,8 +234,9 @@ def validate_versions_names(info: LoadInfo) -> None:
     if not vers:
         return
     sec = info.sechdrs[vers]
-    if sec.sh_type == C.SHT_NOBITS:      # its contents were never bounded by the file
-        raise reject(info, "validate_versions_names", f"__versions (section {vers}) is NOBITS")
+    if not bounded_by_file(sec):
+        raise reject(info, "validate_versions_names", f"__versions (section {vers}, type {sec.sh_type}) has no "
+                                                      f"contents in the file")
     for i in range(sec.sh_size // MODVERSION_INFO_SIZE):
         start = sec.sh_offset + i * MODVERSION_INFO_SIZE + MODVERSION_NAME_OFFSET
         if info.image.cstring_within(start, start + MODVERSION_NAME_LEN) is None:
@@ -370,7 +382,7 @@ def validate_patch_sites(info: LoadInfo) -> None:
     mod = info.mod
     for name in SITE_TABLES + (b".altinstructions",):
         sec = _last_named(info, name)
-        if sec is not None and not sec.sh_flags & C.SHF_ALLOC and sec.sh_type in (C.SHT_NULL, C.SHT_NOBITS):
+        if sec is not None and not sec.sh_flags & C.SHF_ALLOC and not bounded_by_file(sec):
             raise reject(info, "validate_patch_sites", f"{name.decode()} (type {sec.sh_type}) is neither loaded nor "
                                                        f"in the file")
     for name in SITE_TABLES:
@@ -414,7 +426,6 @@ RELOCATED_CHECKS = (validate_patch_sites, validate_init_exit)
 # --- export and parameter tables, before complete_formation() --------------------------
 
 KSYM = struct.Struct("<iii")
-KERNEL_PARAM = struct.Struct("<QQQHbB4xQ")
 KERNEL_PARAM_SIZE = KERNEL_PARAM.size
 
 
@@ -451,21 +462,55 @@ def validate_ksymtab(info: LoadInfo) -> None:
 
 
 def validate_kernel_params(info: LoadInfo) -> None:
-    """Every __param entry's name is a string in the module, its ops a kernel_param_ops the
-    kernel exports or one in the module, and its arg inside the module.  Use sites:
-    kparams.module_parse_args(), kparams.read_param_ops_free(), the setters."""
-    s, space, symbols = info.sections, info.kernel.alloc.space, info.kernel.symbols
+    """Every __param entry's name is a string in the module and its ops a kernel_param_ops
+    the kernel exports, or one of the module's own; what the setter writes lies in the
+    module: the variable (of the type's size), a string parameter's buffer (maxlen bytes),
+    an array parameter's struct kparam_array, its max elements, its count and an element
+    ops the kernel exports.  Use sites: kparams.module_parse_args(),
+    kparams.read_param_ops_free(), the setters (kparams.check_arg)."""
+    s, space = info.sections, info.kernel.alloc.space
     view = TableView(space, s.kp, KERNEL_PARAM_SIZE, s.num_kp, "kernel_param")
     if s.num_kp and not view.holds(s.num_kp - 1, KERNEL_PARAM_SIZE):
         raise reject(info, "validate_kernel_params", "the kernel_param table runs outside the module")
     for i, (name_ptr, _mod, ops, _perm, _level, _flags, arg) in enumerate(view.iter(KERNEL_PARAM)):
         if _module_string(info, name_ptr) is None:
             raise reject(info, "validate_kernel_params", f"kernel_param {i}: name {name_ptr:#x} outside the module")
-        known = symbols.at(ops)
-        if not (known is not None and known.name.startswith("param_") or info.mod.within(ops)):
-            raise reject(info, "validate_kernel_params", f"kernel_param {i}: ops {ops:#x} is no kernel_param_ops")
-        if not info.mod.within(arg):
-            raise reject(info, "validate_kernel_params", f"kernel_param {i}: arg {arg:#x} outside the module")
+        problem = _param_storage_problem(info, ops, arg)
+        if problem:
+            raise reject(info, "validate_kernel_params", f"kernel_param {i}: {problem}")
+
+
+def _param_storage_problem(info: LoadInfo, ops: int, arg: int) -> str:
+    """What is wrong with where a parameter's setter writes, or ''."""
+    known = info.kernel.symbols.at(ops)
+    kind = known.name if known is not None else None
+    if kind is None:
+        if not info.mod.within(ops):
+            return f"ops {ops:#x} is no kernel_param_ops"
+        return "" if info.mod.within(arg) else f"arg {arg:#x} outside the module"   # the module's own setter
+    if kind == ARRAY_OPS:
+        if not _in_module(info, arg, KPARAM_ARRAY.size):
+            return f"struct kparam_array {arg:#x} outside the module"
+        max_elems, elemsize, num, elem_ops, elem = info.kernel.alloc.space.unpack(KPARAM_ARRAY, arg, "kparam_array")
+        elem_type = info.kernel.symbols.at(elem_ops)
+        if elem_type is None or elem_type.name not in PARAM_TYPES:
+            return f"array element ops {elem_ops:#x} is no kernel_param_ops"
+        if max_elems and not _in_module(info, elem, max_elems * elemsize):
+            return f"array of {max_elems} x {elemsize} bytes at {elem:#x} outside the module"
+        return f"array count {num:#x} outside the module" if num and not _in_module(info, num, 4) else ""
+    if kind == STRING_OPS:
+        if not _in_module(info, arg, KPARAM_STRING.size):
+            return f"struct kparam_string {arg:#x} outside the module"
+        maxlen, buf = info.kernel.alloc.space.unpack(KPARAM_STRING, arg, "kparam_string")
+        return "" if _in_module(info, buf, maxlen) else f"string buffer of {maxlen} bytes at {buf:#x} outside the module"
+    if kind not in PARAM_TYPES:
+        return f"ops {ops:#x} ({kind}) is no kernel_param_ops"
+    size = PARAM_TYPES[kind].size
+    return "" if _in_module(info, arg, size) else f"arg {arg:#x}+{size} outside the module"
+
+
+def _in_module(info: LoadInfo, addr: int, size: int) -> bool:
+    return info.mod.within(addr) and info.mod.within(addr + max(size, 1) - 1)
 
 
 FORMATION_CHECKS = (validate_ksymtab, validate_kernel_params)

@@ -127,6 +127,7 @@ def set_array(info: LoadInfo, name: str, val: str | None, arg: int) -> int:
             break
         count += 1
     if num_ptr:
+        check_arg(info, num_ptr, U32.size, what)
         space.write(num_ptr, U32.pack(count), what)
     return err
 
