@@ -215,3 +215,15 @@ def test_what_a_parameter_setter_writes_lies_in_the_module(entry, args, problem)
     assert mutant.kind == "unvalidated-access" and mutant.verdict.site == "module_parse_args", str(mutant)
     faithful = finit_module(Kernel("linux-6.1"), data, args)
     assert faithful.kind == "kernel-fault" or any("outside the module" in what for _s, what in faithful.trusted)
+
+
+def test_a_parameter_variable_in_read_only_memory_is_refused():
+    """Found by a scenario campaign: a kernel_param.arg relocated into text; the setter's
+    write is a write fault on the real kernel once text is read-only."""
+    arg = next(n for n, (off, _info, _a) in enumerate(patch.relocations(HELLO, ".rela__param")) if off % 40 == 32)
+    _off, info, _addend = patch.relocations(HELLO, ".rela__param")[arg]
+    data = patch.set_relocation(HELLO, ".rela__param", arg,
+                                info=(patch.symbol_index(HELLO, "hello_init") << 32) | (info & 0xFFFFFFFF), addend=0)
+    refused = finit_module(Kernel("hardened"), data)
+    assert refused.verdict.check == "validate_kernel_params" and "writable memory" in refused.verdict.reason
+    assert finit_module(Kernel("linux-6.1"), data).ok     # nothing writes it without arguments

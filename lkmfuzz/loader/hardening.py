@@ -493,24 +493,36 @@ def _param_storage_problem(info: LoadInfo, ops: int, arg: int) -> str:
             return f"struct kparam_array {arg:#x} outside the module"
         max_elems, elemsize, num, elem_ops, elem = info.kernel.alloc.space.unpack(KPARAM_ARRAY, arg, "kparam_array")
         elem_type = info.kernel.symbols.at(elem_ops)
-        if elem_type is None or elem_type.name not in PARAM_TYPES:
-            return f"array element ops {elem_ops:#x} is no kernel_param_ops"
-        if max_elems and not _in_module(info, elem, max_elems * elemsize):
-            return f"array of {max_elems} x {elemsize} bytes at {elem:#x} outside the module"
-        return f"array count {num:#x} outside the module" if num and not _in_module(info, num, 4) else ""
+        if elem_type is None or elem_type.name not in PARAM_TYPES or elem_type.name == STRING_OPS:
+            return f"array element ops {elem_ops:#x} is no fixed-size kernel_param_ops"
+        span = (max_elems - 1) * elemsize + PARAM_TYPES[elem_type.name].size if max_elems else 0
+        if span and not _writable(info, elem, span):
+            return f"array of {max_elems} x {elemsize} bytes at {elem:#x} outside the module's writable memory"
+        return f"array count {num:#x} outside the module's writable memory" if num and not _writable(info, num, 4) \
+            else ""
     if kind == STRING_OPS:
         if not _in_module(info, arg, KPARAM_STRING.size):
             return f"struct kparam_string {arg:#x} outside the module"
         maxlen, buf = info.kernel.alloc.space.unpack(KPARAM_STRING, arg, "kparam_string")
-        return "" if _in_module(info, buf, maxlen) else f"string buffer of {maxlen} bytes at {buf:#x} outside the module"
+        return "" if _writable(info, buf, maxlen) else (f"string buffer of {maxlen} bytes at {buf:#x} outside the "
+                                                        f"module's writable memory")
     if kind not in PARAM_TYPES:
         return f"ops {ops:#x} ({kind}) is no kernel_param_ops"
     size = PARAM_TYPES[kind].size
-    return "" if _in_module(info, arg, size) else f"arg {arg:#x}+{size} outside the module"
+    return "" if _writable(info, arg, size) else f"arg {arg:#x}+{size} outside the module's writable memory"
 
 
 def _in_module(info: LoadInfo, addr: int, size: int) -> bool:
     return info.mod.within(addr) and info.mod.within(addr + max(size, 1) - 1)
+
+
+def _writable(info: LoadInfo, addr: int, size: int) -> bool:
+    """[addr, addr+size) lies in what stays writable while parameters are set: the data
+    (and ro_after_init) part of core or of init memory, after text and rodata."""
+    mod, end = info.mod, addr + max(size, 1)
+    return any(area is not None and area.addr + ro <= addr and end <= area.addr + total
+               for area, ro, total in ((mod.core, mod.core_ro_size, mod.core_size),
+                                       (mod.init, mod.init_ro_size, mod.init_size)))
 
 
 FORMATION_CHECKS = (validate_ksymtab, validate_kernel_params)
