@@ -227,3 +227,13 @@ def test_a_parameter_variable_in_read_only_memory_is_refused():
     refused = finit_module(Kernel("hardened"), data)
     assert refused.verdict.check == "validate_kernel_params" and "writable memory" in refused.verdict.reason
     assert finit_module(Kernel("linux-6.1"), data).ok     # nothing writes it without arguments
+
+
+def test_a_second_opinion_resumed_from_its_checkpoint_is_a_fresh_one():
+    targets.SECOND_OPINION_CHECKPOINTS.clear()
+    for args in ("myint=3", "myint=abc", "mycharp=x mybool", "myint=7"):
+        case = TestCase(module=HELLO, args=args, profile="linux-6.1")
+        fresh = targets.run_syscall(targets.fresh_kernel(case), case)
+        resumed = targets.second_opinion(case, resumable=True)
+        assert (str(resumed), resumed.trace) == (str(fresh), fresh.trace)
+    assert len(targets.SECOND_OPINION_CHECKPOINTS) == 1
