@@ -135,8 +135,8 @@ def always_ask(monkeypatch):
 
 
 def test_the_second_opinion_is_asked_for_a_fixed_share_of_cases():
-    asked = sum(targets.asks_second_opinion(TestCase(module=HELLO, args=f"myint={i}")) for i in range(3200))
-    assert 0.5 / targets.SECOND_OPINION_EVERY < asked / 3200 < 1.5 / targets.SECOND_OPINION_EVERY
+    asked = sum(targets.asks_second_opinion(TestCase(module=HELLO, args=f"myint={i}")) for i in range(6400))
+    assert 0.5 / targets.SECOND_OPINION_EVERY < asked / 6400 < 1.5 / targets.SECOND_OPINION_EVERY
     case = TestCase(module=HELLO, args="myint=7")
     assert len({targets.asks_second_opinion(case) for _ in range(3)}) == 1
 

@@ -126,7 +126,7 @@ SECOND_OPINIONS = ("linux-6.1",)
 # hash of the case's module and arguments, so a replay asks it again.  The guards at
 # every use site (loader/hardening.py) catch a missing check on every case; this is
 # the cross-check of the two profiles' code.
-SECOND_OPINION_EVERY = 32
+SECOND_OPINION_EVERY = 64
 
 
 def asks_second_opinion(case: TestCase) -> bool:
