@@ -33,7 +33,8 @@ EXIT_CODES = (
                    "a campaign found new crashes; the oracle disagrees"),
     (EXIT_USAGE, "tool error: bad usage, an unreadable, damaged or unwritable file, an internal error "
                  "(never 1)"),
-    (EXIT_KERNEL_FAULT, "kernel-fault: the real 6.1 kernel would touch memory it does not own"),
+    (EXIT_KERNEL_FAULT, "kernel-fault: the real 6.1 kernel would touch memory it does not own; in hardened, "
+                        "unvalidated-access: a missing validation check"),
     (EXIT_SIGINT, "interrupted (Ctrl-C); a campaign stops its workers and prints its summary first"),
     (EXIT_SIGTERM, "terminated (SIGTERM), likewise"),
 )
