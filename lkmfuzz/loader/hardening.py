@@ -32,18 +32,18 @@ from ..elf.relocs import X86_64_RELA
 from ..elf.structs import U64
 from ..errors import LoadError
 from ..kernel.memory import TableView
-from ..kernel.profile import (MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_NAME_LEN,
-                              MODULE_NAME_OFFSET, MODULE_PERCPU_OFFSET, LAYOUT_SIZE_OFFSET)
+from ..kernel.profile import (LAYOUT_SIZE_OFFSET, MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_NAME_LEN,
+                              MODULE_NAME_OFFSET, MODULE_PERCPU_OFFSET)
+from .arch import ALT_INSTR, ALTINSTR_FLAG_INV, MAX_CPU_FEATURE, MAX_PATCH_LEN, SITE_TABLES
 from .context import LoadInfo
 from .kparams import ARRAY_OPS, KERNEL_PARAM, KPARAM_ARRAY, KPARAM_STRING
 from .params import PARAM_TYPES
 from .sizes import PAGE_SIZE, U32
+from .symbols import KSYM
+from .version import MODVERSION_INFO_SIZE, MODVERSION_NAME_LEN, MODVERSION_NAME_OFFSET
 
 STRING_OPS = "param_ops_string"
 
-MODVERSION_INFO_SIZE = 64
-MODVERSION_NAME_OFFSET = 8
-MODVERSION_NAME_LEN = 56
 # layout_sections() closes up to five classes per layout with a page each; layout_symtab()
 # adds the mod_kallsyms struct and alignment: room the sum of the sections must leave.
 LAYOUT_SLACK = 16 * PAGE_SIZE
@@ -355,11 +355,6 @@ RELA_CHECKS = (validate_rela_targets, validate_rela_symbols, validate_rela_offse
 
 # --- relocated memory, before post_relocation() ---------------------------------------
 
-SITE_TABLES = (b".retpoline_sites", b".return_sites", b".ibt_endbr_seal")
-ALT_INSTR = struct.Struct("<iiHBB")   # instr_offset, repl_offset, cpuid, instrlen, replacementlen
-ALTINSTR_FLAG_INV = 1 << 15
-MAX_CPU_FEATURE = (21 + 2) * 32        # (NCAPINTS + NBUGINTS) * 32 in 6.1
-MAX_PATCH_LEN = 255 - 1
 
 
 def _last_named(info: LoadInfo, name: bytes):
@@ -425,7 +420,6 @@ RELOCATED_CHECKS = (validate_patch_sites, validate_init_exit)
 
 # --- export and parameter tables, before complete_formation() --------------------------
 
-KSYM = struct.Struct("<iii")
 KERNEL_PARAM_SIZE = KERNEL_PARAM.size
 
 
