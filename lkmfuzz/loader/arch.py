@@ -60,7 +60,7 @@ def _check_alternatives(info: LoadInfo, sec) -> None:
             start = (entry + instr_off) & ((1 << 64) - 1)
             if not (info.mod.within_text(start) and info.mod.within_text(start + instrlen - 1)):
                 info.unchecked(f"alt_instr {n}: instruction {start:#x}+{instrlen} is outside the module's text")
-            info.kernel.read_code((entry + instr_off) & ((1 << 64) - 1), instrlen, f"alt_instr {n}: instruction")
+            info.kernel.read_code(start, instrlen, f"alt_instr {n}: instruction")
 
 
 def module_finalize(info: LoadInfo) -> None:

@@ -521,7 +521,9 @@ def _writable(info: LoadInfo, addr: int, size: int) -> bool:
 
 FORMATION_CHECKS = (validate_ksymtab, validate_kernel_params)
 
-ALL_CHECKS: tuple[Callable, ...] = ELF_CHECKS + MODINFO_CHECKS + FILE_CHECKS + VERSIONS_CHECKS + RELA_CHECKS + RELOCATED_CHECKS + FORMATION_CHECKS
+# In the order a load meets them (kernel/profile.py HARDENING_CHECKS names them so).
+ALL_CHECKS: tuple[Callable, ...] = (ELF_CHECKS + MODINFO_CHECKS + FILE_CHECKS + VERSIONS_CHECKS + RELA_CHECKS
+                                    + RELOCATED_CHECKS + FORMATION_CHECKS)
 
 
 # --- the pipeline's validation steps (loader/main.py) ----------------------------------

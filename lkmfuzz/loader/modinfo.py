@@ -72,8 +72,8 @@ def modinfo_walk(info: LoadInfo) -> tuple[list[tuple[int, bytes | None]], OutOfB
         return cached[1], cached[2]
     sec = info.sechdrs[info.index.info]
     if not sec.sh_size:
-        info.unchecked(f"get_next_modinfo reads the first string of {'section 0' if not info.index.info else 'an empty .modinfo'} "
-                       f"at file offset {sec.sh_offset:#x}")
+        which = "an empty .modinfo" if info.index.info else "section 0"
+        info.unchecked(f"get_next_modinfo reads the first string of {which} at file offset {sec.sh_offset:#x}")
     data, length = info.image.data.obj, info.image.len
     entries: list[tuple[int, bytes | None]] = []
     fault = None

@@ -41,8 +41,8 @@ def apply_relocations(info: LoadInfo) -> None:
                               "apply_relocate")
         if sh.sh_type == C.SHT_RELA:
             if infosec in (info.index.sym, info.index.str):
-                info.unchecked(f"relocation section {i} rewrites the {'symbol' if infosec == info.index.sym else 'string'} "
-                               f"table after it was read")
+                table = "symbol" if infosec == info.index.sym else "string"
+                info.unchecked(f"relocation section {i} rewrites the {table} table after it was read")
                 info.symtab_dirty = True
             with info.within("apply_relocate_add"):
                 apply_relocate_add(info, i, symtab)
