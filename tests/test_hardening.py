@@ -234,6 +234,6 @@ def test_a_second_opinion_resumed_from_its_checkpoint_is_a_fresh_one():
     for args in ("myint=3", "myint=abc", "mycharp=x mybool", "myint=7"):
         case = TestCase(module=HELLO, args=args, profile="linux-6.1")
         fresh = targets.run_syscall(targets.fresh_kernel(case), case)
-        resumed = targets.second_opinion(case, resumable=True)
+        resumed = targets.second_opinion(case, via_checkpoint=True)
         assert (str(resumed), resumed.trace) == (str(fresh), fresh.trace)
     assert len(targets.SECOND_OPINION_CHECKPOINTS) == 1

@@ -130,7 +130,7 @@ SECOND_OPINION_EVERY = 64
 
 
 def asks_second_opinion(case: TestCase) -> bool:
-    return zlib.crc32(case.args.encode("latin-1", "replace"), zlib.crc32(case.module)) % SECOND_OPINION_EVERY == 0
+    return zlib.crc32(case.arg_bytes, zlib.crc32(case.module)) % SECOND_OPINION_EVERY == 0
 
 
 def check_second_opinions(case: TestCase, result) -> None:
@@ -146,7 +146,7 @@ def check_second_opinions(case: TestCase, result) -> None:
         return
     for profile in SECOND_OPINIONS:
         other = second_opinion(dataclasses.replace(case, profile=profile),
-                               resumable=result.step_reached >= STEP_INDEX["module_parse_args"])
+                               via_checkpoint=result.step_reached >= STEP_INDEX["module_parse_args"])
         if result.ok and not other.ok:
             raise Finding("second-opinion", second_opinion_title(profile, "refuses", other),
                           f"hardened loads what {profile} refuses: {other}", _trace(other), case)
@@ -162,11 +162,11 @@ SECOND_OPINION_CHECKPOINTS: dict = {}
 SECOND_OPINION_CHECKPOINTS_MAX = 16
 
 
-def second_opinion(case: TestCase, resumable: bool):
-    """The LoadResult of ``case`` (on a real kernel's profile); when ``resumable`` (the
-    hardened load got as far as the arguments) through a checkpoint before them, which
+def second_opinion(case: TestCase, via_checkpoint: bool):
+    """The LoadResult of ``case`` (on a real kernel's profile); ``via_checkpoint`` (the
+    hardened load got as far as the arguments): through a checkpoint before them, which
     the next case that differs only in its arguments resumes (a fifth of a load)."""
-    if not resumable or case.syscall != "finit_module" or not case.args:
+    if not via_checkpoint or case.syscall != "finit_module" or not case.args:
         return run_syscall(fresh_kernel(case), case)
     base = dataclasses.replace(case, args="")
     resumable = SECOND_OPINION_CHECKPOINTS.get(base)
@@ -178,7 +178,7 @@ def second_opinion(case: TestCase, resumable: bool):
         if len(SECOND_OPINION_CHECKPOINTS) >= SECOND_OPINION_CHECKPOINTS_MAX:
             SECOND_OPINION_CHECKPOINTS.clear()
         SECOND_OPINION_CHECKPOINTS[base] = resumable
-    return resumable.checkpoint.resume(case.args, case.init_result)[1]
+    return resumable.checkpoint.resume(case.arg_bytes, case.init_result)[1]
 
 
 def _trace(result) -> str:
