@@ -24,12 +24,11 @@ Where each group runs (loader/main.py PIPELINE):
 """
 
 import errno
-import struct
 from typing import Callable
 
 from ..elf import constants as C
 from ..elf.relocs import X86_64_RELA
-from ..elf.structs import U64
+from ..elf.structs import S32, U64
 from ..errors import LoadError
 from ..kernel.memory import TableView
 from ..kernel.profile import (LAYOUT_SIZE_OFFSET, MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_NAME_LEN,
@@ -375,23 +374,21 @@ def validate_patch_sites(info: LoadInfo) -> None:
     loaded nor in the file (SHT_NULL, or NOBITS without SHF_ALLOC) is read from wherever
     its sh_offset points.  Use site: arch.module_finalize()."""
     mod = info.mod
-    for name in SITE_TABLES + (b".altinstructions",):
-        sec = _last_named(info, name)
+    tables = {name: _last_named(info, name) for name in SITE_TABLES + (b".altinstructions",)}
+    for name, sec in tables.items():
         if sec is not None and not sec.sh_flags & C.SHF_ALLOC and not bounded_by_file(sec):
             raise reject(info, "validate_patch_sites", f"{name.decode()} (type {sec.sh_type}) is neither loaded nor "
                                                        f"in the file")
     for name in SITE_TABLES:
-        sec = _last_named(info, name)
+        sec = tables[name]
         if sec is None:
             continue
-        view = _table(info, sec, 4, f"{name.decode()} entry")
-        for n in range(view.count):
-            entry = sec.sh_addr + 4 * n
-            target = (entry + view.unpack(struct.Struct("<i"), n)[0]) & C.U64_MASK
+        for n, (offset,) in enumerate(_table(info, sec, S32.size, f"{name.decode()} entry").iter(S32)):
+            target = (sec.sh_addr + S32.size * n + offset) & C.U64_MASK
             if not mod.within_text(target):
                 raise reject(info, "validate_patch_sites", f"{name.decode()} entry {n} points at {target:#x}, "
                                                            f"outside the module's text")
-    alt = _last_named(info, b".altinstructions")
+    alt = tables[b".altinstructions"]
     if alt is None:
         return
     view = _table(info, alt, ALT_INSTR.size, "alt_instr")
