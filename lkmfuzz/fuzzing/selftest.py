@@ -11,7 +11,8 @@ unmutated loader must find nothing in the same budget, or every "found" is noise
     python -m lkmfuzz.fuzzing.selftest [--runs N] [--jobs J] [--only NAME ...] [--json FILE]
 
 Exit status: 0 every mutant found and the control clean, 1 a mutant survived or the
-control found something, 2 bad usage.
+control found something, 2 bad usage, an unwritable --json/--keep or a harness that
+would not run (one line on stderr), 130 interrupted.
 """
 
 import argparse
@@ -26,7 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ..kernel.profile import CLEANUP_LABELS, HARDENING_CHECKS, MINUS, UNDO
-from ..triage.store import atomic_write
+from ..triage.store import StoreError, atomic_write, check_writable
 from .campaign import harness_command, seed_corpus, target_options
 from .scenario import BUNDLED_CORPUS
 from .targets import FINDING_LINE
@@ -91,10 +92,35 @@ def render(outcomes: list[Outcome], runs: int) -> str:
     return "\n".join(lines)
 
 
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+def run_plan(plan: list, args) -> list[Outcome]:
+    """Run the mutants ``--jobs`` at a time, printing each outcome as it comes in order."""
+    with tempfile.TemporaryDirectory(prefix="lkmfuzz-mutation-") as tmp, ThreadPoolExecutor(args.jobs) as pool:
+        work = args.keep or Path(tmp)
+        futures = [pool.submit(run_mutant, m, t, args.runs, work, args.seed) for m, t in plan]
+        outcomes = []
+        try:
+            for future in futures:
+                outcome = future.result()
+                outcomes.append(outcome)
+                print(f"  {outcome.mutant:<36} {'found' if outcome.found else 'not found':<9} "
+                      f"{outcome.execs or '-':>7} execs {outcome.seconds:>6}s  {outcome.title}", flush=True)
+        finally:
+            for future in futures:
+                future.cancel()      # what has not started does not start
+    return outcomes
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="mutation-check", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help="executions per mutant (default 60000)")
-    parser.add_argument("--jobs", type=int, default=1, help="mutants run at once, one core each")
+    parser.add_argument("--runs", type=positive, default=DEFAULT_RUNS, help="executions per mutant (default 60000)")
+    parser.add_argument("--jobs", type=positive, default=1, help="mutants run at once, one core each")
     parser.add_argument("--only", nargs="+", metavar="MUTANT", help="these mutants only (and 'control')")
     parser.add_argument("--no-control", action="store_true", help="skip the unmutated control runs")
     parser.add_argument("--json", type=Path, help="write the outcomes here (atomically)")
@@ -104,21 +130,21 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         plan = mutants(args.only)
-    except ValueError as e:
-        print(f"mutation-check: {e}", file=sys.stderr)
+        for directory in filter(None, (args.json and args.json.parent, args.keep)):
+            check_writable(directory)     # before the minutes of work whose result goes there
+    except (ValueError, StoreError) as e:
+        print(f"mutation-check: error: {e}", file=sys.stderr)
         return 2
     if not args.no_control and (not args.only or CONTROL in args.only):
         plan = [(CONTROL, target) for target in sorted({t for _, t in plan} or {"load"})] + plan
-    with tempfile.TemporaryDirectory(prefix="lkmfuzz-mutation-") as tmp, \
-            ThreadPoolExecutor(max(1, args.jobs)) as pool:
-        work = args.keep or Path(tmp)
-        futures = [pool.submit(run_mutant, m, t, args.runs, work, args.seed) for m, t in plan]
-        outcomes = []
-        for future in futures:
-            outcome = future.result()
-            outcomes.append(outcome)
-            print(f"  {outcome.mutant:<36} {'found' if outcome.found else 'not found':<9} "
-                  f"{outcome.execs or '-':>7} execs {outcome.seconds:>6}s  {outcome.title}", flush=True)
+    try:
+        outcomes = run_plan(plan, args)
+    except RuntimeError as e:
+        print(f"mutation-check: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("mutation-check: interrupted", file=sys.stderr)
+        return 130
     print(render(outcomes, args.runs))
     if args.json:
         atomic_write(args.json, json.dumps([asdict(o) for o in outcomes], indent=1).encode())
