@@ -50,8 +50,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--targets", default=",".join(TARGETS))
     args = parser.parse_args()
-    print(f"| target | binary | frozen exec/s | unfrozen exec/s | frozen/unfrozen |")
-    print(f"|---|---|---|---|---|")
+    print("| target | binary | frozen exec/s | unfrozen exec/s | frozen/unfrozen |")
+    print("|---|---|---|---|---|")
     for target in args.targets.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             tmp = Path(tmp)

@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from lkmfuzz.fuzzing.campaign import seed_corpus  # noqa: E402
 from lkmfuzz.fuzzing.targets import TARGETS  # noqa: E402
+
 STAT = re.compile(r"stat::(\w+):\s+(\d+)")
 
 

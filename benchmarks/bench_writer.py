@@ -10,8 +10,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from lkmfuzz.elf.writer import write_elf  # noqa: E402
 from test_elf_writer import twenty_section_model  # noqa: E402
+
+from lkmfuzz.elf.writer import write_elf  # noqa: E402
 
 GOAL_S = 1e-3
 

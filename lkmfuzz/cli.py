@@ -3,8 +3,8 @@
 
 Verdict contract (scripts parse it): the first line of `load` is `loaded NAME`
 (exit 0), or the errno name first — `ENOEXEC (elf_validity_check: ...)` (exit 1) —
-or `kernel-fault (site: reason)` / in hardened `unvalidated-access (site: reason)` (exit 3).  Bad invocations and unreadable files
-get one line on stderr and exit 2.
+or `kernel-fault (site: reason)` / in hardened `unvalidated-access (site: reason)` (exit 3).
+Bad invocations and unreadable files get one line on stderr and exit 2.
 """
 
 import argparse
@@ -17,9 +17,9 @@ import sys
 from . import __version__
 from .errors import KernelFault, LoadError, UnvalidatedAccess
 from .faults import FaultPlan, FaultPlanError
+from .fuzzing.targets import TARGETS
 from .kernel.kernel import Kernel
 from .kernel.profile import DEFAULT_PROFILE, PROFILES, ProfileError, get_profile
-from .fuzzing.targets import TARGETS
 from .sign import DEFAULT_HASH, HASHES
 
 EXIT_LOADED, EXIT_REFUSED, EXIT_USAGE, EXIT_KERNEL_FAULT = 0, 1, 2, 3
@@ -187,6 +187,7 @@ def cmd_faults(args) -> int:
 
 def cmd_fuzz(args) -> int:
     from pathlib import Path
+
     from .fuzzing.campaign import CampaignError, check_merge_output, run_campaign, validate
     from .triage.store import StoreError, check_writable
     if args.time < 0 or args.jobs <= 0 or (args.time == 0 and not args.minimize_corpus):
@@ -230,6 +231,7 @@ def _bundled_corpus() -> list:
 
 def _minimize_corpus(args, dirs) -> None:
     from pathlib import Path
+
     from .fuzzing.campaign import CampaignError, minimize_corpus, seed_corpus, work_dir
     work = work_dir(Path(args.work), args.target, not args.no_structured)
     if not (work / "corpus").is_dir():
@@ -246,6 +248,7 @@ def _minimize_corpus(args, dirs) -> None:
 
 def cmd_repro(args) -> int:
     from pathlib import Path
+
     from .triage.report import replay
     if Path(args.crash).is_file():
         return _repro_raw(args, Path(args.crash))
@@ -269,6 +272,7 @@ def _repro_raw(args, path) -> int:
     """A raw libFuzzer / ClusterFuzzLite crash or timeout file: decode it with --target's
     decoder into a crash directory of --crashes, then replay that directory."""
     from pathlib import Path
+
     from .triage.report import import_artifact, wrong_target
     if args.target is None:
         raise UsageError(f"{path} is a raw fuzzer input: name the target that produced it "
@@ -320,6 +324,7 @@ def _load_case(path):
 
 def cmd_minimize(args) -> int:
     from pathlib import Path
+
     from .fuzzing.targets import Finding, execute
     from .triage.minimize import minimize_case
     from .triage.store import StoreError, atomic_write, check_writable
@@ -356,6 +361,7 @@ def cmd_minimize(args) -> int:
 
 def cmd_triage(args) -> int:
     from pathlib import Path
+
     from .triage.report import ArtifactError, import_artifacts, triage
     from .triage.store import StoreError, check_writable
     crashes = Path(args.crashes)
@@ -392,6 +398,7 @@ def cmd_triage(args) -> int:
 
 def cmd_plot(args) -> int:
     from pathlib import Path
+
     from .plot import PlotError, plot
     try:
         png, page = plot([Path(p) for p in args.stats], Path(args.output), not args.no_loader_coverage)
@@ -417,7 +424,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_sign(args) -> int:
-    from .sign import SignError, Signer, load_private_key, sign_module
+    from .sign import Signer, SignError, load_private_key, sign_module
     module = read_file(args.file)
     try:
         key = load_private_key(read_file(args.key))
@@ -461,6 +468,7 @@ def _run_on_kernel(cases, sig_enforce: bool):
 
 def _oracle_cases(args):
     from pathlib import Path
+
     from .oracle.cases import CaseError, cases_from_files, design_cases, mutant_cases
     try:
         if getattr(args, "mutants", 0):
@@ -480,6 +488,7 @@ def _check_json_target(path: str | None) -> None:
     if not path:
         return
     from pathlib import Path
+
     from .triage.store import StoreError, check_writable
     if Path(path).is_dir():
         raise UsageError(f"--json {path}: is a directory")
@@ -492,12 +501,14 @@ def _check_json_target(path: str | None) -> None:
 def _write_json(path: str | None, payload) -> None:
     if path:
         from pathlib import Path
+
         from .triage.store import atomic_write
         atomic_write(Path(path), json.dumps(payload, indent=1).encode())
 
 
 def cmd_oracle_setup(args) -> int:
     from pathlib import Path
+
     from .oracle.kit import OracleSetupError, setup
     try:
         kit = setup(say=lambda msg: print(f"  {msg}"), deb=Path(args.deb) if args.deb else None,
@@ -512,12 +523,12 @@ def cmd_oracle_run(args) -> int:
     _check_json_target(args.json)
     cases = _oracle_cases(args)
     outcomes, stats = _run_on_kernel(cases, args.sig_enforce)
-    for case, outcome in zip(cases, outcomes):
+    for case, outcome in zip(cases, outcomes, strict=False):
         taint = f" taint {outcome.module_taint}" if outcome.results[-1:] == [0] else ""
         print(f"{case.name}: {outcome.describe()}{taint}")
     print(f"{len(cases)} cases, {stats.boots} boot(s), {stats.seconds:.1f} s")
     _write_json(args.json, [{"case": c.name, "kernel": o.kinds(), "detail": o.describe(), "taint": o.module_taint,
-                             "klog": o.klog} for c, o in zip(cases, outcomes)])
+                             "klog": o.klog} for c, o in zip(cases, outcomes, strict=False)])
     return EXIT_LOADED
 
 
@@ -535,6 +546,7 @@ def cmd_oracle_diff(args) -> int:
 
 def _repro_on_kernel(path, case) -> int:
     from pathlib import Path
+
     from .oracle.cases import OracleCase
     from .triage.store import atomic_write
     if case.plan != FaultPlan():

@@ -6,6 +6,7 @@ shown at the end.
 """
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from .elf import constants as C
 from .elf.reader import Image, OutOfBounds
@@ -111,7 +112,7 @@ def _read_sections(image: Image, view: ModuleView) -> None:
         name = _name(image, strtab, sh.sh_name)
         view.sections.append((i, name, SHT_NAMES.get(sh.sh_type, hex(sh.sh_type)), flag_string(sh.sh_flags),
                               sh.sh_offset, sh.sh_size))
-        contents = lambda: image.read(sh.sh_offset, sh.sh_size, f"section {i}")  # noqa: E731
+        contents = partial(image.read, sh.sh_offset, sh.sh_size, f"section {i}")
         try:
             if name == ".modinfo":
                 view.modinfo = [tuple(e.decode("latin-1").split("=", 1)) if b"=" in e else (e.decode("latin-1"), "")

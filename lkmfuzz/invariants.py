@@ -86,7 +86,7 @@ def _compare_modules(before: tuple, after: tuple, step: str) -> list[Violation]:
         return [Violation("module-list", step, f"modules {[m[0] for m in before]} -> {[m[0] for m in after]}")]
     out = []
     fields = ("state", "refcounts", "taints", "dependencies", "dependencies")
-    for old, new in zip(before, after):
+    for old, new in zip(before, after, strict=False):
         for k, invariant in enumerate(fields, start=1):
             if old[k] != new[k]:
                 out.append(Violation(invariant, step, f"module {old[0]}: {old[k]!r} -> {new[k]!r}"))

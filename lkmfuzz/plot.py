@@ -221,7 +221,7 @@ def draw_depth(ax, name: str, rows: list, executions: int) -> None:
     y = list(range(len(rows)))[::-1]
     ax.barh(y, [100 * r[1] for r in rows], color="#9ecae1", label="reached")
     ax.barh(y, [100 * sum(s for _, s in r[2]) for r in rows], color="#de2d26", label="refused here")
-    for yy, (step, reached, errnos) in zip(y, rows):
+    for yy, (_step, reached, errnos) in zip(y, rows, strict=False):
         text = ", ".join(f"{e} {100 * s:.1f}%" for e, s in errnos[:4])
         ax.text(100 * reached + 0.5, yy, f"{100 * reached:.1f}%" + (f"  ({text})" if text else ""), va="center",
                 fontsize=7)

@@ -43,7 +43,8 @@ def expected_relocations(kernel, module, model):
             else:
                 s_value = module.section_addrs[index[sym.section]] + sym.value
             place = base + r.offset
-            out.append((place, recipe.encode(recipe.value(s_value, r.addend, place)), f"{recipe.name} {target}+{r.offset:#x}"))
+            value = recipe.encode(recipe.value(s_value, r.addend, place))
+            out.append((place, value, f"{recipe.name} {target}+{r.offset:#x}"))
     return out
 
 

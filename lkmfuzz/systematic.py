@@ -64,7 +64,8 @@ def _unload_and_check(kernel, result, before) -> list:
     return check_unchanged(before, kernel, "delete_module")
 
 
-def run_systematic(data: bytes, args: str | bytes = b"", profile: str = "hardened", preload: tuple = ()) -> SystematicReport:
+def run_systematic(data: bytes, args: str | bytes = b"", profile: str = "hardened",
+                   preload: tuple = ()) -> SystematicReport:
     kernel = _fresh_kernel(profile, preload)
     before = snapshot(kernel)
     result = finit_module(kernel, data, args)
@@ -97,7 +98,7 @@ def render(report: SystematicReport, name: str) -> str:
         lines += [f"     VIOLATION {v}" for v in run.violations]
     lines += [f"     VIOLATION {v}" for v in report.baseline_violations]
     missing = [label for label in ALL_LABELS if label not in report.labels]
-    lines.append(f"labels exercised: {' '.join(l for l in ALL_LABELS if l in report.labels) or '-'}")
+    lines.append(f"labels exercised: {' '.join(label for label in ALL_LABELS if label in report.labels) or '-'}")
     lines.append(f"labels not reached: {' '.join(missing) or '-'}")
     lines.append(f"violations: {len(report.violations)}")
     return "\n".join(lines)

@@ -6,4 +6,6 @@ bash scripts/setup.sh test
 # The real kernel under qemu for the tests marked `qemu`; they skip, saying why, if it
 # cannot be prepared here (no network, not root and qemu missing...).
 .venv/bin/lkmfuzz oracle setup || echo "test.sh: oracle setup failed; the qemu tests will skip" >&2
+# Lint first: pyproject.toml's [tool.ruff] is the project's style.
+.venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"

@@ -12,12 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS, ROOT
 
 from lkmfuzz.cli import main as cli_main
 from lkmfuzz.fuzzing import campaign
 from lkmfuzz.fuzzing.campaign import CampaignError, Stats, run_campaign
-
-from conftest import CORPUS, ROOT
 
 
 @pytest.mark.parametrize("flags, message", [

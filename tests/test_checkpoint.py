@@ -3,18 +3,17 @@
 import random
 
 import pytest
+from conftest import seed_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lkmfuzz.faults import FaultPlan
+from lkmfuzz.fuzzing.checkpoint import Checkpoint, CheckpointError
 from lkmfuzz.fuzzing.targets import Finding, Resumable, TestCase, execute
 from lkmfuzz.invariants import snapshot
 from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.loader import finit_module
-from lkmfuzz.fuzzing.checkpoint import Checkpoint, CheckpointError
 from lkmfuzz.mutate.params import mutate_params
-
-from conftest import seed_bytes
 
 ARGS = ["", "myint=5", "myint=abc", "myint=99999999999999999999", "myint", "mybool=y myshort=-3 mylong=99",
         'mycharp="a b c"', "mycharp=x mycharp=y", "nosuch=1", "-- tail", "async_probe", "myint=5 -- rest",

@@ -5,10 +5,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import CORPUS
 
 from lkmfuzz.cli import main
-
-from conftest import CORPUS
 
 
 def run(*argv):

@@ -7,14 +7,13 @@ import subprocess
 import sys
 
 import pytest
+from conftest import CORPUS, ROOT, seed_bytes
 
 from lkmfuzz.cli import EXIT_CODES, KERNEL_READ_MAX, main
-from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.elf.structs import U64
+from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.loader import finit_module, init_module
 from lkmfuzz.triage import store
-
-from conftest import CORPUS, ROOT, seed_bytes
 
 HELLO = str(CORPUS / "hello.ko")
 

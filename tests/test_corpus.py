@@ -3,19 +3,25 @@
 import gc
 
 import pytest
+from conftest import DEPENDS, SEEDS, seed_bytes
+from kstate import snapshot
 
 from lkmfuzz.elf import patch
-from lkmfuzz.elf.constants import (R_X86_64_32, R_X86_64_32S, R_X86_64_64, R_X86_64_PC32, R_X86_64_PC64,
-                                   R_X86_64_PLT32, SHT_RELA)
+from lkmfuzz.elf.constants import (
+    R_X86_64_32,
+    R_X86_64_32S,
+    R_X86_64_64,
+    R_X86_64_PC32,
+    R_X86_64_PC64,
+    R_X86_64_PLT32,
+    SHT_RELA,
+)
 from lkmfuzz.elf.relocs import X86_64_RELA
 from lkmfuzz.elf.structs import S32, U32, U64
-from lkmfuzz.loader.kparams import KPARAM_ARRAY, KPARAM_STRING
 from lkmfuzz.kernel.memory import PERM_W, PERM_X
 from lkmfuzz.kernel.module import ModuleState
 from lkmfuzz.loader import delete_module, finit_module
-
-from conftest import DEPENDS, SEEDS, seed_bytes
-from kstate import snapshot
+from lkmfuzz.loader.kparams import KPARAM_ARRAY, KPARAM_STRING
 
 
 @pytest.mark.parametrize("name", SEEDS)

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from lkmfuzz.elf.constants import (
     EHDR_SIZE,
-    ET_REL,
     EM_X86_64,
+    ET_REL,
     R_X86_64_32,
     R_X86_64_32S,
     R_X86_64_64,
@@ -174,7 +174,7 @@ def assert_pyelftools_agrees(model: ElfModel, data: bytes) -> None:
 
 def assert_content_sections(model: ElfModel, sections: list) -> None:
     end = EHDR_SIZE
-    for sec, parsed in zip(model.sections, sections[1:]):
+    for sec, parsed in zip(model.sections, sections[1:], strict=False):
         h = parsed.header
         assert enum_value(h["sh_type"], E.ENUM_SH_TYPE_AMD64) == sec.type
         assert (h["sh_flags"], h["sh_addralign"], h["sh_entsize"]) == (sec.flags, sec.addralign, sec.entsize)

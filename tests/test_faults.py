@@ -4,6 +4,7 @@ each undo action, patched out, is caught with the right invariant named."""
 import errno
 
 import pytest
+from conftest import DEPENDS, SEEDS, seed_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
@@ -16,8 +17,6 @@ from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.loader import UNDO_ACTIONS, delete_module, finit_module
 from lkmfuzz.strategies import fault_plans
 from lkmfuzz.systematic import ALL_LABELS, run_systematic
-
-from conftest import DEPENDS, SEEDS, seed_bytes
 
 HELLO = seed_bytes("hello")
 # hello with a MODULE_VERSION, so setup_modinfo() has a string to kstrdup.

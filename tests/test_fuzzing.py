@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import kstate
 import pytest
+from conftest import CORPUS, ROOT, SEEDS, seed_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,9 +22,6 @@ from lkmfuzz.kernel.symbols import debian_symbols
 from lkmfuzz.mutate.params import mutate_params
 from lkmfuzz.mutate.structured import OPERATORS, Context, mutate_structured
 from lkmfuzz.triage import store
-
-import kstate
-from conftest import CORPUS, ROOT, SEEDS, seed_bytes
 
 SUPPORT = Path(__file__).resolve().parent / "support"
 CTX = Context.from_symbols(debian_symbols())
@@ -260,6 +259,7 @@ def test_title_extraction_golden_files(case):
 
 def test_text_and_live_titles_agree(monkeypatch):
     import traceback as tb
+
     from lkmfuzz.triage.title import exception_title, title_from_text
     plant_seeded_bug(monkeypatch)
     finding = _planted_finding(_reloc_past_symtab(seed_bytes("hello")))

@@ -8,6 +8,7 @@ notice is not under test — and linux-6.1 takes it without any check.
 import dataclasses
 
 import pytest
+from conftest import seed_bytes
 
 from lkmfuzz.elf import constants as C
 from lkmfuzz.elf import patch
@@ -18,8 +19,6 @@ from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.kernel.profile import HARDENING_CHECKS, ProfileError, get_profile
 from lkmfuzz.loader import finit_module, hardening
 from lkmfuzz.oracle.cases import HELLO_CORRUPTIONS
-
-from conftest import seed_bytes
 
 HELLO = seed_bytes("hello")
 

@@ -6,9 +6,11 @@ import errno
 import struct
 
 import pytest
+from conftest import seed_bytes
+from kstate import snapshot
 
-from lkmfuzz.elf import constants as C
 from lkmfuzz import invariants
+from lkmfuzz.elf import constants as C
 from lkmfuzz.elf import patch
 from lkmfuzz.fuzzing.targets import TestCase, execute
 from lkmfuzz.kernel.kernel import Kernel
@@ -18,9 +20,6 @@ from lkmfuzz.loader.signing import MODULE_SIG_STRING, MODULE_SIGNATURE, PKEY_ID_
 from lkmfuzz.mutate.signature import unknown_signer
 from lkmfuzz.oracle.cases import HELLO_CORRUPTIONS
 from lkmfuzz.sign import pkcs7_sign
-
-from conftest import seed_bytes
-from kstate import snapshot
 
 HELLO = seed_bytes("hello")
 RELEASE = b"6.1.0-56-amd64"

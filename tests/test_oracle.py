@@ -6,18 +6,22 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS, seed_bytes
 
 from lkmfuzz.cli import main
-from lkmfuzz.elf import patch
-from lkmfuzz.oracle.cases import (HELLO_CORRUPTIONS, _unterminated_name, OracleCase, cases_from_files, design_cases,
-                                   mutant_cases)
+from lkmfuzz.oracle.cases import (
+    HELLO_CORRUPTIONS,
+    OracleCase,
+    _unterminated_name,
+    cases_from_files,
+    design_cases,
+    mutant_cases,
+)
 from lkmfuzz.oracle.cpio import CpioWriter
-from lkmfuzz.oracle.diff import Row, compare, model_outcome
+from lkmfuzz.oracle.diff import compare, model_outcome
 from lkmfuzz.oracle.initramfs import build_initramfs
 from lkmfuzz.oracle.kit import OracleSetupError, decompress_bzimage, find_kit
 from lkmfuzz.oracle.protocol import BatchLog, KernelOutcome, end_without_report, parse_line
-
-from conftest import CORPUS, seed_bytes
 
 
 def read_newc(archive: bytes) -> dict:

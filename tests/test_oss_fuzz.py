@@ -11,14 +11,13 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS, ROOT, seed_bytes
+from test_fuzzing import _reloc_past_symtab, plant_seeded_bug
 
 from lkmfuzz.cli import main as cli_main
 from lkmfuzz.fuzzing import bundled, campaign, ossfuzz, scenario
 from lkmfuzz.triage import report, store
 from lkmfuzz.triage.title import exception_title
-
-from conftest import CORPUS, ROOT, seed_bytes
-from test_fuzzing import _reloc_past_symtab, plant_seeded_bug
 
 SUPPORT = Path(__file__).resolve().parent / "support"
 SEEDED_TITLE = "struct.error in unpack < apply_relocate_add < apply_relocations"
@@ -265,7 +264,8 @@ def test_wheel_outside_the_checkout_runs_the_quickstart_campaign(tmp_path):
     flags = next(line for line in proc.stdout.splitlines() if line.startswith("libFuzzer flags: ")).split()
     assert flags[2:4] == ["-max_len=65536", "-timeout=10"]
     dictionary = Path(flags[4].removeprefix("-dict="))
-    assert venv in dictionary.parents and dictionary.read_bytes() == (ROOT / "harnesses" / "load_fuzzer.dict").read_bytes()
+    assert venv in dictionary.parents
+    assert dictionary.read_bytes() == (ROOT / "harnesses" / "load_fuzzer.dict").read_bytes()
     assert "done: " in proc.stdout and not (cwd / "corpus").exists()
     # The scenario preloads and the params module travel too.
     probe = ("from lkmfuzz.fuzzing import bundled, scenario, targets; "

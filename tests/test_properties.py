@@ -14,8 +14,11 @@ from lkmfuzz.elf.writer import read_model, write_elf
 from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.loader import finit_module
 from lkmfuzz.loader.params import next_arg
-from lkmfuzz.properties import (corrupted_module_gives_a_verdict, expected_relocations, hardened_is_stricter,
-                                valid_module_loads_and_unloads)
+from lkmfuzz.properties import (
+    corrupted_module_gives_a_verdict,
+    hardened_is_stricter,
+    valid_module_loads_and_unloads,
+)
 from lkmfuzz.strategies import corrupted_modules, modules, param_strings
 
 SLOW = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -55,8 +58,8 @@ def test_writer_reader_round_trip_is_exact(m):
 @SLOW
 @given(modules())
 def test_pyelftools_and_lief_agree_with_what_the_loader_loaded(m):
-    from elftools.elf.elffile import ELFFile
     import lief
+    from elftools.elf.elffile import ELFFile
     result = finit_module(Kernel(), m.data)
     assert result.ok
     elf = ELFFile(io.BytesIO(m.data))
@@ -171,10 +174,11 @@ def test_relocated_bytes_equal_what_gnu_ld_produces(tmp_path_factory, m):
 
 
 def test_a_property_failure_is_saved_and_replayed_by_repro(tmp_path, monkeypatch, capsys):
+    from conftest import seed_bytes
+
     from lkmfuzz import properties
     from lkmfuzz.cli import main
     from lkmfuzz.triage import store
-    from conftest import seed_bytes
     data = seed_bytes("initexit")                      # has __ro_after_init data
     for where in ("lkmfuzz.loader.main", "lkmfuzz.loader.init"):   # a loader bug: no page protections
         monkeypatch.setattr(f"{where}.module_enable_protections", lambda mod, after_init=False: None)

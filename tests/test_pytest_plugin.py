@@ -7,7 +7,6 @@ import sys
 
 import pytest
 
-
 USER_TEST = '''
 from hypothesis import settings
 

@@ -10,13 +10,12 @@ import time
 import zlib
 
 import pytest
+from conftest import DEPENDS, SEEDS, seed_bytes
+from kstate import snapshot
 
 from lkmfuzz.errors import KernelFault, LoadError
 from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.loader import delete_module, finit_module
-
-from conftest import DEPENDS, SEEDS, seed_bytes
-from kstate import snapshot
 
 MUTANTS_PER_SEED = 1500
 PER_INPUT_BOUND_S = 30.0  # a hang bound only (a busy 2-core CI took 2.7 s); speed is in benchmarks/

@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import SEEDS, seed_bytes
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7 as crypto_pkcs7
 from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kstate import snapshot
 
 from lkmfuzz.cli import main
 from lkmfuzz.errors import errno_name
@@ -31,9 +33,6 @@ from lkmfuzz.loader.signing import MODULE_SIG_STRING, PKEY_ID_PKCS7, split_signa
 from lkmfuzz.mutate import signature as M
 from lkmfuzz.oracle.kit import debian_cache
 from lkmfuzz.sign import Signer, der_children, der_read, pkcs7_sign, sign_module
-
-from conftest import SEEDS, seed_bytes
-from kstate import snapshot
 
 DATA = Path(__file__).resolve().parent / "data"
 DEBIAN_MODULE = DATA / "crc7.ko"

@@ -3,15 +3,14 @@
 import errno
 
 import pytest
+from conftest import seed_bytes
+from kstate import snapshot
 
 from lkmfuzz.elf import constants as C
 from lkmfuzz.elf import patch
 from lkmfuzz.errors import LoadError
 from lkmfuzz.kernel.taint import TAINT_FORCED_RMMOD
 from lkmfuzz.loader import O_TRUNC, delete_module, finit_module
-
-from conftest import seed_bytes
-from kstate import snapshot
 
 
 def refused(kernel, name, flags=0):

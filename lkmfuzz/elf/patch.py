@@ -9,6 +9,7 @@ not a loader verdict).
 from . import constants as C
 from .structs import RELA, U64, Ehdr, Shdr, Sym
 
+
 class PatchError(ValueError):
     pass
 

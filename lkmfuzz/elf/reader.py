@@ -11,7 +11,7 @@ Nothing here allocates memory sized by a field of the input: every read is a
 ``struct.unpack_from`` or a slice whose length is bounded by the buffer.
 """
 
-from .structs import EHDR, SHDR, SYM, U8, U16, U32, U64, S32, S64, Ehdr, Shdr, Sym
+from .structs import EHDR, S32, S64, SHDR, SYM, U8, U16, U32, U64, Ehdr, Shdr, Sym
 
 PAGE_SIZE = 4096
 

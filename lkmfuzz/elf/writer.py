@@ -202,7 +202,7 @@ def _symtab_bytes(symbols: list[Symbol], plan: _SectionPlan) -> tuple[bytes, byt
     """(.symtab, .strtab) for the emitted symbol list (NULL symbol prepended)."""
     strtab, name_offsets = _string_table([s.name for s in symbols], "symbol")
     entries = [bytes(SYM_SIZE)]
-    for sym, name_offset in zip(symbols, name_offsets):
+    for sym, name_offset in zip(symbols, name_offsets, strict=False):
         what = f"symbol {sym.name!r}"
         _check_nibble(sym.bind, what + " bind")
         _check_nibble(sym.type, what + " type")
@@ -262,7 +262,7 @@ def write_elf(model: ElfModel) -> bytes:
 
     out = bytearray(EHDR_SIZE)  # the ELF header is filled in last, once e_shoff is known
     headers = [bytes(SHDR_SIZE)]
-    for sec, name_offset in zip(model.sections, name_offsets):
+    for sec, name_offset in zip(model.sections, name_offsets, strict=False):
         size = _section_size(sec)
         if sec.type == SHT_NOBITS:  # occupies no file space: offset is where it would start
             offset = _align_up(len(out), _file_align(sec.addralign))
@@ -271,7 +271,7 @@ def write_elf(model: ElfModel) -> bytes:
         headers.append(_pack(SHDR, f"section {sec.name!r}", name_offset, sec.type, sec.flags, 0,
                              offset, size, sec.link, sec.info, sec.addralign, sec.entsize))
     rest = name_offsets[len(model.sections):]
-    for (target, target_index), data, name_offset in zip(plan.rela, relas, rest):
+    for (_target, target_index), data, name_offset in zip(plan.rela, relas, rest, strict=False):
         offset = _append(out, data, TABLE_ALIGN)
         headers.append(SHDR.pack(name_offset, SHT_RELA, SHF_INFO_LINK, 0, offset, len(data),
                                  plan.symtab, target_index, TABLE_ALIGN, RELA_SIZE))
@@ -409,7 +409,7 @@ def _has_section_symbols(named: list[tuple[str, Sym]], content: list[int]) -> bo
     want_info = st_info(STB_LOCAL, STT_SECTION)
     return all(name == "" and s.st_info == want_info and s.st_other == 0 and s.st_shndx == index
                and s.st_value == 0 and s.st_size == 0
-               for (name, s), index in zip(named[1:], content))
+               for (name, s), index in zip(named[1:], content, strict=False))
 
 
 def _read_relocs(data: bytes, shdrs: list[Shdr], roles: _FileRoles, names: list[str],
@@ -421,7 +421,7 @@ def _read_relocs(data: bytes, shdrs: list[Shdr], roles: _FileRoles, names: list[
     for i in roles.relas:
         target = _rela_target(shdrs[i], i, roles, names)
         entries = relocs.setdefault(target, [])  # several .rela for one target merge
-        for n, (offset, info, addend) in enumerate(_entries(data, shdrs, i, RELA)):
+        for offset, info, addend in _entries(data, shdrs, i, RELA):
             sym = r_sym(info)
             name = named[sym][0] if sym < len(named) else None
             ref = name if name is not None and sym_names[name] == 1 else sym  # shared or past the table

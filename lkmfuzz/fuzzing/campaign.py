@@ -27,8 +27,7 @@ from pathlib import Path
 from ..triage.store import atomic_write, list_findings
 from . import bundled, scenario
 from .scenario import Scenario
-from .targets import (MAX_NTH, NO_FAULT_PLAN, encode_fail_nth_plan, encode_sites_plan, modprobe_preload,
-                      module_library)
+from .targets import MAX_NTH, NO_FAULT_PLAN, encode_fail_nth_plan, encode_sites_plan, modprobe_preload, module_library
 
 STATUS = re.compile(r"#(\d+)\S*\s*(?:\w+\s+)?cov: (\d+) ft: (\d+) corp: (\d+)\S*(?:.*?exec/s:? (\d+))?")
 PARAM_SEEDS = ("", "myint=5", 'mycharp="a b" mybool', "myint=abc mybyte=999", "-- myint=1",

@@ -42,12 +42,12 @@ NOT_UNDER_TEST = ["lkmfuzz.fuzzing.targets", "lkmfuzz.fuzzing.scenario", "lkmfuz
 
 with atheris.instrument_imports(include=["lkmfuzz"], exclude=NOT_UNDER_TEST):
     from lkmfuzz.fuzzing import targets
+from lkmfuzz.fuzzing import scenario  # noqa: E402
 from lkmfuzz.kernel.symbols import debian_symbols  # noqa: E402 - after the instrumented imports
-from lkmfuzz.mutate.params import mutate_params  # noqa: E402
 from lkmfuzz.loader.signing import MODULE_SIG_STRING  # noqa: E402
+from lkmfuzz.mutate.params import mutate_params  # noqa: E402
 from lkmfuzz.mutate.signature import signature_operator  # noqa: E402
 from lkmfuzz.mutate.structured import Context, mutate_structured  # noqa: E402
-from lkmfuzz.fuzzing import scenario  # noqa: E402
 
 TARGETS = targets.TARGETS
 STRUCTURED_SHARE = 0.6

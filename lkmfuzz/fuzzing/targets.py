@@ -24,23 +24,28 @@ import dataclasses
 import json
 import pickle
 import re
-import zlib
 import traceback
+import zlib
 from dataclasses import dataclass
 
 from ..errors import KernelFault, LoadError, UnvalidatedAccess
 from ..faults import SITES, FaultPlan
 from ..invariants import Violation, check_attempt, check_unchanged, snapshot
-from ..properties import unload_and_check
 from ..kernel.kernel import Kernel
 from ..kernel.profile import ProfileError, get_profile
 from ..loader import O_NONBLOCK, O_TRUNC, delete_module, finit_module, init_module
 from ..loader.hardening import SHARED_STEPS
 from ..loader.main import STEP_INDEX
+from ..properties import unload_and_check
+from ..triage.title import (
+    exception_title,
+    kernel_fault_title,
+    second_opinion_title,
+    unvalidated_access_title,
+    violation_title,
+)
 from . import scenario
 from .checkpoint import Checkpoint, CheckpointError, Frozen, all_dense, shared_by_loads
-from ..triage.title import (exception_title, kernel_fault_title, second_opinion_title, unvalidated_access_title,
-                            violation_title)
 
 MAX_NTH = 64
 # A harness's line on stderr when it records a finding: "<FINDING_LINE> N execs: TITLE".

@@ -12,7 +12,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from ..faults import FaultInjector
-from .memory import AddressSpace, Region, page_align, PAGE_SIZE
+from .memory import PAGE_SIZE, AddressSpace, Region, page_align
 
 # Address ranges, as on x86-64 (arch/x86/include/asm/pgtable_64_types.h).
 VMALLOC_START = 0xFFFFC90000000000

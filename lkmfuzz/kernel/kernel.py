@@ -1,13 +1,12 @@
 """The simulated kernel: profile, symbols, module list, taints, sysfs, allocator, log."""
 
-from ..faults import FaultInjector, FaultPlan, NO_FAULTS
+from ..faults import NO_FAULTS, FaultInjector, FaultPlan
 from .alloc import Allocator
 from .keyring import Keyring
 from .module import Module, ModuleState
 from .profile import DEFAULT_PROFILE, Profile, get_profile
 from .symbols import KernelSymbolTable, debian_symbols
 from .sysfs import Sysfs
-
 
 # alternatives_smp_module_add/del, module_bug_finalize/cleanup, the COMING/GOING
 # notifier chain (jump labels, tracepoints, ...), ftrace_module_init/release_mod.

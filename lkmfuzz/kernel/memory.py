@@ -16,7 +16,7 @@ import mmap
 import struct
 from functools import partial
 
-from ..elf.reader import OutOfBounds, PAGE_SIZE, page_align
+from ..elf.reader import PAGE_SIZE, OutOfBounds, page_align
 
 DENSE_LIMIT = 1 << 20
 

@@ -31,8 +31,14 @@ from ..elf.relocs import X86_64_RELA
 from ..elf.structs import S32, U64
 from ..errors import LoadError
 from ..kernel.memory import TableView
-from ..kernel.profile import (LAYOUT_SIZE_OFFSET, MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_NAME_LEN,
-                              MODULE_NAME_OFFSET, MODULE_PERCPU_OFFSET)
+from ..kernel.profile import (
+    LAYOUT_SIZE_OFFSET,
+    MODULE_CORE_LAYOUT_OFFSET,
+    MODULE_INIT_LAYOUT_OFFSET,
+    MODULE_NAME_LEN,
+    MODULE_NAME_OFFSET,
+    MODULE_PERCPU_OFFSET,
+)
 from .arch import ALT_INSTR, ALTINSTR_FLAG_INV, MAX_CPU_FEATURE, MAX_PATCH_LEN, SITE_TABLES
 from .context import LoadInfo
 from .kparams import ARRAY_OPS, KERNEL_PARAM, KPARAM_ARRAY, KPARAM_STRING

@@ -15,8 +15,17 @@ import struct
 from ..elf.structs import U32
 from ..kernel.alloc import AllocFailed
 from .context import LoadInfo
-from .params import (KERNEL_PARAM_OPS_FL_NOARG, LOAD_MODULE_MAX_LEVEL, LOAD_MODULE_MIN_LEVEL, PARAM_TYPES,
-                     ParamError, ParamType, kstrtobool, param_array_split, parse_args)
+from .params import (
+    KERNEL_PARAM_OPS_FL_NOARG,
+    LOAD_MODULE_MAX_LEVEL,
+    LOAD_MODULE_MIN_LEVEL,
+    PARAM_TYPES,
+    ParamError,
+    ParamType,
+    kstrtobool,
+    param_array_split,
+    parse_args,
+)
 from .symbols import KERNEL_PARAM_SIZE
 
 KERNEL_PARAM = struct.Struct("<QQQHbB4xQ")
@@ -170,8 +179,8 @@ def module_parse_args(info: LoadInfo) -> None:
     mod = info.mod
     mod.params = decode_params(info)
     try:
-        after = parse_args(mod.name, mod.args.decode("latin-1"), mod.params, LOAD_MODULE_MIN_LEVEL, LOAD_MODULE_MAX_LEVEL,
-                           unknown_module_param_cb(info))
+        after = parse_args(mod.name, mod.args.decode("latin-1"), mod.params,
+                           LOAD_MODULE_MIN_LEVEL, LOAD_MODULE_MAX_LEVEL, unknown_module_param_cb(info))
     except ParamError as failed:
         raise info.refuse(failed.errno, failed.message) from None
     if after:

@@ -15,8 +15,7 @@ from ..kernel.alloc import PERCPU_MODULE_RESERVE
 from ..kernel.memory import TableView
 from .context import LoadInfo
 from .kallsyms import layout_symtab
-from .modstruct import (clear_percpu, read_layouts, read_moved_taints, sync_section_headers, write_bases,
-                        write_layouts)
+from .modstruct import clear_percpu, read_layouts, read_moved_taints, sync_section_headers, write_bases, write_layouts
 from .sizes import ENTSIZE_UNSET, INIT_OFFSET_MASK, Layout, get_offset, strict_align
 from .strict_rwx import module_enforce_rwx_sections
 

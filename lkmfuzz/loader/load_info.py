@@ -6,8 +6,8 @@ from ..elf import constants as C
 from ..kernel.module import Module
 from ..kernel.profile import MODULE_NAME_LEN, MODULE_NAME_OFFSET
 from .context import MODULE_INIT_IGNORE_MODVERSIONS, LoadInfo
-from .modinfo import get_modinfo
 from .hardening import FILE_CHECKS, MODINFO_CHECKS, VERSIONS_CHECKS, run_checks, symbol_tables, this_module_problem
+from .modinfo import get_modinfo
 
 
 def setup_load_info(info: LoadInfo) -> None:

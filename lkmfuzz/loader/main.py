@@ -17,18 +17,16 @@ import struct
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..elf.reader import Image, OutOfBounds
-from ..errors import AccessVerdict, LoadError, UnvalidatedAccess, Verdict
-from ..faults import FaultPlan
+from ..elf.reader import OutOfBounds
+from ..errors import AccessVerdict, UnvalidatedAccess, Verdict
 from ..kernel import taint as T
-from ..kernel.alloc import AllocFailed
 from ..kernel.module import ModuleState
 from ..kernel.profile import CLEANUP_LABELS, MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_NAME_LEN
 from .arch import module_arch_cleanup, module_finalize
-from .context import MODULE_INIT_COMPRESSED_FILE, MODULE_INIT_FLAGS, LoadInfo
+from .context import MODULE_INIT_FLAGS, LoadInfo
 from .elf_validity import elf_validity_check
 from .hardening import has_checks, validate_relocated, validate_relocations, validate_tables
-from .init import do_init_module, free_module, read_init_exit, unlink_module
+from .init import do_init_module, read_init_exit, unlink_module
 from .kallsyms import add_kallsyms, ftrace_module_enable
 from .kparams import destroy_params, module_parse_args, read_param_ops_free, release_params
 from .layout import layout_and_allocate, percpu_modalloc
@@ -38,10 +36,15 @@ from .modstruct import free_file_percpu, read_moved_base
 from .relocate import apply_relocations
 from .signing import module_sig_check
 from .strict_rwx import module_enable_protections
-from .version import check_modstruct_version
-from .symbols import (check_export_symbol_versions, find_module_sections, module_unload_free, simplify_symbols,
-                      verify_exported_symbols)
+from .symbols import (
+    check_export_symbol_versions,
+    find_module_sections,
+    module_unload_free,
+    simplify_symbols,
+    verify_exported_symbols,
+)
 from .sysfs import mod_sysfs_setup, mod_sysfs_teardown
+from .version import check_modstruct_version
 
 VALID_FLAGS = sum(MODULE_INIT_FLAGS.values())
 MODULE_REF_BASE = 1

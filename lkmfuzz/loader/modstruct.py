@@ -27,10 +27,19 @@ import struct
 
 from ..elf.constants import SHDR_SIZE, SYM_SIZE, U64_MASK
 from ..elf.reader import OutOfBounds
-from ..elf.structs import U8, U64, U32 as UINT   # (sizes.U32 is the unsigned int mask)
-from ..kernel.profile import (LAYOUT_BASE_OFFSET, LAYOUT_SIZE_OFFSET, MODULE_CORE_KALLSYMS_OFFSET,
-                              MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_KALLSYMS_OFFSET,
-                              MODULE_KLP_OFFSET, MODULE_PERCPU_OFFSET, MODULE_TAINTS_OFFSET)
+from ..elf.structs import U8, U64  # (sizes.U32 is the unsigned int mask)
+from ..elf.structs import U32 as UINT
+from ..kernel.profile import (
+    LAYOUT_BASE_OFFSET,
+    LAYOUT_SIZE_OFFSET,
+    MODULE_CORE_KALLSYMS_OFFSET,
+    MODULE_CORE_LAYOUT_OFFSET,
+    MODULE_INIT_LAYOUT_OFFSET,
+    MODULE_KALLSYMS_OFFSET,
+    MODULE_KLP_OFFSET,
+    MODULE_PERCPU_OFFSET,
+    MODULE_TAINTS_OFFSET,
+)
 from .context import LoadInfo
 from .sizes import U32, Layout
 

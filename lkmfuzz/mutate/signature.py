@@ -27,8 +27,21 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 from ..loader.signing import MODULE_SIG_STRING, MODULE_SIGNATURE, ModuleSignature, split_signature
-from ..sign import (TAG_CONTEXT_0, TAG_INTEGER, TAG_OCTET_STRING, TAG_OID, TAG_SEQUENCE, TAG_SET, Signer,
-                    der_length, der_oid, der_read, issuer_and_serial, pkcs7_sign, signer_info)
+from ..sign import (
+    TAG_CONTEXT_0,
+    TAG_INTEGER,
+    TAG_OCTET_STRING,
+    TAG_OID,
+    TAG_SEQUENCE,
+    TAG_SET,
+    Signer,
+    der_length,
+    der_oid,
+    der_read,
+    issuer_and_serial,
+    pkcs7_sign,
+    signer_info,
+)
 
 MARKER_LEN = len(MODULE_SIG_STRING)
 TRAILER_LEN = MODULE_SIGNATURE.size

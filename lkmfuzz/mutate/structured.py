@@ -12,8 +12,14 @@ from dataclasses import dataclass, field
 
 from ..elf import constants as C
 from ..elf.relocs import X86_64_RELA
-from ..kernel.profile import (LAYOUT_SIZE_OFFSET, MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET,
-                              MODULE_KLP_OFFSET, MODULE_PERCPU_OFFSET, MODULE_TAINTS_OFFSET)
+from ..kernel.profile import (
+    LAYOUT_SIZE_OFFSET,
+    MODULE_CORE_LAYOUT_OFFSET,
+    MODULE_INIT_LAYOUT_OFFSET,
+    MODULE_KLP_OFFSET,
+    MODULE_PERCPU_OFFSET,
+    MODULE_TAINTS_OFFSET,
+)
 from .fields import Field, ModuleMap, read_field, write_field
 
 UNKNOWN_RELOCS = (C.R_X86_64_GOT32, C.R_X86_64_16, C.R_X86_64_PC16, C.R_X86_64_8, C.R_X86_64_PC8,
@@ -230,7 +236,8 @@ def versions_entry(data, rng, ctx):
     entry = sec.offset + 64 * rng.randrange(sec.size // 64)
     op = rng.randrange(3)
     if op == 0:
-        return write_field(data, Field("crc", entry, 8), read_field(data, Field("crc", entry, 8)) ^ (1 << rng.randrange(32)))
+        crc = Field("crc", entry, 8)
+        return write_field(data, crc, read_field(data, crc) ^ (1 << rng.randrange(32)))
     if op == 1:
         return write_field(data, Field("crc.high", entry + 4, 4), rng.choice([1, 0xFFFFFFFF]))
     return data[:entry + 8] + b"x" * 56 + data[entry + 64:]

@@ -14,10 +14,17 @@ from pathlib import Path
 from ..elf import constants as C
 from ..elf import patch
 from ..elf.patch import PatchError
-from ..inspect import inspect_module
 from ..elf.structs import U8, U32, U64
-from ..kernel.profile import (LAYOUT_SIZE_OFFSET, MODULE_CORE_LAYOUT_OFFSET, MODULE_KLP_OFFSET, MODULE_NAME_LEN,
-                              MODULE_NAME_OFFSET, MODULE_PERCPU_OFFSET, MODULE_TAINTS_OFFSET)
+from ..inspect import inspect_module
+from ..kernel.profile import (
+    LAYOUT_SIZE_OFFSET,
+    MODULE_CORE_LAYOUT_OFFSET,
+    MODULE_KLP_OFFSET,
+    MODULE_NAME_LEN,
+    MODULE_NAME_OFFSET,
+    MODULE_PERCPU_OFFSET,
+    MODULE_TAINTS_OFFSET,
+)
 from ..kernel.taint import TAINT_PROPRIETARY_MODULE
 from ..loader.context import MODULE_INIT_IGNORE_MODVERSIONS, MODULE_INIT_IGNORE_VERMAGIC
 from ..loader.version import MODVERSION_INFO_SIZE, MODVERSION_NAME_OFFSET

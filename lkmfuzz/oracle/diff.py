@@ -99,7 +99,8 @@ class DiffReport:
             "cases": len(self.rows),
             "comparable": len(comparable),
             "agree": sum(r.agrees for r in comparable),
-            "agreement_pct": round(100 * sum(r.agrees for r in comparable) / len(comparable), 2) if comparable else 100.0,
+            "agreement_pct": (round(100 * sum(r.agrees for r in comparable) / len(comparable), 2)
+                              if comparable else 100.0),
             "loader_oopses": len(oopses),
             "oopses_predicted": sum(r.model.kinds[-1:] == ["kernel-fault"] for r in oopses),
             "false_kernel_faults": sum("kernel-fault" in r.model.kinds for r in survived),
@@ -126,4 +127,4 @@ class DiffReport:
 
 def compare(cases: list[OracleCase], outcomes: list[KernelOutcome], sig_enforce: bool = False) -> DiffReport:
     return DiffReport([Row(case.name, model_outcome(case, sig_enforce), kernel)
-                       for case, kernel in zip(cases, outcomes)])
+                       for case, kernel in zip(cases, outcomes, strict=False)])

@@ -125,5 +125,5 @@ def run_cases(kit: Kit, cases: list[OracleCase], sig_enforce: bool = False, prog
         batch = cases[first:first + BATCH_SIZE]
         done = len(outcomes)
         outcomes += run_batch(kit, batch, sig_enforce, stats,
-                              progress and (lambda n, _total: progress(done + n, len(cases))))
+                              progress and (lambda n, _total, done=done: progress(done + n, len(cases))))
     return outcomes, stats

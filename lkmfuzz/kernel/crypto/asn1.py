@@ -9,7 +9,6 @@ import errno
 from dataclasses import dataclass
 from enum import IntEnum
 
-
 ASN1_UNIV, ASN1_CONT = 0, 2
 ASN1_PRIM, ASN1_CONS = 0, 1
 ASN1_INT, ASN1_BTS, ASN1_OTS, ASN1_OID, ASN1_SEQ, ASN1_SET = 2, 3, 4, 6, 16, 17

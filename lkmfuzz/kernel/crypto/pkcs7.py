@@ -13,7 +13,6 @@ from .pkcs7_grammar import PKCS7_MACHINE, A
 from .public_key import PublicKeySignature
 from .x509 import X509Certificate, X509Error, x509_cert_parse, x509_decode_time
 
-
 # pkcs7_sig_note_digest_algo() and pkcs7_sig_note_pkey_algo().
 DIGEST_ALGOS = {"md4": "md4", "md5": "md5", "sha1": "sha1", "sha256": "sha256", "sha384": "sha384",
                 "sha512": "sha512", "sha224": "sha224", "sm3": "sm3",

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from cryptography import exceptions as crypto_exceptions
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, rsa, utils as asym_utils
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import utils as asym_utils
 
 from .api import CryptoConfig
 

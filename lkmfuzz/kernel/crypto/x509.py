@@ -15,11 +15,26 @@ from cryptography import exceptions as crypto_exceptions
 from cryptography.hazmat.primitives import serialization
 
 from .api import CryptoConfig
-from .asn1 import (ASN1_BTS, ASN1_GENTIM, ASN1_INDEFINITE_LENGTH, ASN1_LONG_TAG, ASN1_OID, ASN1_OTS,
-                   ASN1_UNITIM, CONS, CONT, INT, OID, OTS, PRIM, SEQ, UNIV, asn1_tag)
+from .asn1 import (
+    ASN1_BTS,
+    ASN1_GENTIM,
+    ASN1_INDEFINITE_LENGTH,
+    ASN1_LONG_TAG,
+    ASN1_OID,
+    ASN1_OTS,
+    ASN1_UNITIM,
+    CONS,
+    CONT,
+    INT,
+    OID,
+    OTS,
+    PRIM,
+    SEQ,
+    UNIV,
+    asn1_tag,
+)
 from .oid import look_up_oid
 from .public_key import PublicKey, PublicKeySignature, compute_digest, public_key_verify_signature
-
 
 # x509_note_sig_algo(): a certificate's signatureAlgorithm names hash and key together.
 CERT_SIG_ALGOS = {
@@ -153,8 +168,8 @@ def _cert_extensions(data: bytes, ext_wrapper: tuple | None) -> tuple[bytes | No
 
 def _akid_key_id(v: bytes) -> bytes | None:
     """x509_akid_note_kid(): the [0] keyIdentifier of an AuthorityKeyIdentifier."""
-    _seq, start, end = _der_element(v, 0, len(v))
-    for tag, _hdr, start, end in _der_children(v, start, end):
+    _seq, seq_start, seq_end = _der_element(v, 0, len(v))
+    for tag, _hdr, start, end in _der_children(v, seq_start, seq_end):
         if tag == asn1_tag(CONT, PRIM, 0):
             return v[start:end]
     return None
