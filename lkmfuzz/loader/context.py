@@ -16,13 +16,22 @@ Neither is ever an errno in hardened: an errno there comes only from a check tha
 ran before the data was used, and a deleted check must show up as a finding.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..elf.constants import SHDR_SIZE, SHF_ALLOC, SHT_NOBITS, SHT_NULL
 from ..elf.reader import Image, OutOfBounds
-from ..elf.structs import Shdr
+from ..elf.structs import Ehdr, Shdr
 from ..errors import KernelFault, LoadError, UnvalidatedAccess, Verdict
 from ..kernel.alloc import AllocFailed
+from .copy import NAMES, STRTAB, CopyView
+
+if TYPE_CHECKING:
+    from ..kernel.kernel import Kernel
+    from ..kernel.module import Module
+    from .main import UndoStack
 
 # uapi/linux/module.h
 MODULE_INIT_IGNORE_MODVERSIONS = 1
@@ -60,24 +69,29 @@ class Within:
         return False
 
 
-@dataclass
+@dataclass(eq=False)
 class LoadInfo:
-    kernel: object
-    image: Image
-    flags: int = 0
-    args: bytes = b""
+    """struct load_info, and the load's own bookkeeping.
+
+    The fields of the kernel's struct are the kernel's; the temporary copy and what was
+    read from it live in ``copy`` (loader/copy.py).  ``image`` is the copy's bytes as
+    the loader reads them — what the kernel reaches through ``info->hdr``."""
+    kernel: Kernel
+    copy: CopyView
+    flags: int = 0                 # finit_module()'s flags
+    args: bytes = b""              # the parameter string (mod->args once the module exists)
+    # --- struct load_info ------------------------------------------------------
     len: int = 0
     sig_ok: bool = False
-    hdr: object = None
-    sechdrs: list = field(default_factory=list)
+    hdr: Ehdr | None = None
+    sechdrs: list[Shdr] = field(default_factory=list)
     secstrings: int = 0            # file offset of the section name table
     secstrings_size: int = 0
     strtab: int = 0                # file offset of the symbol string table
     index: Index = field(default_factory=Index)
     name: str = ""
-    mod: object = None             # kernel.module.Module once layout_and_allocate ran
+    mod: Module | None = None      # kernel.module.Module once layout_and_allocate ran
     mod_copy_off: int | None = None  # file offset of info->mod while it is the file's struct (until move_module)
-    copy: object = None            # Allocation of the temporary copy
     # kallsyms layout (layout_symtab -> add_kallsyms)
     symoffs: int = 0
     stroffs: int = 0
@@ -85,25 +99,21 @@ class LoadInfo:
     init_typeoffs: int = 0
     mod_kallsyms_init_off: int = 0
     core_ndst: int = 0
+    core_syms: list[tuple[int, bytes]] = field(default_factory=list)   # (index, name) that layout_symtab counted
+    symtab_dirty: bool = False     # add_kallsyms() reads the symbols again: relocated, or a name past the strtab
     syms: list = field(default_factory=list)   # the module's symtab as simplify_symbols left it
-    trace: list = field(default_factory=list)   # (step, outcome) in order
+    # The indices an elf_validity_cache_* check set ("info", "mod", "sym"): 6.13's
+    # info->index filled by validation, which find_indices() then does not redo.
+    cached: set[str] = field(default_factory=set)
+    # --- the model's record of the load ----------------------------------------
+    trace: list[tuple[str, str]] = field(default_factory=list)   # (step, outcome) in order
     step: str = ""
-    undo: object = None
-    modinfo_cache: tuple | None = None
-    core_syms: list = field(default_factory=list)   # (index, name) that layout_symtab counted
-    symtab_dirty: bool = False     # add_kallsyms() re-reads the copies: relocated, or a name past the strtab
-    versions_cache: list = field(default_factory=list)   # __versions names read so far, from entry 0
-    versions_index: dict = field(default_factory=dict)   # name -> its first entry among those
-    sym_values: list | None = None   # st_value of each symbol in the symtab copy, while unchanged
-    _names: dict = field(default_factory=dict)
-    _names_complete: bool = False    # section_names() has read every name from section 1 on
-    _name_index: dict | None = None  # name -> [indices], once they are complete
-    _strtab_bytes: bytes | None = None   # strtab_string()'s copy of the string table, once read
-    # cache -> [start, end) of the copy's bytes it was read from ("names", "strtab", "versions", "modinfo")
-    cache_spans: dict = field(default_factory=dict)
-    _content_spans: list | None = None   # [start, end) and index of each section's contents in the file
-    cached: set = field(default_factory=set)   # indices an elf_validity_cache_* check set ("info", "mod", "sym")
-    trusted: list = field(default_factory=list)   # (step, what) the kernel used unvalidated (real kernels' profiles)
+    undo: UndoStack | None = None
+    trusted: list[tuple[str, str]] = field(default_factory=list)   # (step, what) used unvalidated (real kernels)
+    _content_spans: list[tuple[int, int, int]] | None = None   # see content_spans()
+
+    def __post_init__(self) -> None:
+        self.image: Image = self.copy.image
 
     def run(self, step_fn, name: str | None = None) -> None:
         """Run one step of load_module(), turning internal signals into verdicts:
@@ -156,16 +166,10 @@ class LoadInfo:
         return KernelFault(site or self.step, oob.what)
 
     def write_copy(self, off: int, data: bytes, what: str) -> None:
-        """The kernel writes into its temporary copy of the file (at file offset ``off``).
-        What was cached from the bytes written (section names, modinfo, __versions) is dropped."""
-        end = off + len(data)
+        """The kernel writes into its temporary copy of the file (at file offset ``off``)."""
         if self.hardened:
-            self._check_write_overlaps(off, end, what)
-        self.kernel.alloc.space.write(self.copy.addr + off, data, what, check_perm=False)
-        self.image.write(off, data, what)
-        for cache, (start, stop) in list(self.cache_spans.items()):
-            if off < stop and start < end:
-                self._drop_cache(cache)
+            self._check_write_overlaps(off, off + len(data), what)
+        self.copy.write(self.kernel.alloc.space, off, data, what)
 
     def _check_write_overlaps(self, start: int, end: int, what: str) -> None:
         """The kernel's write into its copy lands in the contents of a section other than the
@@ -183,27 +187,6 @@ class LoadInfo:
                                    if sh.sh_size and sh.sh_type not in (SHT_NULL, SHT_NOBITS)]
         return self._content_spans
 
-    def note_cached(self, cache: str, start: int, stop: int) -> None:
-        """``cache`` now also holds what was read from the copy's [start, stop)."""
-        span = self.cache_spans.get(cache)
-        if span is None:
-            self.cache_spans[cache] = (start, stop)
-        elif start < span[0] or stop > span[1]:
-            self.cache_spans[cache] = (min(span[0], start), max(span[1], stop))
-
-    def _drop_cache(self, cache: str) -> None:
-        del self.cache_spans[cache]
-        if cache == "strtab":
-            self._strtab_bytes = None
-        elif cache == "names":
-            self._names.clear()
-            self._names_complete, self._name_index = False, None
-        elif cache == "versions":
-            self.versions_cache.clear()
-            self.versions_index.clear()
-        else:
-            self.modinfo_cache = None
-
     # --- section headers -------------------------------------------------
     def shdr(self, i: int, what: str = "section") -> Shdr:
         """sechdrs[i]; past the table the kernel reads whatever follows it in the file."""
@@ -215,23 +198,25 @@ class LoadInfo:
     def sec_name(self, i: int) -> bytes:
         """info->secstrings + sh_name, read as the kernel's strcmp reads it."""
         # Names never change after elf_validity_check, and find_sec() runs often.
-        name = self._names.get(i)
+        names = self.copy.names
+        name = names.get(i)
         if name is None:
             sh = self.sechdrs[i]
             if sh.sh_name >= self.secstrings_size:
                 self.unchecked(f"section {i} name offset {sh.sh_name:#x} past the section name table")
             at = self.secstrings + sh.sh_name
-            name = self._names[i] = self.image.cstring(at, f"name of section {i}")
-            self.note_cached("names", at, at + len(name) + 1)
+            name = names[i] = self.image.cstring(at, f"name of section {i}")
+            self.copy.note(NAMES, at, at + len(name) + 1)
         return name
 
     def section_names(self) -> dict:
         """Every section's name from section 1 on (index -> bytes), read in index order as
         sec_name() reads each — for the loops that strcmp every section.  Names that start
         in the (NUL-terminated) name table are sliced from one copy of it."""
-        names = self._names
-        if not self._names_complete:
-            table = self._nul_terminated(self.secstrings, self.secstrings_size, "names")
+        copy = self.copy
+        names = copy.names
+        if not copy.names_complete:
+            table = copy.nul_terminated(self.secstrings, self.secstrings_size, NAMES)
             for i in range(1, len(self.sechdrs)):
                 if i not in names:
                     off = self.sechdrs[i].sh_name
@@ -239,23 +224,25 @@ class LoadInfo:
                         names[i] = table[off:table.index(b"\0", off)]
                     else:
                         self.sec_name(i)     # past the table: the kernel's read, as it goes
-            self._names_complete = True
+            copy.names_complete = True
         return names
 
     def _sections_named(self, name: bytes) -> list:
         """Indices (from 1, in order) of the sections called ``name``, once every name is read."""
-        if self._name_index is None:
-            self._name_index = {}
+        copy = self.copy
+        if copy.name_index is None:
+            index: dict[bytes, list[int]] = {}
             for i in range(1, len(self.sechdrs)):
-                self._name_index.setdefault(self._names[i], []).append(i)
-        return self._name_index.get(name, [])
+                index.setdefault(copy.names[i], []).append(i)
+            copy.name_index = index
+        return copy.name_index.get(name, [])
 
     def find_sec(self, name: bytes) -> int:
         """find_sec(): first SHF_ALLOC section of that name, 0 if none."""
         sechdrs = self.sechdrs
-        if self._names_complete:
+        if self.copy.names_complete:
             return next((i for i in self._sections_named(name) if sechdrs[i].sh_flags & SHF_ALLOC), 0)
-        names = self._names
+        names = self.copy.names
         for i in range(1, len(sechdrs)):
             if sechdrs[i].sh_flags & SHF_ALLOC:
                 found = names.get(i)
@@ -280,7 +267,9 @@ class LoadInfo:
         """info->strtab + st_name, the name of symbol ``sym`` (the temporary copy's string table).
         A name that does not start in a NUL-terminated string table is read on as strlen
         reads it: what elf_validity_cache_strtab refuses in hardened."""
-        table = self._strtab_bytes if self._strtab_bytes is not None else self._read_strtab()
+        table = self.copy.strtab
+        if table is None:
+            table = self._read_strtab()
         if st_name < len(table):
             return table[st_name:table.index(b"\0", st_name)]
         self.unchecked(f"name of symbol {sym}: st_name {st_name:#x} outside a NUL-terminated string table")
@@ -291,19 +280,6 @@ class LoadInfo:
         else b"", and every name is read from the image."""
         table, i = b"", self.index.str
         if 0 < i < len(self.sechdrs) and self.sechdrs[i].sh_offset == self.strtab:
-            table = self._nul_terminated(self.strtab, self.sechdrs[i].sh_size, "strtab")
-        self._strtab_bytes = table
+            table = self.copy.nul_terminated(self.strtab, self.sechdrs[i].sh_size, STRTAB)
+        self.copy.strtab = table
         return table
-
-    def _nul_terminated(self, start: int, size: int, cache: str) -> bytes:
-        """The copy's bytes [start, start+size) when they lie in the file and end in NUL —
-        so every string that starts in them ends in them — noted as read for ``cache``;
-        else b""."""
-        end = start + size
-        if not (size and 0 <= start and end <= self.image.len):
-            return b""
-        data = self.image.read(start, size, cache)
-        if data[-1]:
-            return b""
-        self.note_cached(cache, start, end)
-        return data

@@ -91,7 +91,8 @@ def rewrite_section_headers(info: LoadInfo) -> None:
     """Point every sh_addr at the temporary copy; drop SHF_ALLOC from .modinfo and
     __versions (kept for reading, not loaded).  Requires: index.  Errors: none."""
     info.sechdrs[0].sh_addr = 0
+    copy_addr = info.copy.alloc.addr
     for sh in info.sechdrs[1:]:
-        sh.sh_addr = (info.copy.addr + sh.sh_offset) & C.U64_MASK
+        sh.sh_addr = (copy_addr + sh.sh_offset) & C.U64_MASK
     info.sechdrs[info.index.vers].sh_flags &= ~C.SHF_ALLOC
     info.sechdrs[info.index.info].sh_flags &= ~C.SHF_ALLOC

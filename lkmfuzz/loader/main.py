@@ -160,8 +160,8 @@ def undo_free_module(info):
 
 
 def undo_free_copy(info):
-    info.kernel.alloc.free(info.copy)
-    info.copy = None
+    info.kernel.alloc.free(info.copy.alloc)
+    info.copy.alloc = None
 
 
 UNDO_ACTIONS = {f.__name__[len("undo_"):]: f for f in (

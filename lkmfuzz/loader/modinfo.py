@@ -13,6 +13,7 @@ from ..elf.reader import OutOfBounds
 from ..kernel import taint as T
 from ..kernel.alloc import AllocFailed
 from .context import MODULE_INIT_IGNORE_VERMAGIC, LoadInfo
+from .copy import MODINFO
 from .modstruct import set_livepatch_module, set_taint_bit
 
 GPL_COMPATIBLE = frozenset({b"GPL", b"GPL v2", b"GPL and additional rights", b"Dual BSD/GPL",
@@ -67,7 +68,7 @@ def modinfo_walk(info: LoadInfo) -> tuple[list[tuple[int, bytes | None]], OutOfB
 
     The walk does not depend on the tag (after a match it resumes from the matched
     string, which lands where the plain walk goes), so it is computed once per load."""
-    cached = info.modinfo_cache
+    cached = info.copy.modinfo
     if cached is not None and cached[0] == info.index.info:
         return cached[1], cached[2]
     sec = info.sechdrs[info.index.info]
@@ -90,8 +91,8 @@ def modinfo_walk(info: LoadInfo) -> tuple[list[tuple[int, bytes | None]], OutOfB
     except OutOfBounds as oob:
         fault = oob.with_traceback(None)   # cached and raised again by every lookup
         read_to = length
-    info.modinfo_cache = (info.index.info, entries, fault)
-    info.note_cached("modinfo", sec.sh_offset, max(read_to, sec.sh_offset + sec.sh_size))
+    info.copy.modinfo = (info.index.info, entries, fault)
+    info.copy.note(MODINFO, sec.sh_offset, max(read_to, sec.sh_offset + sec.sh_size))
     return entries, fault
 
 

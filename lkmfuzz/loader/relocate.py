@@ -27,6 +27,7 @@ def apply_relocations(info: LoadInfo) -> None:
     # One view of the symbol table for every section: it reads the live copy, so the
     # sections that relocate the table itself are seen by those after them.
     symtab = TableView(info.kernel.alloc.space, symsec.sh_addr, C.SYM_SIZE, symsec.sh_size // C.SYM_SIZE, "symbol")
+    values = SymbolValues(symtab)
     for i in range(1, info.shnum):
         sh = info.sechdrs[i]
         infosec = sh.sh_info
@@ -45,12 +46,30 @@ def apply_relocations(info: LoadInfo) -> None:
                 info.unchecked(f"relocation section {i} rewrites the {table} table after it was read")
                 info.symtab_dirty = True
             with info.within("apply_relocate_add"):
-                apply_relocate_add(info, i, symtab)
+                apply_relocate_add(info, i, symtab, values)
             if infosec == info.index.sym:
-                info.sym_values = None     # this section rewrote symbols: read them again
+                values.forget()     # this section rewrote symbols: read them again
 
 
-def apply_relocate_add(info: LoadInfo, relsec: int, symtab: TableView) -> None:
+class SymbolValues:
+    """st_value of every symbol, read once for all relocation sections — until a section
+    relocates the symbol table itself."""
+    __slots__ = ("symtab", "values")
+
+    def __init__(self, symtab: TableView):
+        self.symtab = symtab
+        self.values: list[int] | None = None
+
+    def get(self) -> list[int]:
+        if self.values is None:
+            self.values = [fields[4] for fields in self.symtab.iter(SYM)]
+        return self.values
+
+    def forget(self) -> None:
+        self.values = None
+
+
+def apply_relocate_add(info: LoadInfo, relsec: int, symtab: TableView, symbol_values: SymbolValues) -> None:
     rel = info.sechdrs[relsec]
     target = info.sechdrs[rel.sh_info]
     nsyms = symtab.count
@@ -61,11 +80,7 @@ def apply_relocate_add(info: LoadInfo, relsec: int, symtab: TableView) -> None:
     buf, off = place.buf, place.off
     # Symbol values are read once per load — unless this section relocates the symbol
     # table itself, whose later entries must then see what the earlier ones wrote.
-    values = None
-    if rel.sh_info != info.index.sym:
-        if info.sym_values is None:
-            info.sym_values = [fields[4] for fields in symtab.iter(SYM)]
-        values = info.sym_values
+    values = symbol_values.get() if rel.sh_info != info.index.sym else None
     for n, (r_offset, r_info, r_addend) in enumerate(relas.iter(RELA)):
         symidx = r_info >> 32
         if symidx >= nsyms:

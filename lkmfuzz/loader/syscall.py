@@ -13,6 +13,7 @@ from ..errors import LoadError, Verdict
 from ..faults import FaultPlan
 from ..kernel.alloc import AllocFailed
 from .context import MODULE_INIT_COMPRESSED_FILE, LoadInfo
+from .copy import CopyView
 from .main import VALID_FLAGS, LoadResult, UndoStack, load_module, unwind_load
 
 EHDR_SIZE = 64
@@ -75,16 +76,16 @@ def _load(kernel, data: bytes, args: str | bytes, flags: int, reader: str, init_
 
 
 def copy_module(kernel, data: bytes, args: str | bytes, flags: int, reader: str) -> LoadInfo:
-    """The temporary copy load_module() works on (a vmalloc).  Sets: info.copy, the
+    """The temporary copy load_module() works on (a vmalloc).  Sets: info.copy.alloc, the
     free_copy label.  Errors: ENOMEM (the copy's allocation)."""
-    info = LoadInfo(kernel=kernel, image=Image(data, strict=kernel.hardened), flags=flags, args=user_args(args),
-                    len=len(data))
+    info = LoadInfo(kernel=kernel, copy=CopyView(Image(data, strict=kernel.hardened)), flags=flags,
+                    args=user_args(args), len=len(data))
     info.undo = UndoStack()
     try:
-        info.copy = kernel.alloc.alloc("vmalloc", reader, len(data), None, backed=True, tag="module copy")
+        info.copy.alloc = kernel.alloc.alloc("vmalloc", reader, len(data), None, backed=True, tag="module copy")
     except AllocFailed as failed:
         raise LoadError(failed.errno, reader, f"{failed.site} of {len(data)} bytes failed") from None
-    kernel.alloc.space.write(info.copy.addr, bytes(data), reader, check_perm=False)
+    kernel.alloc.space.write(info.copy.alloc.addr, bytes(data), reader, check_perm=False)
     info.undo.push("free_copy")
     return info
 

@@ -9,6 +9,7 @@ import errno
 
 from ..elf.structs import U64
 from .context import LoadInfo
+from .copy import VERSIONS
 from .modinfo import try_to_force_load
 
 MODVERSION_INFO_SIZE = 64
@@ -31,9 +32,9 @@ def check_version(info: LoadInfo, symname: str, crc: int | None) -> bool:
     want = symname.encode()
     # The kernel scans from entry 0 for the first name that matches.  The names read so
     # far are a prefix of the table, indexed by name; only past it is the table read on.
-    i = info.versions_index.get(want)
+    i = info.copy.versions_index.get(want)
     if i is None:
-        for i in range(len(info.versions_cache), sec.sh_size // MODVERSION_INFO_SIZE):
+        for i in range(len(info.copy.versions), sec.sh_size // MODVERSION_INFO_SIZE):
             if _version_name(info, i, sec.sh_offset + i * MODVERSION_INFO_SIZE) == want:
                 break
         else:
@@ -49,14 +50,14 @@ def check_version(info: LoadInfo, symname: str, crc: int | None) -> bool:
 def _version_name(info: LoadInfo, i: int, entry: int) -> bytes:
     """Entry i's name, read the first time a scan reaches it (each resolved symbol
     scans the table; check_version() looks up the names already read)."""
-    cache = info.versions_cache
+    copy = info.copy
     at = entry + MODVERSION_NAME_OFFSET
     name = info.image.cstring(at, f"__versions entry {i} name")
-    info.note_cached("versions", at, at + len(name) + 1)
+    copy.note(VERSIONS, at, at + len(name) + 1)
     if len(name) >= MODVERSION_NAME_LEN:
         info.unchecked(f"__versions entry {i} name is not NUL-terminated within {MODVERSION_NAME_LEN} bytes")
-    cache.append(name)
-    info.versions_index.setdefault(name, i)
+    copy.versions.append(name)
+    copy.versions_index.setdefault(name, i)
     return name
 
 
