@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ..kernel.kernel import Kernel
     from ..kernel.module import Module
     from .main import UndoStack
+    from .symbols import Sections
 
 # uapi/linux/module.h
 MODULE_INIT_IGNORE_MODVERSIONS = 1
@@ -69,7 +70,7 @@ class Within:
         return False
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class LoadInfo:
     """struct load_info, and the load's own bookkeeping.
 
@@ -92,6 +93,7 @@ class LoadInfo:
     name: str = ""
     mod: Module | None = None      # kernel.module.Module once layout_and_allocate ran
     mod_copy_off: int | None = None  # file offset of info->mod while it is the file's struct (until move_module)
+    sections: Sections | None = None   # the tables find_module_sections() found (mod->kp, mod->syms... in 6.1)
     # kallsyms layout (layout_symtab -> add_kallsyms)
     symoffs: int = 0
     stroffs: int = 0
@@ -111,9 +113,10 @@ class LoadInfo:
     undo: UndoStack | None = None
     trusted: list[tuple[str, str]] = field(default_factory=list)   # (step, what) used unvalidated (real kernels)
     _content_spans: list[tuple[int, int, int]] | None = None   # see content_spans()
+    image: Image = field(init=False)
 
     def __post_init__(self) -> None:
-        self.image: Image = self.copy.image
+        self.image = self.copy.image
 
     def run(self, step_fn, name: str | None = None) -> None:
         """Run one step of load_module(), turning internal signals into verdicts:

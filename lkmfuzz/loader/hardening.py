@@ -242,9 +242,11 @@ def validate_versions_names(info: LoadInfo) -> None:
     if not bounded_by_file(sec):
         raise reject(info, "validate_versions_names", f"__versions (section {vers}, type {sec.sh_type}) has no "
                                                       f"contents in the file")
-    for i in range(sec.sh_size // MODVERSION_INFO_SIZE):
-        start = sec.sh_offset + i * MODVERSION_INFO_SIZE + MODVERSION_NAME_OFFSET
-        if info.image.cstring_within(start, start + MODVERSION_NAME_LEN) is None:
+    count = sec.sh_size // MODVERSION_INFO_SIZE
+    table = info.image.read(sec.sh_offset, count * MODVERSION_INFO_SIZE, "__versions")
+    find = table.find
+    for i, name in enumerate(range(MODVERSION_NAME_OFFSET, len(table), MODVERSION_INFO_SIZE)):
+        if find(b"\0", name, name + MODVERSION_NAME_LEN) < 0:
             raise reject(info, "validate_versions_names", f"__versions entry {i} name is not NUL-terminated within "
                                                           f"{MODVERSION_NAME_LEN} bytes")
 
@@ -345,14 +347,26 @@ def validate_rela_offsets(info: LoadInfo, tables: list) -> None:
         offsets = words[0::3]
         if not len(offsets) or max(offsets) + MAX_RELA_SIZE <= size_limit:
             continue       # even the widest write at the highest offset fits
-        near_end = [n for n, r_offset in enumerate(offsets) if r_offset + MAX_RELA_SIZE > size_limit]
-        for n in near_end:
+        for n in _indices_above(offsets, size_limit - MAX_RELA_SIZE):
             r_offset, r_info = offsets[n], words[3 * n + 1]
             size = RELA_SIZES.get(r_info & 0xFFFFFFFF)
             if size is not None and r_offset + size > size_limit:
                 raise reject(info, "validate_rela_offsets", f"relocation {n} in section {relsec}: r_offset "
                                                             f"{r_offset:#x}+{size} outside section {target} "
                                                             f"({size_limit:#x} bytes)")
+
+
+def _indices_above(values: memoryview, threshold: int) -> list[int]:
+    """The indices, in order, of the values greater than ``threshold`` (few: the filter
+    and the index searches run in C)."""
+    listed = values.tolist()
+    found = []
+    for value in set(filter(threshold.__lt__, listed)):
+        at = -1
+        for _ in range(listed.count(value)):
+            at = listed.index(value, at + 1)
+            found.append(at)
+    return sorted(found)
 
 
 RELA_CHECKS = (validate_rela_targets, validate_rela_symbols, validate_rela_offsets)
@@ -426,23 +440,42 @@ RELOCATED_CHECKS = (validate_patch_sites, validate_init_exit)
 KERNEL_PARAM_SIZE = KERNEL_PARAM.size
 
 
-def _module_string(info: LoadInfo, addr: int) -> bytes | None:
-    """The NUL-terminated string at ``addr`` if it lies wholly in this module's memory."""
-    mod = info.mod
-    area = mod.core if mod.core is not None and mod.core.addr <= addr < mod.core.addr + mod.core.size else mod.init
-    if area is None or not area.addr <= addr < area.addr + area.size:
+class ModuleMemory:
+    """Where the module's memory lies, for checks that test many pointers against it:
+    its layouts (core, then init) and in each the part that stays writable while
+    parameters are set — the data and ro_after_init after text and rodata."""
+    __slots__ = ("areas", "writable")
+
+    def __init__(self, mod):
+        self.areas = [(area.addr, area.addr + area.size, area.region) for area in (mod.core, mod.init)
+                      if area is not None]
+        self.writable = [(area.addr + ro, area.addr + total)
+                         for area, ro, total in ((mod.core, mod.core_ro_size, mod.core_size),
+                                                 (mod.init, mod.init_ro_size, mod.init_size)) if area is not None]
+
+    def string(self, addr: int) -> bytes | None:
+        """The NUL-terminated string at ``addr`` if it lies wholly in the module's memory."""
+        for start, end, region in self.areas:
+            if start <= addr < end:
+                at = addr - region.base
+                nul = region.buf.find(b"\0", at, region.size)
+                return None if nul < 0 else bytes(region.buf[at:nul])
         return None
-    region = area.region
-    start = addr - region.base
-    nul = region.buf.find(b"\0", start, region.size)
-    return None if nul < 0 else bytes(region.buf[start:nul])
+
+    def holds_writable(self, addr: int, size: int) -> bool:
+        """[addr, addr+size) lies in one writable part."""
+        end = addr + max(size, 1)
+        for start, stop in self.writable:
+            if start <= addr and end <= stop:
+                return True
+        return False
 
 
 def validate_ksymtab(info: LoadInfo) -> None:
     """Every __ksymtab/__ksymtab_gpl entry's name (and namespace, when set) is a string in
     the module's memory, and no name is exported twice.  Use site:
     symbols.verify_exported_symbols()."""
-    s, names = info.sections, set()
+    s, names, memory = info.sections, set(), ModuleMemory(info.mod)
     for table, num in ((s.syms, s.num_syms), (s.gpl_syms, s.num_gpl_syms)):
         view = TableView(info.kernel.alloc.space, table, KSYM.size, num, "__ksymtab entry")
         for i in range(num):
@@ -450,8 +483,8 @@ def validate_ksymtab(info: LoadInfo) -> None:
             if not view.holds(i, KSYM.size):
                 raise reject(info, "validate_ksymtab", f"__ksymtab entry {i} outside the module")
             _value, name_off, ns_off = view.unpack(KSYM, i)
-            name = _module_string(info, (entry + 4 + name_off) & C.U64_MASK)
-            if name is None or ns_off and _module_string(info, (entry + 8 + ns_off) & C.U64_MASK) is None:
+            name = memory.string((entry + 4 + name_off) & C.U64_MASK)
+            if name is None or ns_off and memory.string((entry + 8 + ns_off) & C.U64_MASK) is None:
                 raise reject(info, "validate_ksymtab", f"__ksymtab entry {i}: name or namespace outside the module")
             if name in names:
                 raise reject(info, "validate_ksymtab", f"symbol {name!r} exported twice")
@@ -469,15 +502,16 @@ def validate_kernel_params(info: LoadInfo) -> None:
     view = TableView(space, s.kp, KERNEL_PARAM_SIZE, s.num_kp, "kernel_param")
     if s.num_kp and not view.holds(s.num_kp - 1, KERNEL_PARAM_SIZE):
         raise reject(info, "validate_kernel_params", "the kernel_param table runs outside the module")
+    memory = ModuleMemory(info.mod)
     for i, (name_ptr, _mod, ops, _perm, _level, _flags, arg) in enumerate(view.iter(KERNEL_PARAM)):
-        if _module_string(info, name_ptr) is None:
+        if memory.string(name_ptr) is None:
             raise reject(info, "validate_kernel_params", f"kernel_param {i}: name {name_ptr:#x} outside the module")
-        problem = _param_storage_problem(info, ops, arg)
+        problem = _param_storage_problem(info, memory, ops, arg)
         if problem:
             raise reject(info, "validate_kernel_params", f"kernel_param {i}: {problem}")
 
 
-def _param_storage_problem(info: LoadInfo, ops: int, arg: int) -> str:
+def _param_storage_problem(info: LoadInfo, memory: ModuleMemory, ops: int, arg: int) -> str:
     """What is wrong with where a parameter's setter writes, or ''."""
     known = info.kernel.symbols.at(ops)
     kind = known.name if known is not None else None
@@ -493,33 +527,26 @@ def _param_storage_problem(info: LoadInfo, ops: int, arg: int) -> str:
         if elem_type is None or elem_type.name not in PARAM_TYPES or elem_type.name == STRING_OPS:
             return f"array element ops {elem_ops:#x} is no fixed-size kernel_param_ops"
         span = (max_elems - 1) * elemsize + PARAM_TYPES[elem_type.name].size if max_elems else 0
-        if span and not _writable(info, elem, span):
+        if span and not memory.holds_writable(elem, span):
             return f"array of {max_elems} x {elemsize} bytes at {elem:#x} outside the module's writable memory"
-        return f"array count {num:#x} outside the module's writable memory" if num and not _writable(info, num, 4) \
-            else ""
+        if num and not memory.holds_writable(num, 4):
+            return f"array count {num:#x} outside the module's writable memory"
+        return ""
     if kind == STRING_OPS:
         if not _in_module(info, arg, KPARAM_STRING.size):
             return f"struct kparam_string {arg:#x} outside the module"
         maxlen, buf = info.kernel.alloc.space.unpack(KPARAM_STRING, arg, "kparam_string")
-        return "" if _writable(info, buf, maxlen) else (f"string buffer of {maxlen} bytes at {buf:#x} outside the "
-                                                        f"module's writable memory")
+        if memory.holds_writable(buf, maxlen):
+            return ""
+        return f"string buffer of {maxlen} bytes at {buf:#x} outside the module's writable memory"
     if kind not in PARAM_TYPES:
         return f"ops {ops:#x} ({kind}) is no kernel_param_ops"
     size = PARAM_TYPES[kind].size
-    return "" if _writable(info, arg, size) else f"arg {arg:#x}+{size} outside the module's writable memory"
+    return "" if memory.holds_writable(arg, size) else f"arg {arg:#x}+{size} outside the module's writable memory"
 
 
 def _in_module(info: LoadInfo, addr: int, size: int) -> bool:
     return info.mod.within(addr) and info.mod.within(addr + max(size, 1) - 1)
-
-
-def _writable(info: LoadInfo, addr: int, size: int) -> bool:
-    """[addr, addr+size) lies in what stays writable while parameters are set: the data
-    (and ro_after_init) part of core or of init memory, after text and rodata."""
-    mod, end = info.mod, addr + max(size, 1)
-    return any(area is not None and area.addr + ro <= addr and end <= area.addr + total
-               for area, ro, total in ((mod.core, mod.core_ro_size, mod.core_size),
-                                       (mod.init, mod.init_ro_size, mod.init_size)))
 
 
 FORMATION_CHECKS = (validate_ksymtab, validate_kernel_params)

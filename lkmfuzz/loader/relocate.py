@@ -16,6 +16,7 @@ from ..elf.relocs import X86_64_RELA
 from ..elf.structs import RELA, SYM
 from ..kernel.memory import TableView
 from .context import LoadInfo
+from .symbols import ST_VALUE_OFFSET
 
 UNKNOWN = object()   # a relocation type the table lacks
 
@@ -62,7 +63,8 @@ class SymbolValues:
 
     def get(self) -> list[int]:
         if self.values is None:
-            self.values = [fields[4] for fields in self.symtab.iter(SYM)]
+            column = self.symtab.u64_column(ST_VALUE_OFFSET)
+            self.values = column if column is not None else [fields[4] for fields in self.symtab.iter(SYM)]
         return self.values
 
     def forget(self) -> None:
