@@ -84,16 +84,17 @@ class LoadInfo:
     # --- struct load_info ------------------------------------------------------
     len: int = 0
     sig_ok: bool = False
-    hdr: Ehdr | None = None
+    # Set by the step named, read only after it: typed as what they then hold.
+    hdr: Ehdr = None  # type: ignore[assignment]   # elf_validity_check()
     sechdrs: list[Shdr] = field(default_factory=list)
     secstrings: int = 0            # file offset of the section name table
     secstrings_size: int = 0
     strtab: int = 0                # file offset of the symbol string table
     index: Index = field(default_factory=Index)
     name: str = ""
-    mod: Module | None = None      # kernel.module.Module once layout_and_allocate ran
+    mod: Module = None  # type: ignore[assignment]   # layout_and_allocate()
     mod_copy_off: int | None = None  # file offset of info->mod while it is the file's struct (until move_module)
-    sections: Sections | None = None   # the tables find_module_sections() found (mod->kp, mod->syms... in 6.1)
+    sections: Sections = None  # type: ignore[assignment]   # find_module_sections(): mod->kp, mod->syms...
     # kallsyms layout (layout_symtab -> add_kallsyms)
     symoffs: int = 0
     stroffs: int = 0
@@ -110,7 +111,7 @@ class LoadInfo:
     # --- the model's record of the load ----------------------------------------
     trace: list[tuple[str, str]] = field(default_factory=list)   # (step, outcome) in order
     step: str = ""
-    undo: UndoStack | None = None
+    undo: UndoStack = None  # type: ignore[assignment]   # copy_module()
     trusted: list[tuple[str, str]] = field(default_factory=list)   # (step, what) used unvalidated (real kernels)
     _content_spans: list[tuple[int, int, int]] | None = None   # see content_spans()
     image: Image = field(init=False)

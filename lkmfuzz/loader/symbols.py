@@ -8,6 +8,7 @@ module whose __ksymtab is not sorted hides symbols exactly as on the real kernel
 
 import errno
 import struct
+from dataclasses import dataclass
 
 from ..elf import constants as C
 from ..elf.structs import SYM, U32, U64
@@ -25,9 +26,17 @@ ST_VALUE_OFFSET = 8     # Elf64_Sym: st_name u32, st_info u8, st_other u8, st_sh
 KERNEL_PARAM_SIZE = 40
 
 
+@dataclass(slots=True)
 class Sections:
     """What find_module_sections() finds: (address, count) of the tables the loader uses."""
-    __slots__ = ("kp", "num_kp", "syms", "num_syms", "crcs", "gpl_syms", "num_gpl_syms", "gpl_crcs")
+    kp: int = 0
+    num_kp: int = 0
+    syms: int = 0
+    num_syms: int = 0
+    crcs: int = 0
+    gpl_syms: int = 0
+    num_gpl_syms: int = 0
+    gpl_crcs: int = 0
 
 
 def section_objs(info: LoadInfo, name: bytes, size: int) -> tuple[int, int]:
