@@ -64,10 +64,9 @@ class Within:
     def __enter__(self) -> None:
         self.outer, self.info.step = self.info.step, self.name
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
             self.info.step = self.outer
-        return False
 
 
 @dataclass(eq=False, slots=True)
@@ -125,6 +124,7 @@ class LoadInfo:
         failure into the errno its site returns."""
         name = name or step_fn.__name__
         self.step = name
+        verdict: Verdict
         try:
             step_fn(self)
         except OutOfBounds as oob:

@@ -315,10 +315,10 @@ def validate_rela_targets(info: LoadInfo, tables: list) -> None:
     """No relocation section rewrites the symbol or string table: simplify_symbols()
     and the validation above read them before relocation, add_kallsyms() and
     find_kallsyms_symbol() after.  Use site: relocate.apply_relocations()."""
-    tables = (info.index.sym, info.index.str)
+    read_before = (info.index.sym, info.index.str)
     for relsec in range(1, info.shnum):
         sh = info.sechdrs[relsec]
-        if sh.sh_type == C.SHT_RELA and sh.sh_info in tables and not sh.sh_flags & C.SHF_RELA_LIVEPATCH:
+        if sh.sh_type == C.SHT_RELA and sh.sh_info in read_before and not sh.sh_flags & C.SHF_RELA_LIVEPATCH:
             raise reject(info, "validate_rela_targets", f"relocation section {relsec} relocates the symbol or "
                                                         f"string table (section {sh.sh_info})")
 

@@ -146,7 +146,7 @@ def add_kallsyms(info: LoadInfo) -> None:
     # is typed once, in the order the kernel's loop first meets it.
     rows = list(symtab.iter(SYM))
     pairs = [(fields[1], fields[3]) for fields in rows]
-    section_letters = {}
+    section_letters: dict[int, str] = {}
     typed = {pair: elf_type(info, pair[0], pair[1], section_letters) for pair in dict.fromkeys(pairs)}
     letters = list(map(typed.__getitem__, pairs))
     space.write(typetab, "".join(letters).encode("latin-1"), "mod->kallsyms->typetab", check_perm=False)
@@ -179,7 +179,8 @@ def _add_kallsyms_from_memory(info: LoadInfo, core: int, typetab: int) -> None:
     strtab_size = info.core_typeoffs - info.stroffs
     ndst = 0
     kallsyms = []
-    section_letters, core_sections = {}, {}
+    section_letters: dict[int, str] = {}
+    core_sections: dict[int, bool] = {}
     for i in range(symtab.count):
         sym = Sym(*symtab.unpack(SYM, i))
         letter = elf_type(info, sym.st_info, sym.st_shndx, section_letters)

@@ -44,7 +44,7 @@ def layout_sections(info: LoadInfo, core: Layout, init: Layout) -> None:
     # No flag or name changes in here, so each SHF_ALLOC section's place is known up
     # front: the first mask it matches, in the pass (core or init) its name picks.
     # (elf_validity_check() checked every SHF_ALLOC section's name offset.)
-    classes = {}
+    classes: dict[tuple[bool, int], list[int]] = {}
     for i, sh in enumerate(info.sechdrs):
         m = _layout_class(sh.sh_flags) if sh.sh_flags & C.SHF_ALLOC else None   # every mask needs ALLOC
         if m is not None:

@@ -91,6 +91,7 @@ def rewrite_section_headers(info: LoadInfo) -> None:
     """Point every sh_addr at the temporary copy; drop SHF_ALLOC from .modinfo and
     __versions (kept for reading, not loaded).  Requires: index.  Errors: none."""
     info.sechdrs[0].sh_addr = 0
+    assert info.copy.alloc is not None, "copy_module() allocated the copy"
     copy_addr = info.copy.alloc.addr
     for sh in info.sechdrs[1:]:
         sh.sh_addr = (copy_addr + sh.sh_offset) & C.U64_MASK

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ..elf.reader import OutOfBounds
-from ..errors import AccessVerdict, UnvalidatedAccess, Verdict
+from ..errors import AccessVerdict, LoadError, UnvalidatedAccess, Verdict
 from ..kernel import taint as T
 from ..kernel.module import ModuleState
 from ..kernel.profile import CLEANUP_LABELS, MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_NAME_LEN
@@ -83,11 +83,13 @@ class LoadResult:
     @property
     def kind(self) -> str:
         """'loaded', an errno name, 'kernel-fault' or 'unvalidated-access'."""
-        if self.verdict is None:
+        verdict = self.verdict
+        if verdict is None:
             return "loaded"
-        if isinstance(self.verdict, AccessVerdict):
-            return self.verdict.kind
-        return self.verdict.errno_name
+        if isinstance(verdict, AccessVerdict):
+            return verdict.kind
+        assert isinstance(verdict, LoadError), verdict    # the only other kind of Verdict
+        return verdict.errno_name
 
     def __str__(self) -> str:
         return f"loaded {self.name}" if self.ok else str(self.verdict)

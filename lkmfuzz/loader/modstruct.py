@@ -52,7 +52,12 @@ MOD_KALLSYMS_SYMTAB, MOD_KALLSYMS_NUM_SYMTAB, MOD_KALLSYMS_STRTAB, MOD_KALLSYMS_
 
 def _copy_field(info: LoadInfo, offset: int) -> int:
     """File offset of a field of info->mod (the struct in the temporary copy)."""
-    return info.mod_copy_off + offset
+    return _mod_copy_off(info) + offset
+
+
+def _mod_copy_off(info: LoadInfo) -> int:
+    assert info.mod_copy_off is not None, "info->mod is read in the copy only until move_module()"
+    return info.mod_copy_off
 
 
 def set_taint_bit(info: LoadInfo, bit: int) -> None:
@@ -86,7 +91,7 @@ def read_layouts(info: LoadInfo, core: Layout, init: Layout) -> None:
     """core_layout.size and init_layout.size as the file has them (with the section header
     edits so far): module_get_offset() adds onto them; the other fields are all assigned
     before they are read."""
-    sync_section_headers(info, info.mod_copy_off, info.kernel.profile.struct_module_size)
+    sync_section_headers(info, _mod_copy_off(info), info.kernel.profile.struct_module_size)
     for base, layout in ((MODULE_CORE_LAYOUT_OFFSET, core), (MODULE_INIT_LAYOUT_OFFSET, init)):
         layout.size = info.image.unpack(LAYOUT_SIZES, _copy_field(info, base + LAYOUT_SIZE_OFFSET),
                                         "struct module_layout size")[0]

@@ -18,8 +18,6 @@ from ..kernel.memory import TableView
 from .context import LoadInfo
 from .symbols import ST_VALUE_OFFSET
 
-UNKNOWN = object()   # a relocation type the table lacks
-
 
 def apply_relocations(info: LoadInfo) -> None:
     """Requires: simplify_symbols().  Sets: relocated module memory.
@@ -89,10 +87,10 @@ def apply_relocate_add(info: LoadInfo, relsec: int, symtab: TableView, symbol_va
             info.unchecked(f"relocation {n} in section {relsec}: symbol index {symidx} >= {nsyms} symbols")
         st_value = values[symidx] if values is not None and symidx < nsyms else symtab.unpack(SYM, symidx)[4]
         rtype = r_info & 0xFFFFFFFF
-        recipe = X86_64_RELA.get(rtype, UNKNOWN)
+        recipe = X86_64_RELA.get(rtype)
         if recipe is None:
-            continue
-        if recipe is UNKNOWN:
+            if rtype in X86_64_RELA:
+                continue        # R_X86_64_NONE
             raise info.refuse(errno.ENOEXEC, f"{info.mod.name}: Unknown rela relocation: {rtype} "
                                              f"(relocation {n} in section {relsec})")
         size = recipe.size

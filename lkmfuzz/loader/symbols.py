@@ -254,8 +254,8 @@ def _symbol_value(info: LoadInfo, i: int, fields: tuple) -> int:
     else:
         # Backported to Debian's 6.1.192 (the qemu oracle measured it): checked here,
         # after the special indices, so SHN_ABS/COMMON/LIVEPATCH keep their meaning.
-        name = info.strtab_string(st_name, i).decode("latin-1")
-        raise info.refuse(errno.ENOEXEC, f"{info.mod.name}: Symbol {name} has an invalid section index "
+        shown = info.strtab_string(st_name, i).decode("latin-1")
+        raise info.refuse(errno.ENOEXEC, f"{info.mod.name}: Symbol {shown} has an invalid section index "
                                          f"{shndx} (max {info.shnum - 1})")
     return (st_value + secbase) & C.U64_MASK
 
