@@ -103,6 +103,22 @@ def test_protocol_transcript_parses_into_outcomes():
     assert log.started == 2 and log.console == ["SeaBIOS noise"]
 
 
+def test_an_empty_module_name_and_malformed_lines_never_end_the_run():
+    """Issue 19: /init prints nothing after NAME (and before an UNLOAD's errno) for a
+    module whose name is empty; a garbled protocol line is kept and reported."""
+    log = BatchLog()
+    for line in ("READY 1", "CASE 0 START", "CASE 0 RESULT 0 TAINT 4096 MODTAINT OE NAME ", "UNLOAD 0  0",
+                 "CASE 0 END 9", "CASE 1 START", "CASE 1 RESULT -", "CASE 1 RESULT 2 TAINT", "FORCED 1 x 0",
+                 "CASE 1 END 5", "DONE 2"):
+        parse_line(log, line)
+    empty, garbled = log.outcomes[0], log.outcomes[1]
+    assert empty.kinds() == ["loaded"] and empty.name == "" and empty.unload == [["", 0, None]]
+    assert empty.unparsable == [] and log.done
+    assert garbled.unparsable == ["CASE 1 RESULT -", "CASE 1 RESULT 2 TAINT", "FORCED 1 x 0"]
+    assert log.unparsable == garbled.unparsable and garbled.kinds() == [] and garbled.finished
+    assert "3 unparsable line(s): 'CASE 1 RESULT -'" in garbled.describe()
+
+
 def test_a_boot_that_dies_mid_case_blames_that_case():
     log = BatchLog()
     for line in ("READY 1", "CASE 4 START", "RIP: 0010:initexit_init+0xc/0x1000 [initexit]", "Kernel panic"):

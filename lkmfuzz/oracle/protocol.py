@@ -29,6 +29,7 @@ class KernelOutcome:
     elapsed_us: int = 0
     finished: bool = False
     stopped_in: str | None = None                  # what /init was doing when it stopped: load, unload
+    unparsable: list = field(default_factory=list)  # this case's lines that did not follow the protocol
 
     @property
     def in_module_code(self) -> bool:
@@ -56,8 +57,11 @@ class KernelOutcome:
             where = f" in module {self.oops_module}" if self.oops_module else ""
             when = " while unloading" if self.in_unload else ""
             loaded = "loaded, then " if self.in_unload else ""
-            return f"{loaded}oops in {self.oops}{where}{when}"
-        return " then ".join(self.kinds()) or "no result"
+            return f"{loaded}oops in {self.oops}{where}{when}" + self._unparsable_note()
+        return (" then ".join(self.kinds()) or "no result") + self._unparsable_note()
+
+    def _unparsable_note(self) -> str:
+        return f" ({len(self.unparsable)} unparsable line(s): {self.unparsable[0]!r})" if self.unparsable else ""
 
 
 @dataclass
@@ -68,6 +72,7 @@ class BatchLog:
     done: bool = False
     ready: bool = False
     console: list = field(default_factory=list)    # non-protocol lines
+    unparsable: list = field(default_factory=list)  # protocol lines that did not parse (also in console)
 
 
 def _outcome(log: BatchLog, n: int) -> KernelOutcome:
@@ -98,8 +103,13 @@ def parse_line(log: BatchLog, line: str) -> None:
             _parse_case_line(log, head, int(words[1]), words[2:], line)
         else:
             log.console.append(line)
-    except ValueError:
+    except (ValueError, IndexError):
+        # A line of the protocol that does not follow it (a kernel message interleaved
+        # with it, a name /init could not print): kept and reported, never fatal.
         log.console.append(line)
+        log.unparsable.append(line)
+        if len(words) > 1 and words[1].isdigit():
+            _outcome(log, int(words[1])).unparsable.append(line)
 
 
 def _parse_case_line(log: BatchLog, head: str, n: int, rest: list, line: str) -> None:
@@ -111,14 +121,18 @@ def _parse_case_line(log: BatchLog, head: str, n: int, rest: list, line: str) ->
     elif head == "PRE":
         outcome.preload.append(int(rest[1]))
     elif head == "UNLOAD":
-        outcome.unload.append([rest[0], int(rest[1]), None])
+        outcome.unload.append([*_name_and_errno(rest), None])
     elif head == "FORCED":
-        outcome.unload[-1][2] = int(rest[1])
+        outcome.unload[-1][2] = _name_and_errno(rest)[1]
     elif rest[0] == "START":
         log.started = n
     elif rest[0] == "RESULT":
-        outcome.results.append(int(rest[1]))
-        outcome.taint, outcome.module_taint, outcome.name = int(rest[3]), rest[5], rest[7]
+        # Every field is read before any is stored: a short line changes nothing.  An
+        # empty module name prints as nothing after NAME.
+        err, taint, module_taint = int(rest[1]), int(rest[3]), rest[5]
+        outcome.results.append(err)
+        outcome.taint, outcome.module_taint = taint, module_taint
+        outcome.name = rest[7] if len(rest) > 7 else ""
     elif rest[0] == "OOPS":
         outcome.oops = rest[1]
     elif rest[0] == "HANG":
@@ -126,6 +140,11 @@ def _parse_case_line(log: BatchLog, head: str, n: int, rest: list, line: str) ->
     elif rest[0] == "END":
         outcome.elapsed_us, outcome.finished = int(rest[1]), True
         log.started = None
+
+
+def _name_and_errno(rest: list) -> tuple[str, int]:
+    """``<name> <errno>`` — an empty module name prints as nothing before the errno."""
+    return (rest[0], int(rest[1])) if len(rest) > 1 else ("", int(rest[0]))
 
 
 def end_without_report(log: BatchLog, why: str) -> int | None:
