@@ -177,3 +177,26 @@ def test_all_sites_are_reachable_from_the_corpus():
                                                             preload_of(name)).points}
     sites |= {site for site, _ in run_systematic(HELLO_VERSIONED).points}
     assert sites == set(SITES)
+
+
+def test_the_module_area_is_bounded_and_reused():
+    """Issue 19: module_alloc() places modules in [MODULES_VADDR, MODULES_END) only
+    (x86-64: 1 GiB less the kernel image); when nothing fits it returns NULL — ENOMEM,
+    nothing left behind — and what an unloaded module freed is handed out again (a
+    scenario campaign's kernel once placed an init area past 2^64)."""
+    from lkmfuzz.kernel.alloc import MODULES_END, MODULES_VADDR
+    kernel = Kernel("linux-6.1")
+    # Two pages stay free (each allocation is followed by a guard page): too few for hello.
+    hog = kernel.alloc.alloc("module_alloc", "test", MODULES_END - MODULES_VADDR - 3 * 4096, "hog")
+    before = snapshot(kernel)
+    result = finit_module(kernel, seed_bytes("hello"))
+    assert result.kind == "ENOMEM" and "module_alloc allocation failed" in str(result.verdict)
+    assert check_attempt(kernel, before, result, len(seed_bytes("hello"))) == []
+    kernel.alloc.free(hog)
+    first = finit_module(kernel, seed_bytes("hello"))
+    assert first.ok and first.module.core.addr == MODULES_VADDR
+    for _ in range(3):   # load and unload again and again: the same addresses come back
+        delete_module(kernel, "hello", 0)
+        assert kernel.find_module("hello") is None
+        again = finit_module(kernel, seed_bytes("hello"))
+        assert again.ok and again.module.core.addr == MODULES_VADDR

@@ -54,7 +54,9 @@ class Allocator:
     live: dict = field(default_factory=dict)
     _ids: itertools.count = field(default_factory=itertools.count)
     _next_vmalloc: int = VMALLOC_START
-    _next_module: int = MODULES_VADDR
+    # Live module_alloc() spans (start, end), sorted: the module area is bounded, and
+    # what an unloaded module freed is handed out again, first fit, as vmalloc would.
+    _module_spans: list = field(default_factory=list)
     _next_kmalloc: int = KMALLOC_START
     percpu_used: int = 0
     dense_bytes: int = 0      # bytes held in bytearray-backed regions (mmap ones are lazy)
@@ -69,7 +71,7 @@ class Allocator:
               backed: bool = False, tag: str = "") -> Allocation:
         if self.injector.should_fail(site, caller):
             raise AllocFailed(site, caller)
-        addr = self._place(site, size)
+        addr = self._place(site, size, caller)
         a = Allocation(next(self._ids), site, caller, size, owner, addr, tag=tag)
         if backed:
             a.region = Region(addr, size, f"{caller}:{tag or site}")
@@ -80,12 +82,12 @@ class Allocator:
         self.live[a.id] = a
         return a
 
-    def _place(self, site: str, size: int) -> int:
+    def _place(self, site: str, size: int, caller: str) -> int:
         # Each range hands out page-aligned blocks with a guard page between them, as
         # vmalloc does, so a stray access past one block never lands in the next.
         span = page_align(max(size, 1)) + PAGE_SIZE
         if site == "module_alloc":
-            addr, self._next_module = self._next_module, self._next_module + span
+            addr = self._module_area_fit(span, caller)
         elif site == "percpu":
             addr = PERCPU_MODULE_BASE + self.percpu_used
             self.percpu_used += size
@@ -95,6 +97,20 @@ class Allocator:
             addr, self._next_kmalloc = self._next_kmalloc, self._next_kmalloc + span
         return addr
 
+    def _module_area_fit(self, span: int, caller: str) -> int:
+        """The lowest address in [MODULES_VADDR, MODULES_END) where ``span`` bytes fit
+        between the live module allocations; none: module_alloc() returns NULL."""
+        start = MODULES_VADDR
+        for i, (lo, hi) in enumerate(self._module_spans):
+            if start + span <= lo:
+                self._module_spans.insert(i, (start, start + span))
+                return start
+            start = hi
+        if start + span > MODULES_END:
+            raise AllocFailed("module_alloc", caller)
+        self._module_spans.append((start, start + span))
+        return start
+
     def free(self, a: Allocation | None) -> None:
         """kfree/vfree/module_memfree: freeing None is a no-op, as kfree(NULL) is."""
         if a is None or a.freed:
@@ -103,6 +119,8 @@ class Allocator:
         self.live.pop(a.id, None)
         if a.site == "percpu":
             self.percpu_used -= a.size
+        elif a.site == "module_alloc":
+            self._module_spans = [span for span in self._module_spans if span[0] != a.addr]
         if a.region is not None:
             if a.region.dense:
                 self.dense_bytes -= a.region.mapped
