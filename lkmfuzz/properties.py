@@ -113,7 +113,7 @@ def hardened_is_stricter(data: bytes) -> None:
 # --- saving failures so `lkmfuzz repro` can replay them ---------------------------------
 
 def _valid_from_bytes(data: bytes, profile: str = "hardened") -> None:
-    from .elf.writer import read_model
+    from .elf.model_reader import read_model
     valid_module_loads_and_unloads(data, read_model(data), profile)
 
 

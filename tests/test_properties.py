@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lkmfuzz.elf import constants as C
-from lkmfuzz.elf.writer import read_model, write_elf
+from lkmfuzz.elf.model_reader import read_model
+from lkmfuzz.elf.writer import write_elf
 from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.loader import finit_module
 from lkmfuzz.loader.params import next_arg

@@ -454,7 +454,7 @@ def decode_signature(data: bytes, profile: str = "hardened") -> TestCase:
 
 
 def _test_certificate() -> bytes:
-    from ..mutate.signature import unknown_certificate
+    from ..keys import unknown_certificate
     return unknown_certificate()
 
 
