@@ -10,9 +10,10 @@ from conftest import seed_bytes
 from kstate import snapshot
 
 from lkmfuzz import invariants
+from lkmfuzz.case import TestCase
 from lkmfuzz.elf import constants as C
 from lkmfuzz.elf import patch
-from lkmfuzz.fuzzing.targets import TestCase, execute
+from lkmfuzz.fuzzing.targets import execute
 from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.kernel.profile import get_profile
 from lkmfuzz.keys import unknown_signer

@@ -239,7 +239,7 @@ def test_model_agrees_with_the_real_kernel_on_corpus_and_design_set(tmp_path, ca
 @pytest.mark.qemu
 @needs_kernel
 def test_a_kernel_fault_prediction_is_confirmed_by_an_oops_and_recorded(tmp_path, capsys):
-    from lkmfuzz.fuzzing.targets import TestCase
+    from lkmfuzz.case import TestCase
     from lkmfuzz.triage.store import record
     case = TestCase(module=_unterminated_name(seed_bytes("hello")), profile="linux-6.1")
     crash = record(tmp_path, "kernel-fault in add_unformed_module", "kernel-fault", "load", "fortify", "",
