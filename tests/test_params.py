@@ -42,7 +42,15 @@ from lkmfuzz.loader.params import (
 MIN, MAX = P.LOAD_MODULE_MIN_LEVEL, P.LOAD_MODULE_MAX_LEVEL
 
 
-class ModuleParam:
+class _OwnOps:
+    """A kernel_param that is its own kernel_param_ops (``kp.ops.set``)."""
+
+    @property
+    def ops(self):
+        return self
+
+
+class ModuleParam(_OwnOps):
     """A module_param(): a kernel_param whose ops are a ParamType's setter.
 
     It is its own ``ops``; ``value`` models the C variable (kp->arg) and is only
@@ -54,10 +62,6 @@ class ModuleParam:
                  value: object = None, log: list | None = None):
         self.name, self.ptype, self.level, self.value = name, ptype, level, value
         self.log = [] if log is None else log
-
-    @property
-    def ops(self):
-        return self
 
     @property
     def flags(self) -> int:
@@ -72,7 +76,7 @@ class ModuleParam:
         return 0
 
 
-class ArrayParam:
+class ArrayParam(_OwnOps):
     """A module_param_array(): param_array_ops over ``elem``, at most ``max_elems``.
 
     ``values`` are the elements written by the last set (partial after an
@@ -86,10 +90,6 @@ class ArrayParam:
         self.level = MODULE_PARAM_LEVEL
         self.values: list[object] = []
         self.log = [] if log is None else log
-
-    @property
-    def ops(self):
-        return self
 
     @property
     def num(self) -> int:

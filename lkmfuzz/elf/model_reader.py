@@ -11,65 +11,42 @@ import struct
 from collections import Counter
 from dataclasses import dataclass
 
-from .constants import (
-    EHDR_SIZE,
-    EI_CLASS,
-    EI_DATA,
-    ELFCLASS64,
-    ELFDATA2LSB,
-    ELFMAG,
-    SELFMAG,
-    SHDR_SIZE,
-    SHF_INFO_LINK,
-    SHN_LORESERVE,
-    SHN_UNDEF,
-    SHN_XINDEX,
-    SHT_NOBITS,
-    SHT_RELA,
-    SHT_SYMTAB,
-    STB_LOCAL,
-    STT_SECTION,
-    r_sym,
-    r_type,
-    st_bind,
-    st_info,
-    st_type,
-)
+from . import constants as C
 from .model import ElfModel, Reloc, Section, Symbol, decode_name
 from .structs import RELA, SYM, Ehdr, Shdr, Sym
 from .writer import NUL, plan_sections
 
 
 def _read_ehdr(data: bytes) -> Ehdr:
-    if len(data) < EHDR_SIZE:
-        raise ValueError(f"file is {len(data)} bytes, shorter than the {EHDR_SIZE}-byte ELF header")
+    if len(data) < C.EHDR_SIZE:
+        raise ValueError(f"file is {len(data)} bytes, shorter than the {C.EHDR_SIZE}-byte ELF header")
     ehdr = Ehdr.unpack_from(data)
     ident = ehdr.e_ident
-    if ident[:SELFMAG] != ELFMAG:
-        raise ValueError(f"e_ident: bad magic {ident[:SELFMAG]!r}")
-    if ident[EI_CLASS] != ELFCLASS64:
-        raise ValueError(f"e_ident[EI_CLASS]={ident[EI_CLASS]} is not ELFCLASS64")
-    if ident[EI_DATA] != ELFDATA2LSB:
-        raise ValueError(f"e_ident[EI_DATA]={ident[EI_DATA]} is not ELFDATA2LSB")
-    if ehdr.e_shentsize != SHDR_SIZE:
-        raise ValueError(f"e_shentsize={ehdr.e_shentsize} is not {SHDR_SIZE}")
+    if ident[:C.SELFMAG] != C.ELFMAG:
+        raise ValueError(f"e_ident: bad magic {ident[:C.SELFMAG]!r}")
+    if ident[C.EI_CLASS] != C.ELFCLASS64:
+        raise ValueError(f"e_ident[C.EI_CLASS]={ident[C.EI_CLASS]} is not C.ELFCLASS64")
+    if ident[C.EI_DATA] != C.ELFDATA2LSB:
+        raise ValueError(f"e_ident[C.EI_DATA]={ident[C.EI_DATA]} is not C.ELFDATA2LSB")
+    if ehdr.e_shentsize != C.SHDR_SIZE:
+        raise ValueError(f"e_shentsize={ehdr.e_shentsize} is not {C.SHDR_SIZE}")
     if ehdr.e_shnum == 0:
         raise ValueError("e_shnum=0: no section headers (extended numbering is not supported)")
-    if ehdr.e_shstrndx in (SHN_UNDEF, SHN_XINDEX) or ehdr.e_shstrndx >= ehdr.e_shnum:
+    if ehdr.e_shstrndx in (C.SHN_UNDEF, C.SHN_XINDEX) or ehdr.e_shstrndx >= ehdr.e_shnum:
         raise ValueError(f"e_shstrndx={ehdr.e_shstrndx} is not a section index below e_shnum={ehdr.e_shnum}")
     return ehdr
 
 
 def _read_shdrs(data: bytes, ehdr: Ehdr) -> list[Shdr]:
-    end = ehdr.e_shoff + ehdr.e_shnum * SHDR_SIZE
+    end = ehdr.e_shoff + ehdr.e_shnum * C.SHDR_SIZE
     if end > len(data):
         raise ValueError(f"e_shoff={ehdr.e_shoff:#x}: {ehdr.e_shnum} section headers end at "
                          f"{end:#x}, past the end of the {len(data):#x}-byte file")
-    return [Shdr.unpack_from(data, ehdr.e_shoff + i * SHDR_SIZE) for i in range(ehdr.e_shnum)]
+    return [Shdr.unpack_from(data, ehdr.e_shoff + i * C.SHDR_SIZE) for i in range(ehdr.e_shnum)]
 
 
 def _section_data(data: bytes, sh: Shdr, index: int) -> bytes:
-    if sh.sh_type == SHT_NOBITS:
+    if sh.sh_type == C.SHT_NOBITS:
         return b""
     end = sh.sh_offset + sh.sh_size
     if end > len(data):
@@ -106,19 +83,19 @@ class _FileRoles:
 
 
 def _classify(shdrs: list[Shdr], names: list[str], shstrndx: int) -> _FileRoles:
-    symtabs = [i for i, sh in enumerate(shdrs) if sh.sh_type == SHT_SYMTAB]
+    symtabs = [i for i, sh in enumerate(shdrs) if sh.sh_type == C.SHT_SYMTAB]
     if len(symtabs) > 1:
-        raise ValueError(f"sections {symtabs}: more than one SHT_SYMTAB")
+        raise ValueError(f"sections {symtabs}: more than one C.SHT_SYMTAB")
     symtab = symtabs[0] if symtabs else None
     strtab = None
     if symtab is not None:
         strtab = shdrs[symtab].sh_link
         if not 0 < strtab < len(shdrs) or strtab == symtab:
             raise ValueError(f"section {symtab} (symtab): sh_link={strtab} is not a string table index")
-    relas = [i for i, sh in enumerate(shdrs) if sh.sh_type == SHT_RELA]
+    relas = [i for i, sh in enumerate(shdrs) if sh.sh_type == C.SHT_RELA]
     if shstrndx == symtab or shstrndx in relas:
         raise ValueError(f"e_shstrndx={shstrndx} names the symbol table or a relocation section")
-    derived = {SHN_UNDEF, shstrndx, symtab, strtab, *relas}
+    derived = {C.SHN_UNDEF, shstrndx, symtab, strtab, *relas}
     content = [i for i in range(len(shdrs)) if i not in derived]
     return _FileRoles(symtab, strtab, relas, content, Counter(names[i] for i in content))
 
@@ -128,7 +105,7 @@ def _read_sections(data: bytes, shdrs: list[Shdr], names: list[str], content: li
     sections = []
     for i in content:
         sh = shdrs[i]
-        size = sh.sh_size if sh.sh_type == SHT_NOBITS else None
+        size = sh.sh_size if sh.sh_type == C.SHT_NOBITS else None
         sections.append(Section(names[i], sh.sh_type, sh.sh_flags, _section_data(data, sh, i),
                                 size, sh.sh_addralign, sh.sh_entsize, sh.sh_link, sh.sh_info))
     return sections
@@ -145,17 +122,17 @@ def _read_symbols(data: bytes, shdrs: list[Shdr], roles: _FileRoles) -> list[tup
     if syms and not 0 < first_nonlocal <= len(syms):
         raise ValueError(f"section {roles.symtab} (symtab): sh_info={first_nonlocal} is not in 1..{len(syms)}")
     for k in range(1, len(syms)):
-        if (st_bind(syms[k].st_info) == STB_LOCAL) != (k < first_nonlocal):
-            raise ValueError(f"symbol {k} ({named[k][0]!r}): binding {st_bind(syms[k].st_info)} is on the "
+        if (C.st_bind(syms[k].st_info) == C.STB_LOCAL) != (k < first_nonlocal):
+            raise ValueError(f"symbol {k} ({named[k][0]!r}): binding {C.st_bind(syms[k].st_info)} is on the "
                              f"wrong side of the symtab's sh_info={first_nonlocal} (locals must come first)")
     return named
 
 
 def _has_section_symbols(named: list[tuple[str, Sym]], content: list[int]) -> bool:
-    """True when symbols 1..N are exactly the STT_SECTION locals write_elf emits."""
+    """True when symbols 1..N are exactly the C.STT_SECTION locals write_elf emits."""
     if len(named) <= len(content):
         return not content  # vacuously true with no content sections
-    want_info = st_info(STB_LOCAL, STT_SECTION)
+    want_info = C.st_info(C.STB_LOCAL, C.STT_SECTION)
     return all(name == "" and s.st_info == want_info and s.st_other == 0 and s.st_shndx == index
                and s.st_value == 0 and s.st_size == 0
                for (name, s), index in zip(named[1:], content, strict=False))
@@ -171,10 +148,10 @@ def _read_relocs(data: bytes, shdrs: list[Shdr], roles: _FileRoles, names: list[
         target = _rela_target(shdrs[i], i, roles, names)
         entries = relocs.setdefault(target, [])  # several .rela for one target merge
         for offset, info, addend in _entries(data, shdrs, i, RELA):
-            sym = r_sym(info)
+            sym = C.r_sym(info)
             name = named[sym][0] if sym < len(named) else None
             ref = name if name is not None and sym_names[name] == 1 else sym  # shared or past the table
-            entries.append(Reloc(offset, ref, r_type(info), addend))
+            entries.append(Reloc(offset, ref, C.r_type(info), addend))
         targets[i] = target
     return relocs, targets
 
@@ -207,17 +184,17 @@ def _index_map(roles: _FileRoles, targets: dict[int, str], shstrndx: int, model:
 
 
 def _renumber(sections: list[Section], mapping: dict[int, int]) -> None:
-    """Point link (always a header index) and SHF_INFO_LINK info at the new indices."""
+    """Point link (always a header index) and C.SHF_INFO_LINK info at the new indices."""
     for sec in sections:
         sec.link = mapping.get(sec.link, sec.link)
-        if sec.flags & SHF_INFO_LINK:
+        if sec.flags & C.SHF_INFO_LINK:
             sec.info = mapping.get(sec.info, sec.info)
 
 
 def _section_ref(shndx: int, names: list[str], roles: _FileRoles,
                  mapping: dict[int, int]) -> str | int:
     """A symbol's section as the model spells it: a unique content name, else an index."""
-    if shndx == SHN_UNDEF or shndx >= SHN_LORESERVE:
+    if shndx == C.SHN_UNDEF or shndx >= C.SHN_LORESERVE:
         return shndx  # special indices are kept verbatim
     if shndx >= len(names):
         return shndx  # points past the header table: the model keeps the raw index
@@ -233,8 +210,8 @@ def _model_symbols(named: list[tuple[str, Sym]], skip: int, names: list[str], ro
     for k in range(1 + skip, len(named)):
         name, s = named[k]
         section = _section_ref(s.st_shndx, names, roles, mapping)
-        symbols.append(Symbol(name, section, s.st_value, s.st_size, st_bind(s.st_info),
-                              st_type(s.st_info), s.st_other))
+        symbols.append(Symbol(name, section, s.st_value, s.st_size, C.st_bind(s.st_info),
+                              C.st_type(s.st_info), s.st_other))
     return symbols
 
 

@@ -23,18 +23,8 @@ import errno
 from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
+from ..kernel.lib import kstrtox
 from ..kernel.lib.cmdline import next_arg_at
-from ..kernel.lib.kstrtox import (
-    kstrtobool,
-    kstrtoint,
-    kstrtol,
-    kstrtos16,
-    kstrtou8,
-    kstrtou16,
-    kstrtouint,
-    kstrtoul,
-    kstrtoull,
-)
 from ..kernel.lib.string import c_string, skip_spaces_at
 
 __all__ = [
@@ -177,7 +167,7 @@ def _int_parser(strtox: _StrToX) -> Callable[[str | None], tuple[int, object]]:
 
 def _parse_bool(val: str | None) -> tuple[int, object]:
     """param_set_bool(): no "=" means "set", then strtobool()."""
-    return kstrtobool("1" if val is None else val)
+    return kstrtox.kstrtobool("1" if val is None else val)
 
 
 def _parse_invbool(val: str | None) -> tuple[int, object]:
@@ -247,16 +237,16 @@ def _int_type(symbol: str, size: int, strtox: _StrToX) -> ParamType:
 def _build_param_types() -> dict[str, ParamType]:
     """The exported param_ops_* of kernel/params.c (6.1), keyed by symbol."""
     types = [
-        _int_type("param_ops_byte", 1, kstrtou8),
-        _int_type("param_ops_short", 2, kstrtos16),
-        _int_type("param_ops_ushort", 2, kstrtou16),
-        _int_type("param_ops_int", 4, kstrtoint),
-        _int_type("param_ops_uint", 4, kstrtouint),
-        _int_type("param_ops_long", 8, kstrtol),
-        _int_type("param_ops_ulong", 8, kstrtoul),
-        _int_type("param_ops_ullong", 8, kstrtoull),
+        _int_type("param_ops_byte", 1, kstrtox.kstrtou8),
+        _int_type("param_ops_short", 2, kstrtox.kstrtos16),
+        _int_type("param_ops_ushort", 2, kstrtox.kstrtou16),
+        _int_type("param_ops_int", 4, kstrtox.kstrtoint),
+        _int_type("param_ops_uint", 4, kstrtox.kstrtouint),
+        _int_type("param_ops_long", 8, kstrtox.kstrtol),
+        _int_type("param_ops_ulong", 8, kstrtox.kstrtoul),
+        _int_type("param_ops_ullong", 8, kstrtox.kstrtoull),
         # hexint only differs from uint when read back ("%#08x").
-        _int_type("param_ops_hexint", 4, kstrtouint),
+        _int_type("param_ops_hexint", 4, kstrtox.kstrtouint),
         ParamType("param_ops_bool", 1, _parse_bool, _encode_bool, KERNEL_PARAM_OPS_FL_NOARG),
         # param_ops_invbool has NO FL_NOARG in 6.1: a bare "foo" is EINVAL in parse_one().
         ParamType("param_ops_invbool", 1, _parse_invbool, _encode_bool),

@@ -6,6 +6,7 @@ value) or (errno, None), never raises.
 """
 
 import errno
+from typing import Callable
 
 from .ctype import isxdigit, tolower_letter
 from .string import c_string
@@ -106,65 +107,34 @@ def kstrtoll(s: str, base: int = AUTO_BASE) -> tuple[int, int | None]:
     return 0, value
 
 
-def _kstrto_unsigned(s: str, base: int, bits: int) -> tuple[int, int | None]:
-    """The kstrtou<N>() pattern: kstrtoull() then "tmp != (uN)tmp -> ERANGE"."""
-    err, value = kstrtoull(s, base)
-    if err:
-        return err, None
-    if value >> bits:
-        return errno.ERANGE, None
-    return 0, value
+def _narrowing(name: str, bits: int, signed: bool) -> Callable[..., tuple[int, int | None]]:
+    """The kstrto<type>() pattern: kstrtoll() (signed) or kstrtoull(), then
+    "tmp != (type)tmp -> -ERANGE": the value must fit ``bits``."""
+    wide = kstrtoll if signed else kstrtoull
+    low, high = (-(1 << (bits - 1)), 1 << (bits - 1)) if signed else (0, 1 << bits)
+
+    def kstrto(s: str, base: int = AUTO_BASE) -> tuple[int, int | None]:
+        err, value = wide(s, base)
+        if err:
+            return err, None
+        if not low <= value < high:
+            return errno.ERANGE, None
+        return 0, value
+
+    kstrto.__name__ = kstrto.__qualname__ = name
+    kstrto.__doc__ = f"{name}(): {bits}-bit {'signed' if signed else 'unsigned'}.  Returns (errno, value)."
+    return kstrto
 
 
-def _kstrto_signed(s: str, base: int, bits: int) -> tuple[int, int | None]:
-    """The kstrtos<N>() pattern: kstrtoll() then "tmp != (sN)tmp -> ERANGE"."""
-    err, value = kstrtoll(s, base)
-    if err:
-        return err, None
-    limit = 1 << (bits - 1)
-    if not -limit <= value < limit:
-        return errno.ERANGE, None
-    return 0, value
-
-
-def kstrtoul(s: str, base: int = AUTO_BASE) -> tuple[int, int | None]:
-    """kstrtoul(): on LP64 this is kstrtoull()."""
-    return _kstrto_unsigned(s, base, 64)
-
-
-def kstrtol(s: str, base: int = AUTO_BASE) -> tuple[int, int | None]:
-    """kstrtol(): on LP64 this is kstrtoll()."""
-    return _kstrto_signed(s, base, 64)
-
-
-def kstrtouint(s: str, base: int = AUTO_BASE) -> tuple[int, int | None]:
-    """kstrtouint()."""
-    return _kstrto_unsigned(s, base, 32)
-
-
-def kstrtoint(s: str, base: int = AUTO_BASE) -> tuple[int, int | None]:
-    """kstrtoint()."""
-    return _kstrto_signed(s, base, 32)
-
-
-def kstrtou16(s: str, base: int = AUTO_BASE) -> tuple[int, int | None]:
-    """kstrtou16()."""
-    return _kstrto_unsigned(s, base, 16)
-
-
-def kstrtos16(s: str, base: int = AUTO_BASE) -> tuple[int, int | None]:
-    """kstrtos16()."""
-    return _kstrto_signed(s, base, 16)
-
-
-def kstrtou8(s: str, base: int = AUTO_BASE) -> tuple[int, int | None]:
-    """kstrtou8()."""
-    return _kstrto_unsigned(s, base, 8)
-
-
-def kstrtos8(s: str, base: int = AUTO_BASE) -> tuple[int, int | None]:
-    """kstrtos8()."""
-    return _kstrto_signed(s, base, 8)
+# long is 64 bits on LP64: kstrtoul()/kstrtol() are kstrtoull()/kstrtoll() there.
+kstrtoul = _narrowing("kstrtoul", 64, signed=False)
+kstrtol = _narrowing("kstrtol", 64, signed=True)
+kstrtouint = _narrowing("kstrtouint", 32, signed=False)
+kstrtoint = _narrowing("kstrtoint", 32, signed=True)
+kstrtou16 = _narrowing("kstrtou16", 16, signed=False)
+kstrtos16 = _narrowing("kstrtos16", 16, signed=True)
+kstrtou8 = _narrowing("kstrtou8", 8, signed=False)
+kstrtos8 = _narrowing("kstrtos8", 8, signed=True)
 
 
 _BOOL_TRUE_FIRST = frozenset("yYtT1")
