@@ -52,23 +52,20 @@ KNOWN_UNREACHABLE = {
     ("unload.py", "delete_module", "not live"): f"a module not LIVE {CONCURRENT}",
     ("main.py", "LoadResult.kind", ""): f"{NOT_ON_LOAD_PATH}: the verdict's name for callers (CLI, systematic)",
     ("signing.py", "split_signature", ""): f"{NOT_ON_LOAD_PATH}: used by tools (inspect, the signature mutator)",
-    ("params.py", "ModuleParam.set", ""): f"{NOT_ON_LOAD_PATH}: a stand-alone parameter model for "
-                                          f"tests/test_params.py; the loader uses kparams.KernelParam",
-    ("params.py", "ArrayParam.set", ""): f"{NOT_ON_LOAD_PATH}: as ModuleParam, for tests/test_params.py",
     ("params.py", "parse_one", "kp.level < min_level"): LOAD_MODULE_ARGS,
     ("params.py", "parse_one", "unknown is not None"): LOAD_MODULE_ARGS,
     ("params.py", "_failure_message", "errno.ENOENT"): LOAD_MODULE_ARGS + " (only parse_one's ENOENT prints it)",
-    ("params.py", "_parse_integer_fixup_radix", "if base == 0"): "every setter parses with base 0",
     ("params.py", "param_array", "min_elems"): "param_array_set() always asks for at least one element, "
                                                "and the split always yields one",
     ("params.py", "parse", "val is None"): PARSE_ONE_GUARD,
     ("params.py", "_parse_charp", "val is None"): PARSE_ONE_GUARD,
     ("params.py", "param_array", "val is None"): PARSE_ONE_GUARD,
+    ("params.py", "param_array", "store is not None"): "the loader always stores each element (kparams.set_array); "
+                                                       "parsing without a store is for tests/test_params.py",
     ("params.py", "string_param_type.parse", "maxlen is not None"): STRING_MAXLEN,
     ("params.py", "string_param_type.message", ""): STRING_MAXLEN,
-    ("params.py", "_report_setter_error", "line is not None"):
-        "through the loader only array elements report here, and the only element setter with a message (charp) "
-        "fails only with the error it has a message for (ENOSPC)",
+    ("params.py", "report_setter_error", "line is not None"):
+        "the only setters with a message (charp, string) fail only with the error they have a message for (ENOSPC)",
     ("init.py", "unlink_module", "mod in kernel.modules"):
         "both callers (the unlink_mod label, free_module) run on a module still on the list",
     ("sysfs.py", "mod_sysfs_teardown", "if mod.sysfs_dir"):

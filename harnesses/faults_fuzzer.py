@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fuzz target 'faults' (OSS-Fuzz layout): see lkmfuzz/fuzzing/harness.py and targets.py."""
+"""Fuzz target 'faults' (OSS-Fuzz layout): see lkmfuzz/fuzzing/harness.py and lkmfuzz/fuzzing/targets/."""
 
 from lkmfuzz.fuzzing.harness import main
 

@@ -313,7 +313,7 @@ def _repro_property(path, finding, case) -> int:
 
 
 def _load_case(path):
-    from .fuzzing.targets import case_from_json
+    from .case import case_from_json
     from .triage.store import StoreError, load
     try:
         finding, module, meta, preload = load(path)

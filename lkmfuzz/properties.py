@@ -97,7 +97,7 @@ def unload_and_check(kernel, result, before) -> list:
 def hardened_is_stricter(data: bytes) -> None:
     """hardened accepts only what linux-6.1 accepts, refuses whatever 6.1 would crash on by
     a named validation check, and never reaches what no check vouched for.  (The fuzz
-    targets ask the same second opinion: fuzzing.targets.check_second_opinions.)"""
+    targets ask the same second opinion: fuzzing.targets.execution.check_second_opinions.)"""
     strict = finit_module(Kernel("hardened"), data)
     faithful = finit_module(Kernel("linux-6.1"), data)
     assert not isinstance(strict.verdict, UnvalidatedAccess), f"a missing validation check: {strict}"
@@ -113,7 +113,7 @@ def hardened_is_stricter(data: bytes) -> None:
 # --- saving failures so `lkmfuzz repro` can replay them ---------------------------------
 
 def _valid_from_bytes(data: bytes, profile: str = "hardened") -> None:
-    from .elf.writer import read_model
+    from .elf.model_reader import read_model
     valid_module_loads_and_unloads(data, read_model(data), profile)
 
 

@@ -7,9 +7,10 @@ from conftest import seed_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lkmfuzz.case import TestCase
 from lkmfuzz.faults import FaultPlan
 from lkmfuzz.fuzzing.checkpoint import Checkpoint, CheckpointError
-from lkmfuzz.fuzzing.targets import Finding, Resumable, TestCase, execute
+from lkmfuzz.fuzzing.targets import Finding, Resumable, execute
 from lkmfuzz.invariants import snapshot
 from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.loader import finit_module

@@ -1,4 +1,4 @@
-"""Tests for lkmfuzz.elf.model and lkmfuzz.elf.writer (write_elf / read_model).
+"""Tests for lkmfuzz.elf.model, lkmfuzz.elf.writer (write_elf) and lkmfuzz.elf.model_reader (read_model).
 
 Expected values are computed here from the model by the rules the writer
 documents (section order, symbol order, first-match names), and checked
@@ -69,8 +69,9 @@ from lkmfuzz.elf.model import (
     this_module_section,
     versions_section,
 )
+from lkmfuzz.elf.model_reader import read_model
 from lkmfuzz.elf.structs import EHDR, SHDR
-from lkmfuzz.elf.writer import MAX_FILE_ALIGN, read_model, write_elf
+from lkmfuzz.elf.writer import MAX_FILE_ALIGN, write_elf
 from lkmfuzz.kernel.profile import MODULE_INIT_OFFSET, MODULE_NAME_OFFSET, STRUCT_MODULE_SIZE
 
 CORPUS = sorted((Path(__file__).resolve().parent.parent / "corpus").glob("*.ko"))

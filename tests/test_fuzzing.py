@@ -13,12 +13,15 @@ from conftest import CORPUS, ROOT, SEEDS, seed_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lkmfuzz.case import TestCase, replace
 from lkmfuzz.cli import main as cli_main
+from lkmfuzz.errors import LoadError
 from lkmfuzz.fuzzing import campaign, scenario, targets
 from lkmfuzz.fuzzing.campaign import run_campaign, seed_corpus
 from lkmfuzz.fuzzing.scenario import Scenario
-from lkmfuzz.fuzzing.targets import Finding, TestCase, decode_faults, decode_scenario, execute
+from lkmfuzz.fuzzing.targets import Finding, decode_faults, decode_scenario, execute, kernels, unload_modes
 from lkmfuzz.kernel.symbols import debian_symbols
+from lkmfuzz.loader import O_NONBLOCK
 from lkmfuzz.mutate.params import mutate_params
 from lkmfuzz.mutate.structured import OPERATORS, Context, mutate_structured
 from lkmfuzz.triage import store
@@ -317,7 +320,7 @@ def test_any_header_before_a_seed_gives_a_verdict(head, name):
 
 
 def test_every_unload_mode_has_an_action():
-    assert tuple(targets.AFTER_LOAD) == scenario.UNLOAD_MODES
+    assert tuple(unload_modes.AFTER_LOAD) == scenario.UNLOAD_MODES
 
 
 def _scenario_case(name, **fields):
@@ -389,27 +392,27 @@ def test_unload_modes_refuse_and_still_clean_up(monkeypatch, name, unload, refus
 def _record_delete_refusals(monkeypatch) -> list:
     refused = []
 
-    def delete(kernel, name, flags=targets.O_NONBLOCK):
+    def delete(kernel, name, flags=O_NONBLOCK):
         try:
             return scenario_delete(kernel, name, flags)
-        except targets.LoadError as e:
+        except LoadError as e:
             refused.append(e.errno_name)
             raise
-    scenario_delete = targets.delete_module
-    monkeypatch.setattr(targets, "delete_module", delete)
+    scenario_delete = unload_modes.delete_module
+    monkeypatch.setattr(unload_modes, "delete_module", delete)
     return refused
 
 
 @pytest.mark.parametrize("name, preload", [("consumer", "hello"), ("hello", "initexit"), ("percpu", "livepatch")])
 def test_a_thawed_kernel_runs_a_case_as_a_built_one(monkeypatch, name, preload):
-    monkeypatch.setattr(targets, "FROZEN_KERNELS", {})
+    monkeypatch.setattr(kernels, "FROZEN_KERNELS", {})
     case = _scenario_case(name, preload=scenario.dependency_preload(preload), args="myint=3")
-    built = targets.fresh_kernel(case)
-    assert targets.FROZEN_KERNELS and all(targets.FROZEN_KERNELS.values())
-    thawed = targets.fresh_kernel(case)
+    built = kernels.fresh_kernel(case)
+    assert kernels.FROZEN_KERNELS and all(kernels.FROZEN_KERNELS.values())
+    thawed = kernels.fresh_kernel(case)
     assert thawed is not built and thawed.modules[0] is not built.modules[0]
     assert _state(thawed) == _state(built)
-    runs = [targets.run_syscall(kernel, case) for kernel in (built, thawed)]
+    runs = [kernels.run_syscall(kernel, case) for kernel in (built, thawed)]
     assert str(runs[0]) == str(runs[1]) and runs[0].trace == runs[1].trace
     assert _state(thawed) == _state(built)
 
@@ -584,8 +587,18 @@ def test_faults_target_loads_dependencies_first_as_modprobe_does():
     case = decode(targets.NO_FAULT_PLAN + seed_bytes("consumer"))
     assert case.preload == (seed_bytes("hello"),) and execute(case).ok
     assert decode(targets.NO_FAULT_PLAN + seed_bytes("hello")).preload == ()
-    mutant = targets.replace(case, profile="hardened-minus-undo_free_unload",
+    mutant = replace(case, profile="hardened-minus-undo_free_unload",
                              plan=targets.decode_plan(targets.encode_fail_nth_plan(4)))
     with pytest.raises(Finding) as found:
         execute(mutant)
     assert found.value.title == "invariant no-leak after simplify_symbols"
+
+
+def test_the_harness_leaves_every_module_of_the_targets_package_uninstrumented():
+    """atheris excludes exact module names: a new module of the package must be listed."""
+    import ast
+    harness = ast.parse((ROOT / "lkmfuzz" / "fuzzing" / "harness.py").read_text())
+    listed = next(ast.literal_eval(node.value) for node in harness.body
+                  if isinstance(node, ast.Assign) and node.targets[0].id == "TARGETS_PACKAGE")
+    package = Path(targets.__file__).parent
+    assert sorted(listed) == sorted(p.stem for p in package.glob("*.py") if p.stem != "__init__")

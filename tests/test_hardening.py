@@ -10,11 +10,11 @@ import dataclasses
 import pytest
 from conftest import seed_bytes
 
+from lkmfuzz.case import TestCase
 from lkmfuzz.elf import constants as C
 from lkmfuzz.elf import patch
 from lkmfuzz.errors import KernelFault, LoadError, UnvalidatedAccess
-from lkmfuzz.fuzzing import targets
-from lkmfuzz.fuzzing.targets import Finding, TestCase, execute
+from lkmfuzz.fuzzing.targets import Finding, execute, execution, kernels
 from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.kernel.profile import HARDENING_CHECKS, ProfileError, get_profile
 from lkmfuzz.loader import finit_module, hardening
@@ -130,24 +130,24 @@ def test_an_unchecked_use_is_a_prediction_in_61_and_a_finding_in_hardened_minus(
 @pytest.fixture
 def always_ask(monkeypatch):
     """Every case asks the second opinion (campaigns ask one in SECOND_OPINION_EVERY)."""
-    monkeypatch.setattr(targets, "SECOND_OPINION_EVERY", 1)
+    monkeypatch.setattr(execution, "SECOND_OPINION_EVERY", 1)
 
 
 def test_the_second_opinion_is_asked_for_a_fixed_share_of_cases():
-    asked = sum(targets.asks_second_opinion(TestCase(module=HELLO, args=f"myint={i}")) for i in range(6400))
-    assert 0.5 / targets.SECOND_OPINION_EVERY < asked / 6400 < 1.5 / targets.SECOND_OPINION_EVERY
+    asked = sum(execution.asks_second_opinion(TestCase(module=HELLO, args=f"myint={i}")) for i in range(6400))
+    assert 0.5 / execution.SECOND_OPINION_EVERY < asked / 6400 < 1.5 / execution.SECOND_OPINION_EVERY
     case = TestCase(module=HELLO, args="myint=7")
-    assert len({targets.asks_second_opinion(case) for _ in range(3)}) == 1
+    assert len({execution.asks_second_opinion(case) for _ in range(3)}) == 1
 
 
 def test_loading_what_a_real_kernel_refuses_is_a_finding(monkeypatch, always_ask):
-    real = targets.fresh_kernel
+    real = kernels.fresh_kernel
 
     def refusing_61(case):
         if case.profile == "linux-6.1":
             case = dataclasses.replace(case, config=(("modules_disabled", True),))
         return real(case)
-    monkeypatch.setattr(targets, "fresh_kernel", refusing_61)
+    monkeypatch.setattr(kernels, "fresh_kernel", refusing_61)
     with pytest.raises(Finding) as found:
         execute(TestCase(module=HELLO))
     assert found.value.kind == "second-opinion"
@@ -157,7 +157,7 @@ def test_loading_what_a_real_kernel_refuses_is_a_finding(monkeypatch, always_ask
 def test_a_refusal_naming_no_check_where_a_real_kernel_faults_is_a_finding(monkeypatch, always_ask):
     data = CASES["validate_rela_symbols"][0](HELLO)
     # The mutant refuses with an errno of the kernel's own where linux-6.1 faults.
-    monkeypatch.setattr(targets, "run_syscall", lambda kernel, case: (
+    monkeypatch.setattr(kernels, "run_syscall", lambda kernel, case: (
         finit_module(kernel, data) if kernel.profile.name == "linux-6.1" else finit_module(kernel, HELLO, "myint=abc")))
     with pytest.raises(Finding) as found:
         execute(TestCase(module=data))
@@ -167,7 +167,7 @@ def test_a_refusal_naming_no_check_where_a_real_kernel_faults_is_a_finding(monke
 
 def test_a_refusal_by_a_check_needs_no_second_opinion(monkeypatch, always_ask):
     asked = []
-    monkeypatch.setattr(targets, "fresh_kernel", lambda case: asked.append(case.profile) or Kernel(case.profile))
+    monkeypatch.setattr(kernels, "fresh_kernel", lambda case: asked.append(case.profile) or Kernel(case.profile))
     result = execute(TestCase(module=CASES["validate_rela_symbols"][0](HELLO)))
     assert result.verdict.check == "validate_rela_symbols" and asked == ["hardened"]
 
@@ -229,10 +229,10 @@ def test_a_parameter_variable_in_read_only_memory_is_refused():
 
 
 def test_a_second_opinion_resumed_from_its_checkpoint_is_a_fresh_one():
-    targets.SECOND_OPINION_CHECKPOINTS.clear()
+    execution.SECOND_OPINION_CHECKPOINTS.clear()
     for args in ("myint=3", "myint=abc", "mycharp=x mybool", "myint=7"):
         case = TestCase(module=HELLO, args=args, profile="linux-6.1")
-        fresh = targets.run_syscall(targets.fresh_kernel(case), case)
-        resumed = targets.second_opinion(case, via_checkpoint=True)
+        fresh = kernels.run_syscall(kernels.fresh_kernel(case), case)
+        resumed = execution.second_opinion(case, via_checkpoint=True)
         assert (str(resumed), resumed.trace) == (str(fresh), fresh.trace)
-    assert len(targets.SECOND_OPINION_CHECKPOINTS) == 1
+    assert len(execution.SECOND_OPINION_CHECKPOINTS) == 1

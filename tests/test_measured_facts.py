@@ -10,14 +10,15 @@ from conftest import seed_bytes
 from kstate import snapshot
 
 from lkmfuzz import invariants
+from lkmfuzz.case import TestCase
 from lkmfuzz.elf import constants as C
 from lkmfuzz.elf import patch
-from lkmfuzz.fuzzing.targets import TestCase, execute
+from lkmfuzz.fuzzing.targets import execute
 from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.kernel.profile import get_profile
+from lkmfuzz.keys import unknown_signer
 from lkmfuzz.loader import finit_module, init_module
 from lkmfuzz.loader.signing import MODULE_SIG_STRING, MODULE_SIGNATURE, PKEY_ID_PKCS7
-from lkmfuzz.mutate.signature import unknown_signer
 from lkmfuzz.oracle.cases import HELLO_CORRUPTIONS
 from lkmfuzz.sign import pkcs7_sign
 

@@ -2,7 +2,11 @@
 ``qemu``, the real Debian 6.1 kernel (skipped, saying why, when `lkmfuzz oracle setup`
 could not prepare it)."""
 
+import hashlib
 import json
+import shutil
+import subprocess
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -20,7 +24,7 @@ from lkmfuzz.oracle.cases import (
 from lkmfuzz.oracle.cpio import CpioWriter
 from lkmfuzz.oracle.diff import compare, model_outcome
 from lkmfuzz.oracle.initramfs import build_initramfs
-from lkmfuzz.oracle.kit import OracleSetupError, decompress_bzimage, find_kit
+from lkmfuzz.oracle.kit import OracleSetupError, decompress_bzimage, find_kit, init_digest, init_source
 from lkmfuzz.oracle.protocol import BatchLog, KernelOutcome, end_without_report, parse_line
 
 
@@ -41,6 +45,20 @@ def read_newc(archive: bytes) -> dict:
 
 
 # --- without a VM ------------------------------------------------------------------
+
+def test_init_source_is_package_data_and_what_the_stamp_hashes():
+    shipped = (resources.files("lkmfuzz.oracle") / "init.c").read_text(encoding="utf-8")
+    assert init_source() == shipped and "int main(" in shipped and "CASE %ld RESULT" in shipped
+    assert init_digest() == hashlib.sha256(shipped.encode()).hexdigest()
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="no gcc on this host")
+def test_init_source_is_c_that_gcc_accepts(tmp_path):
+    source = tmp_path / "init.c"
+    source.write_text(init_source())
+    proc = subprocess.run(["gcc", "-fsyntax-only", "-Wall", "-Werror", str(source)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
 
 def test_cpio_archive_is_newc_with_aligned_entries():
     cpio = CpioWriter()
@@ -237,7 +255,7 @@ def test_model_agrees_with_the_real_kernel_on_corpus_and_design_set(tmp_path, ca
 @pytest.mark.qemu
 @needs_kernel
 def test_a_kernel_fault_prediction_is_confirmed_by_an_oops_and_recorded(tmp_path, capsys):
-    from lkmfuzz.fuzzing.targets import TestCase
+    from lkmfuzz.case import TestCase
     from lkmfuzz.triage.store import record
     case = TestCase(module=_unterminated_name(seed_bytes("hello")), profile="linux-6.1")
     crash = record(tmp_path, "kernel-fault in add_unformed_module", "kernel-fault", "load", "fortify", "",

@@ -252,6 +252,7 @@ def test_wheel_outside_the_checkout_runs_the_quickstart_campaign(tmp_path):
     [wheel] = wheels.glob("lkmfuzz-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "lkmfuzz/fuzzing/data/harnesses/load_fuzzer.dict" in names
+    assert "lkmfuzz/oracle/init.c" in names     # the oracle's /init source (lkmfuzz oracle setup)
     assert {f"lkmfuzz/fuzzing/data/corpus/{p.name}" for p in CORPUS.glob("*.ko")} <= set(names)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", f"{wheel}[fuzz]"],

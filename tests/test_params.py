@@ -1,18 +1,20 @@
-"""Tests for lkmfuzz.loader.params, the Linux 6.1 module-parameter parser model."""
+"""Tests for lkmfuzz.loader.params (kernel/params.c) and the kernel library it uses
+(lkmfuzz.kernel.lib: cmdline's next_arg, kstrtox), the Linux 6.1 module-parameter parser model.
+
+kernel/params.c's setters here run through ``ModuleParam`` / ``ArrayParam``: test doubles
+of a module's struct kernel_param whose variable is a Python attribute (the loader binds
+parameters to module memory instead, lkmfuzz.loader.kparams)."""
 
 import errno
-import logging
 
 import pytest
+from conftest import seed_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lkmfuzz.loader import params as P
-from lkmfuzz.loader.params import (
-    PARAM_TYPES,
-    ArrayParam,
-    ModuleParam,
-    ParamError,
+from lkmfuzz.kernel.kernel import Kernel
+from lkmfuzz.kernel.lib.cmdline import next_arg
+from lkmfuzz.kernel.lib.kstrtox import (
     kstrtobool,
     kstrtoint,
     kstrtol,
@@ -24,14 +26,91 @@ from lkmfuzz.loader.params import (
     kstrtouint,
     kstrtoul,
     kstrtoull,
-    next_arg,
-    param_array_split,
+)
+from lkmfuzz.loader import finit_module
+from lkmfuzz.loader import params as P
+from lkmfuzz.loader.params import (
+    MODULE_PARAM_LEVEL,
+    PARAM_TYPES,
+    ParamError,
+    ParamType,
     parameq,
-    parse_args,
     parse_one,
+    report_setter_error,
 )
 
 MIN, MAX = P.LOAD_MODULE_MIN_LEVEL, P.LOAD_MODULE_MAX_LEVEL
+
+
+class _OwnOps:
+    """A kernel_param that is its own kernel_param_ops (``kp.ops.set``)."""
+
+    @property
+    def ops(self):
+        return self
+
+
+class ModuleParam(_OwnOps):
+    """A module_param(): a kernel_param whose ops are a ParamType's setter.
+
+    It is its own ``ops``; ``value`` models the C variable (kp->arg) and is only
+    changed by a successful set, as in the kernel.  The setter's pr_err() lines go
+    to ``log``.
+    """
+
+    def __init__(self, name: str, ptype: ParamType, level: int = MODULE_PARAM_LEVEL,
+                 value: object = None, log: list | None = None):
+        self.name, self.ptype, self.level, self.value = name, ptype, level, value
+        self.log = [] if log is None else log
+
+    @property
+    def flags(self) -> int:
+        return self.ptype.flags
+
+    def set(self, val: str | None) -> int:
+        err, value = self.ptype.parse(val)
+        if err:
+            report_setter_error(self.ptype, self.name, err, self.log.append)
+            return err
+        self.value = value
+        return 0
+
+
+class ArrayParam(_OwnOps):
+    """A module_param_array(): param_array_ops over ``elem``, at most ``max_elems``.
+
+    ``values`` are the elements written by the last set (partial after an
+    error, as in the kernel); ``num`` models *arr->num.
+    """
+
+    flags = 0  # param_array_ops has no FL_NOARG
+
+    def __init__(self, name: str, elem: ParamType, max_elems: int, log: list | None = None):
+        self.name, self.elem, self.max_elems = name, elem, max_elems
+        self.level = MODULE_PARAM_LEVEL
+        self.values: list[object] = []
+        self.log = [] if log is None else log
+
+    @property
+    def num(self) -> int:
+        return len(self.values)
+
+    def set(self, val: str | None) -> int:
+        err, values = P.param_array_split(val, self.max_elems, self.elem, self.name, self.log.append)
+        if val is not None:  # param_array() writes element by element before failing
+            self.values = values
+        return err
+
+
+def parse_args(doing, args, params, min_level, max_level, unknown, log=None):
+    """params.parse_args with its pr_err() lines collected in ``log``."""
+    sink = [] if log is None else log
+    return P.parse_args(doing, args, params, min_level, max_level, unknown, printk=sink.append)
+
+
+def param_array_split(val, max_elems, elem, name="", log=None):
+    """params.param_array_split with its pr_err() lines collected in ``log``."""
+    return P.param_array_split(val, max_elems, elem, name, ([] if log is None else log).append)
 
 
 def mk(name, symbol, **kw):
@@ -305,12 +384,12 @@ def test_array_ok():
     assert param_array_split("7", 1, INT) == (0, [7])
 
 
-def test_array_too_many(caplog):
-    with caplog.at_level(logging.ERROR, logger=P.__name__):
-        err, values = param_array_split("1,2,3", 2, INT, name="arr")
+def test_array_too_many():
+    log = []
+    err, values = param_array_split("1,2,3", 2, INT, name="arr", log=log)
     assert err == errno.EINVAL
     assert values == [1, 2]  # already written by the kernel before it noticed
-    assert "arr: can only take 2 arguments" in caplog.messages
+    assert log == ["arr: can only take 2 arguments"]
 
 
 def test_array_trailing_comma_counts_as_an_element():
@@ -338,11 +417,21 @@ def test_array_bad_element_stops():
     assert param_array_split(None, 3, INT) == (errno.EINVAL, [])
 
 
-def test_array_charp_element_too_long(caplog):
-    with caplog.at_level(logging.ERROR, logger=P.__name__):
-        err, values = param_array_split("ok," + "x" * 1025, 4, CHARP, name="names")
+def test_array_charp_element_too_long():
+    log = []
+    err, values = param_array_split("ok," + "x" * 1025, 4, CHARP, name="names", log=log)
     assert (err, values) == (errno.ENOSPC, ["ok"])
-    assert "names: string parameter too long" in caplog.messages
+    assert log == ["names: string parameter too long"]
+
+
+def test_array_stops_at_the_first_element_its_store_refuses():
+    stored = []
+
+    def store(index, value):
+        stored.append((index, value))
+        return errno.ENOSPC if index == 1 else 0
+    err, values = P.param_array_split("7,8,9", 3, INT, "arr", [].append, store)
+    assert (err, values, stored) == (errno.ENOSPC, [7], [(0, 7), (1, 8)])
 
 
 # --- parse_one / parse_args ------------------------------------------------------------
@@ -358,11 +447,11 @@ def test_parse_args_empty():
     assert parse_args("mod", "   \t\n", [], MIN, MAX, None) is None
 
 
-def test_parse_args_returns_last_error_and_keeps_going(caplog):
+def test_parse_args_returns_last_error_and_keeps_going():
     a, b, c, d = (mk(n, "param_ops_int") for n in "abcd")
-    with caplog.at_level(logging.ERROR, logger=P.__name__):
-        with pytest.raises(ParamError) as info:
-            parse_args("mymod", "a=x b=5 c=99999999999 d=7", [a, b, c, d], MIN, MAX, None)
+    log = []
+    with pytest.raises(ParamError) as info:
+        parse_args("mymod", "a=x b=5 c=99999999999 d=7", [a, b, c, d], MIN, MAX, None, log)
     exc = info.value
     assert exc.errno == errno.ERANGE  # c's error, not a's EINVAL
     assert exc.param == "c"
@@ -372,7 +461,7 @@ def test_parse_args_returns_last_error_and_keeps_going(caplog):
         "mymod: `99999999999' invalid for parameter `c'",
     )
     assert (a.value, b.value, c.value, d.value) == (None, 5, None, 7)
-    assert caplog.messages == list(exc.messages)
+    assert log == list(exc.messages)
 
 
 def test_parse_args_error_messages():
@@ -578,3 +667,37 @@ def test_kstrtoll_matches_python_ints(n):
         assert err == errno.EINVAL
     else:
         assert err == errno.ERANGE
+
+
+# --- through the loader: params.c's pr_err() lines land in the simulated kernel's log ---
+
+def _load_with_args(module: str, args: bytes):
+    kernel = Kernel("hardened")
+    return finit_module(kernel, seed_bytes(module), args), kernel.log
+
+
+def test_a_bad_parameter_value_is_logged_as_dmesg_shows_it():
+    result, log = _load_with_args("hello", b"myint=abc myshort=3")
+    assert result.kind == "EINVAL"
+    assert log == ["hello: `abc' invalid for parameter `myint'"]
+
+
+def test_every_failing_parameter_is_logged_and_the_last_one_decides():
+    long_value = "x" * (P.CHARP_MAX_LEN + 1)
+    result, log = _load_with_args("hello", f"myint=abc mycharp={long_value}".encode())
+    assert result.kind == "ENOSPC"
+    assert log == ["hello: `abc' invalid for parameter `myint'", "mycharp: string parameter too long",
+                   f"hello: `{long_value}' too large for parameter `mycharp'"]
+
+
+@pytest.mark.parametrize("args, setter_line", [
+    (b"myints=1,2,3,4,5", "myints: can only take 4 arguments"),
+    (b"mylabel=" + b"y" * 16, "mylabel: string doesn't fit in 15 chars."),
+    (b"mynames=a," + b"z" * 1025, "mynames: string parameter too long"),
+])
+def test_setter_lines_come_before_parse_args_line(args, setter_line):
+    result, log = _load_with_args("arrparam", args)
+    param, value = args.decode().split("=", 1)
+    assert not result.ok
+    assert log == [setter_line, f"arrparam: `{value}' {'invalid' if result.kind == 'EINVAL' else 'too large'} "
+                                f"for parameter `{param}'"]

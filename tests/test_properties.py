@@ -10,10 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lkmfuzz.elf import constants as C
-from lkmfuzz.elf.writer import read_model, write_elf
+from lkmfuzz.elf.model_reader import read_model
+from lkmfuzz.elf.writer import write_elf
 from lkmfuzz.kernel.kernel import Kernel
+from lkmfuzz.kernel.lib.cmdline import next_arg
 from lkmfuzz.loader import finit_module
-from lkmfuzz.loader.params import next_arg
 from lkmfuzz.properties import (
     corrupted_module_gives_a_verdict,
     hardened_is_stricter,

@@ -22,6 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from kstate import snapshot
 
+from lkmfuzz import keys
 from lkmfuzz.cli import main
 from lkmfuzz.errors import errno_name
 from lkmfuzz.kernel.crypto.api import DEBIAN_6_1, DEBIAN_6_1_NO_MODULES, WITH_ECDSA
@@ -265,7 +266,7 @@ CASES = {
     "trusted, intact": lambda signed, key: signed,
     "trusted, content flipped": lambda signed, key: flip_content(signed),
     "trusted, RSA byte flipped": lambda signed, key: flip_rsa_byte(signed),
-    "unknown key": lambda signed, key: sign_module(HELLO, M.unknown_signer()),
+    "unknown key": lambda signed, key: sign_module(HELLO, keys.unknown_signer()),
     "stripped": lambda signed, key: HELLO,
     "sig_len corrupt": lambda signed, key: M.sig_len_huge(signed),
 }
@@ -292,7 +293,7 @@ def test_design_verdict_table(profile, test_key, signed_hello, case, sig_enforce
 
 
 def test_unknown_key_is_enokey_at_the_keyring(test_key):
-    module, _trailer, pkcs7 = split_signature(sign_module(HELLO, M.unknown_signer()))
+    module, _trailer, pkcs7 = split_signature(sign_module(HELLO, keys.unknown_signer()))
     assert trusting(test_key).verify_pkcs7_signature(module, pkcs7) == errno.ENOKEY
 
 
@@ -420,7 +421,7 @@ def test_mutator_verdict(mutator, test_key, signed_hello):
 def test_mutators_sign_unsigned_input_with_the_unknown_key():
     module, _trailer, pkcs7 = split_signature(M.pkcs7_flip_signature(HELLO))
     assert module == HELLO
-    assert M.unknown_certificate() == M.unknown_certificate()
+    assert keys.unknown_certificate() == keys.unknown_certificate()
     assert Keyring.default().verify_pkcs7_signature(HELLO, pkcs7) == errno.ENOKEY
 
 

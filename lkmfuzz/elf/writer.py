@@ -1,4 +1,5 @@
-"""Serialise an ``ElfModel`` to ELF bytes (``write_elf``) and parse it back (``read_model``).
+"""Serialise an ``ElfModel`` to ELF bytes (``write_elf``); ``elf.model_reader.read_model``
+parses such bytes back.
 
 Section header order is fixed::
 
@@ -29,7 +30,6 @@ a name is shared.
 """
 
 import struct
-from collections import Counter
 from dataclasses import dataclass
 
 from .constants import (
@@ -44,9 +44,6 @@ from .constants import (
     SELFMAG,
     SHDR_SIZE,
     SHF_INFO_LINK,
-    SHN_LORESERVE,
-    SHN_UNDEF,
-    SHN_XINDEX,
     SHT_NOBITS,
     SHT_RELA,
     SHT_STRTAB,
@@ -56,14 +53,10 @@ from .constants import (
     SYM_SIZE,
     U32_MAX,
     r_info,
-    r_sym,
-    r_type,
-    st_bind,
     st_info,
-    st_type,
 )
-from .model import ElfModel, Reloc, Section, Symbol, decode_name, encode_name
-from .structs import EHDR, RELA, SHDR, SYM, Ehdr, Shdr, Sym
+from .model import ElfModel, Reloc, Section, Symbol, encode_name
+from .structs import EHDR, RELA, SHDR, SYM
 
 SYMTAB_NAME = ".symtab"
 STRTAB_NAME = ".strtab"
@@ -96,7 +89,7 @@ class _SectionPlan:
     shstrtab: int
 
 
-def _plan_sections(model: ElfModel) -> _SectionPlan:
+def plan_sections(model: ElfModel) -> _SectionPlan:
     by_name: dict[str, int] = {}
     for index, sec in enumerate(model.sections, 1):
         by_name.setdefault(sec.name, index)
@@ -251,7 +244,7 @@ def _ehdr(model: ElfModel, shoff: int, shnum: int, shstrndx: int) -> bytes:
 
 def write_elf(model: ElfModel) -> bytes:
     """The ELF file for ``model``; ValueError names the first inconsistent item."""
-    plan = _plan_sections(model)
+    plan = plan_sections(model)
     symbols, first_nonlocal = _symbol_order(model)
     symtab, strtab = _symtab_bytes(symbols, plan)
     sym_index = _symbol_indices(symbols)
@@ -287,234 +280,3 @@ def write_elf(model: ElfModel) -> bytes:
     shoff = _append(out, b"".join(headers), TABLE_ALIGN)
     out[:EHDR_SIZE] = _ehdr(model, shoff, len(headers), plan.shstrtab)
     return bytes(out)
-
-
-# ----------------------------------------------------------------- reading
-
-def _read_ehdr(data: bytes) -> Ehdr:
-    if len(data) < EHDR_SIZE:
-        raise ValueError(f"file is {len(data)} bytes, shorter than the {EHDR_SIZE}-byte ELF header")
-    ehdr = Ehdr.unpack_from(data)
-    ident = ehdr.e_ident
-    if ident[:SELFMAG] != ELFMAG:
-        raise ValueError(f"e_ident: bad magic {ident[:SELFMAG]!r}")
-    if ident[EI_CLASS] != ELFCLASS64:
-        raise ValueError(f"e_ident[EI_CLASS]={ident[EI_CLASS]} is not ELFCLASS64")
-    if ident[EI_DATA] != ELFDATA2LSB:
-        raise ValueError(f"e_ident[EI_DATA]={ident[EI_DATA]} is not ELFDATA2LSB")
-    if ehdr.e_shentsize != SHDR_SIZE:
-        raise ValueError(f"e_shentsize={ehdr.e_shentsize} is not {SHDR_SIZE}")
-    if ehdr.e_shnum == 0:
-        raise ValueError("e_shnum=0: no section headers (extended numbering is not supported)")
-    if ehdr.e_shstrndx in (SHN_UNDEF, SHN_XINDEX) or ehdr.e_shstrndx >= ehdr.e_shnum:
-        raise ValueError(f"e_shstrndx={ehdr.e_shstrndx} is not a section index below e_shnum={ehdr.e_shnum}")
-    return ehdr
-
-
-def _read_shdrs(data: bytes, ehdr: Ehdr) -> list[Shdr]:
-    end = ehdr.e_shoff + ehdr.e_shnum * SHDR_SIZE
-    if end > len(data):
-        raise ValueError(f"e_shoff={ehdr.e_shoff:#x}: {ehdr.e_shnum} section headers end at "
-                         f"{end:#x}, past the end of the {len(data):#x}-byte file")
-    return [Shdr.unpack_from(data, ehdr.e_shoff + i * SHDR_SIZE) for i in range(ehdr.e_shnum)]
-
-
-def _section_data(data: bytes, sh: Shdr, index: int) -> bytes:
-    if sh.sh_type == SHT_NOBITS:
-        return b""
-    end = sh.sh_offset + sh.sh_size
-    if end > len(data):
-        raise ValueError(f"section {index}: sh_offset={sh.sh_offset:#x} + sh_size={sh.sh_size:#x} "
-                         f"runs past the end of the {len(data):#x}-byte file")
-    return data[sh.sh_offset:end]
-
-
-def _cstring(table: bytes, offset: int, what: str) -> str:
-    if offset >= len(table):
-        raise ValueError(f"{what}={offset:#x} is outside its {len(table)}-byte string table")
-    end = table.find(NUL, offset)
-    if end < 0:
-        raise ValueError(f"{what}={offset:#x}: string is not NUL-terminated")
-    return decode_name(table[offset:end])
-
-
-def _entries(data: bytes, shdrs: list[Shdr], index: int, st: struct.Struct) -> list[tuple]:
-    """Fixed-size records of section ``index`` (.symtab or a .rela)."""
-    sh = shdrs[index]
-    if sh.sh_size % st.size:
-        raise ValueError(f"section {index}: sh_size={sh.sh_size:#x} is not a multiple of {st.size}")
-    return list(st.iter_unpack(_section_data(data, sh, index)))
-
-
-@dataclass
-class _FileRoles:
-    """Which headers of a parsed file are derived (rebuilt by the writer) or content."""
-    symtab: int | None
-    strtab: int | None
-    relas: list[int]
-    content: list[int]   # header indices, file order
-    content_names: Counter  # how many content sections bear each name
-
-
-def _classify(shdrs: list[Shdr], names: list[str], shstrndx: int) -> _FileRoles:
-    symtabs = [i for i, sh in enumerate(shdrs) if sh.sh_type == SHT_SYMTAB]
-    if len(symtabs) > 1:
-        raise ValueError(f"sections {symtabs}: more than one SHT_SYMTAB")
-    symtab = symtabs[0] if symtabs else None
-    strtab = None
-    if symtab is not None:
-        strtab = shdrs[symtab].sh_link
-        if not 0 < strtab < len(shdrs) or strtab == symtab:
-            raise ValueError(f"section {symtab} (symtab): sh_link={strtab} is not a string table index")
-    relas = [i for i, sh in enumerate(shdrs) if sh.sh_type == SHT_RELA]
-    if shstrndx == symtab or shstrndx in relas:
-        raise ValueError(f"e_shstrndx={shstrndx} names the symbol table or a relocation section")
-    derived = {SHN_UNDEF, shstrndx, symtab, strtab, *relas}
-    content = [i for i in range(len(shdrs)) if i not in derived]
-    return _FileRoles(symtab, strtab, relas, content, Counter(names[i] for i in content))
-
-
-def _read_sections(data: bytes, shdrs: list[Shdr], names: list[str], content: list[int]) -> list[Section]:
-    """Content sections with link/info still as file indices (``_renumber`` fixes them)."""
-    sections = []
-    for i in content:
-        sh = shdrs[i]
-        size = sh.sh_size if sh.sh_type == SHT_NOBITS else None
-        sections.append(Section(names[i], sh.sh_type, sh.sh_flags, _section_data(data, sh, i),
-                                size, sh.sh_addralign, sh.sh_entsize, sh.sh_link, sh.sh_info))
-    return sections
-
-
-def _read_symbols(data: bytes, shdrs: list[Shdr], roles: _FileRoles) -> list[tuple[str, Sym]]:
-    """(name, raw entry) for every symbol, NULL included; checks locals come first."""
-    if roles.symtab is None:
-        return []
-    strtab = _section_data(data, shdrs[roles.strtab], roles.strtab)
-    syms = [Sym(*fields) for fields in _entries(data, shdrs, roles.symtab, SYM)]
-    named = [(_cstring(strtab, s.st_name, f"symbol {k} st_name"), s) for k, s in enumerate(syms)]
-    first_nonlocal = shdrs[roles.symtab].sh_info
-    if syms and not 0 < first_nonlocal <= len(syms):
-        raise ValueError(f"section {roles.symtab} (symtab): sh_info={first_nonlocal} is not in 1..{len(syms)}")
-    for k in range(1, len(syms)):
-        if (st_bind(syms[k].st_info) == STB_LOCAL) != (k < first_nonlocal):
-            raise ValueError(f"symbol {k} ({named[k][0]!r}): binding {st_bind(syms[k].st_info)} is on the "
-                             f"wrong side of the symtab's sh_info={first_nonlocal} (locals must come first)")
-    return named
-
-
-def _has_section_symbols(named: list[tuple[str, Sym]], content: list[int]) -> bool:
-    """True when symbols 1..N are exactly the STT_SECTION locals write_elf emits."""
-    if len(named) <= len(content):
-        return not content  # vacuously true with no content sections
-    want_info = st_info(STB_LOCAL, STT_SECTION)
-    return all(name == "" and s.st_info == want_info and s.st_other == 0 and s.st_shndx == index
-               and s.st_value == 0 and s.st_size == 0
-               for (name, s), index in zip(named[1:], content, strict=False))
-
-
-def _read_relocs(data: bytes, shdrs: list[Shdr], roles: _FileRoles, names: list[str],
-                 named: list[tuple[str, Sym]]) -> tuple[dict[str, list[Reloc]], dict[int, str]]:
-    """Relocations keyed by target name, and each rela header's target name."""
-    sym_names = Counter(name for name, _ in named)
-    relocs: dict[str, list[Reloc]] = {}
-    targets: dict[int, str] = {}
-    for i in roles.relas:
-        target = _rela_target(shdrs[i], i, roles, names)
-        entries = relocs.setdefault(target, [])  # several .rela for one target merge
-        for offset, info, addend in _entries(data, shdrs, i, RELA):
-            sym = r_sym(info)
-            name = named[sym][0] if sym < len(named) else None
-            ref = name if name is not None and sym_names[name] == 1 else sym  # shared or past the table
-            entries.append(Reloc(offset, ref, r_type(info), addend))
-        targets[i] = target
-    return relocs, targets
-
-
-def _rela_target(sh: Shdr, index: int, roles: _FileRoles, names: list[str]) -> str:
-    if sh.sh_link != roles.symtab:
-        raise ValueError(f"section {index} (rela): sh_link={sh.sh_link} is not the symbol table "
-                         f"({roles.symtab})")
-    if sh.sh_info not in roles.content:
-        raise ValueError(f"section {index} (rela): sh_info={sh.sh_info} is not a content section")
-    target = names[sh.sh_info]
-    first = next(i for i in roles.content if names[i] == target)
-    if sh.sh_info != first:  # write_elf keys relocs by name and resolves a shared name to the first
-        raise ValueError(f"section {index} (rela): sh_info={sh.sh_info} targets a later section named "
-                         f"{target!r} (the first is {first}), which the model cannot key")
-    return target
-
-
-def _index_map(roles: _FileRoles, targets: dict[int, str], shstrndx: int, model: ElfModel) -> dict[int, int]:
-    """File header index -> the index write_elf will give the same section."""
-    plan = _plan_sections(model)
-    new_rela = {target: 1 + len(model.sections) + n for n, (target, _) in enumerate(plan.rela)}
-    mapping = {old: new for new, old in enumerate(roles.content, 1)}
-    mapping.update({old: new_rela[target] for old, target in targets.items()})
-    if roles.symtab is not None:
-        mapping[roles.symtab] = plan.symtab
-        mapping[roles.strtab] = plan.strtab
-    mapping[shstrndx] = plan.shstrtab  # after strtab: a shared table is named by e_shstrndx
-    return mapping
-
-
-def _renumber(sections: list[Section], mapping: dict[int, int]) -> None:
-    """Point link (always a header index) and SHF_INFO_LINK info at the new indices."""
-    for sec in sections:
-        sec.link = mapping.get(sec.link, sec.link)
-        if sec.flags & SHF_INFO_LINK:
-            sec.info = mapping.get(sec.info, sec.info)
-
-
-def _section_ref(shndx: int, names: list[str], roles: _FileRoles,
-                 mapping: dict[int, int]) -> str | int:
-    """A symbol's section as the model spells it: a unique content name, else an index."""
-    if shndx == SHN_UNDEF or shndx >= SHN_LORESERVE:
-        return shndx  # special indices are kept verbatim
-    if shndx >= len(names):
-        return shndx  # points past the header table: the model keeps the raw index
-    is_content = mapping[shndx] <= len(roles.content)  # content keeps the low indices
-    if is_content and roles.content_names[names[shndx]] == 1:
-        return names[shndx]
-    return mapping[shndx]  # a shared name or a derived section: the writer's index
-
-
-def _model_symbols(named: list[tuple[str, Sym]], skip: int, names: list[str], roles: _FileRoles,
-                   mapping: dict[int, int]) -> list[Symbol]:
-    symbols = []
-    for k in range(1 + skip, len(named)):
-        name, s = named[k]
-        section = _section_ref(s.st_shndx, names, roles, mapping)
-        symbols.append(Symbol(name, section, s.st_value, s.st_size, st_bind(s.st_info),
-                              st_type(s.st_info), s.st_other))
-    return symbols
-
-
-def read_model(data: bytes) -> ElfModel:
-    """Parse a well-formed ELF64 LSB relocatable file into an ``ElfModel``.
-
-    A convenience parser for mutators, not the loader's validity check: a
-    structural malformation (out-of-bounds data, bad string offsets, table
-    sizes, a .rela without a symtab or target, locals after globals) raises
-    ValueError naming the index or field.  A symbol or section index past the
-    end of its table is not structural — the model spells it as a raw int —
-    so it is kept as one, letting mutated files be read back.  Content
-    sections keep their file order; indices in link/info/st_shndx are
-    renumbered to what ``write_elf`` will emit, so ``read_model`` after
-    ``write_elf`` is a fixed point.
-    """
-    data = bytes(data)
-    ehdr = _read_ehdr(data)
-    shdrs = _read_shdrs(data, ehdr)
-    shstrtab = _section_data(data, shdrs[ehdr.e_shstrndx], ehdr.e_shstrndx)
-    names = [_cstring(shstrtab, sh.sh_name, f"section {i} sh_name") for i, sh in enumerate(shdrs)]
-    roles = _classify(shdrs, names, ehdr.e_shstrndx)
-    sections = _read_sections(data, shdrs, names, roles.content)
-    named = _read_symbols(data, shdrs, roles)
-    relocs, targets = _read_relocs(data, shdrs, roles, names, named)
-    section_symbols = _has_section_symbols(named, roles.content)
-    model = ElfModel(sections, [], relocs, section_symbols, ehdr.e_machine, ehdr.e_type)
-    mapping = _index_map(roles, targets, ehdr.e_shstrndx, model)
-    _renumber(sections, mapping)
-    skip = len(sections) if section_symbols else 0
-    model.symbols = _model_symbols(named, skip, names, roles, mapping)
-    return model

@@ -59,7 +59,7 @@ def scenario_seeds(corpus_dirs: list[Path]) -> dict[str, bytes]:
     """name -> raw scenario input: each corpus module with the default header, the
     variants of SCENARIO_SEEDS, consumer on top of hello, and signed seeds on a
     sig_enforce kernel trusting the test key."""
-    from ..mutate.signature import unknown_signer
+    from ..keys import unknown_signer
     from ..sign import sign_module
     modules = {path.stem: path.read_bytes() for d in corpus_dirs for path in sorted(Path(d).glob("*.ko"))}
     seeds = {f"{name}.ko": scenario.encode(Scenario(module=data)) for name, data in modules.items()}
@@ -200,7 +200,7 @@ def seed_corpus(target: str, corpus_dirs: list[Path], seeds_dir: Path) -> int:
         return count
     signer = None
     if target == "signature":
-        from ..mutate.signature import unknown_signer
+        from ..keys import unknown_signer
         from ..sign import sign_module
         signer = unknown_signer()
     paths = [path for directory in corpus_dirs for path in sorted(Path(directory).glob("*.ko"))]

@@ -33,15 +33,20 @@ import atheris
 # branches say nothing about an input, and tracing them made each execution
 # several times slower.  (atheris includes whole top-level packages and excludes
 # exact module names.)
-NOT_UNDER_TEST = ["lkmfuzz.fuzzing.targets", "lkmfuzz.fuzzing.scenario", "lkmfuzz.fuzzing.checkpoint",
+TARGETS_PACKAGE = ("execution", "findings", "kernels", "unload_modes", "registry",
+                   "load", "faults", "params", "signature", "scenario")
+NOT_UNDER_TEST = ["lkmfuzz.case", "lkmfuzz.fuzzing.scenario", "lkmfuzz.fuzzing.checkpoint",
                   "lkmfuzz.fuzzing.bundled",
                   "lkmfuzz.faults", "lkmfuzz.invariants",
                   "lkmfuzz.properties", "lkmfuzz.kernel.alloc", "lkmfuzz.kernel.memory", "lkmfuzz.kernel.sysfs",
                   "lkmfuzz.kernel.kernel", "lkmfuzz.kernel.module", "lkmfuzz.kernel.taint", "lkmfuzz.kernel.profile",
-                  "lkmfuzz.triage.title"]
+                  "lkmfuzz.triage.title",
+                  # the targets package, every module of it: decoders and execution
+                  "lkmfuzz.fuzzing.targets", *(f"lkmfuzz.fuzzing.targets.{name}" for name in TARGETS_PACKAGE)]
 
 with atheris.instrument_imports(include=["lkmfuzz"], exclude=NOT_UNDER_TEST):
     from lkmfuzz.fuzzing import targets
+from lkmfuzz.case import TestCase, replace  # noqa: E402
 from lkmfuzz.fuzzing import scenario  # noqa: E402
 from lkmfuzz.kernel.symbols import debian_symbols  # noqa: E402 - after the instrumented imports
 from lkmfuzz.loader.signing import MODULE_SIG_STRING  # noqa: E402
@@ -117,12 +122,12 @@ class Harness:
                 raise finding.__cause__ from None
             raise
 
-    def resumable(self, case: "targets.TestCase") -> "targets.Resumable | None":
+    def resumable(self, case: TestCase) -> "targets.Resumable | None":
         if self.target != "params":
             return None
         found = self.resumables.get(case.module)
         if found is None:
-            found = self.resumables[case.module] = targets.Resumable.prepare(targets.replace(case, args=""))
+            found = self.resumables[case.module] = targets.Resumable.prepare(replace(case, args=""))
         return found
 
     def mutate(self, data: bytes, max_size: int, seed: int) -> bytes:

@@ -7,7 +7,7 @@ what is already loaded, the parameters, what init returns, how the module is
 unloaded, and failing allocations.  Every byte string decodes (fields are taken
 modulo their range), so byte-level mutation and the structured mutator both work
 on it, and ``encode`` writes a ``Scenario`` back so that seeds and tests can build
-inputs.  Execution lives in targets.py; this module only decodes.
+inputs.  Execution lives in the targets package; this module only decodes.
 
 Layout (``HEADER_SIZE`` bytes, then the arguments, then the module)::
 
@@ -15,13 +15,13 @@ Layout (``HEADER_SIZE`` bytes, then the arguments, then the module)::
            IGNORE_VERMAGIC, COMPRESSED_FILE), bit 3 an undefined flag bit (0x8),
            bit 4 init_module(2) instead of finit_module(2), bit 5 inject faults
            (bytes 6-9), bit 6 the linux-6.1 profile instead of the campaign's,
-           bit 7 trust the test signing key (lkmfuzz.mutate.signature)
+           bit 7 trust the test signing key (lkmfuzz.keys)
     1-2    config switches, little-endian, one bit each (CONFIG_SWITCHES)
     3      preload: 0 nothing, 1 the same module first (EEXIST), 2+ the
            (n-2 modulo count)-th dependency module
     4      init result: INIT_RESULTS[b % len]
     5      after a successful load: UNLOAD_MODES[b % len]
-    6-9    fault plan, as the faults target's header (targets.decode_plan)
+    6-9    fault plan, as the faults target's header (targets.faults.decode_plan)
     10-11  length L of the parameter string, little-endian, modulo MAX_ARGS + 1
     12..   L bytes of parameters (latin-1), then the module
 """
@@ -32,6 +32,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..case import UNLOAD_MODES
 from . import bundled
 
 HEADER_SIZE = 12
@@ -60,16 +61,7 @@ CONFIG_SWITCHES = (
 
 INIT_RESULTS = (0, 0, 0, 0, -errno.ENOMEM, -errno.EINVAL, -errno.ENODEV, 1)
 
-# What follows a successful load (targets.execute runs them; every mode ends with the
-# module unloaded — forced — and the kernel compared with its state before the load):
-#   forced      delete_module(O_NONBLOCK|O_TRUNC), rmmod -f
-#   plain       delete_module(O_NONBLOCK) first: EBUSY for init without exit
-#   absent      delete_module of a name never loaded first: ENOENT
-#   held        a reference held (try_module_get, an open file) during a plain delete: EWOULDBLOCK
-#   held-forced the same, forced: taint R
-#   dependency  delete the preloaded dependency first: EWOULDBLOCK while the module uses it
-#   disabled    sysctl kernel.modules_disabled=1 after the load, then a delete: EPERM
-UNLOAD_MODES = ("forced", "plain", "absent", "held", "held-forced", "dependency", "disabled")
+# What follows a successful load: lkmfuzz.case.UNLOAD_MODES (the header's unload byte picks one).
 # Room for a charp longer than CHARP_MAX_LEN (1024, ENOSPC) and a few more parameters.
 MAX_ARGS = 2047
 BUNDLED_CORPUS = bundled.CORPUS     # corpus/, as package data (None when not installed)

@@ -14,6 +14,7 @@ import struct
 
 from ..elf.structs import U32
 from ..kernel.alloc import AllocFailed
+from ..kernel.lib.kstrtox import kstrtobool
 from .context import LoadInfo
 from .params import (
     KERNEL_PARAM_OPS_FL_NOARG,
@@ -22,9 +23,10 @@ from .params import (
     PARAM_TYPES,
     ParamError,
     ParamType,
-    kstrtobool,
+    copystring_overflow_message,
     param_array_split,
     parse_args,
+    report_setter_error,
 )
 from .symbols import KERNEL_PARAM_SIZE
 
@@ -81,7 +83,10 @@ def ops_kind(info: LoadInfo, addr: int, what: str):
 
 def set_scalar(info: LoadInfo, ptype: ParamType, name: str, val: str | None, arg: int) -> int:
     err, value = ptype.parse(val)
-    return err or store_value(info, ptype, name, value, arg)
+    if err:
+        report_setter_error(ptype, name, err, info.kernel.printk)
+        return err
+    return store_value(info, ptype, name, value, arg)
 
 
 def store_value(info: LoadInfo, ptype: ParamType, name: str, value, arg: int) -> int:
@@ -95,6 +100,7 @@ def store_value(info: LoadInfo, ptype: ParamType, name: str, value, arg: int) ->
         maxlen, buf = space.unpack(KPARAM_STRING, arg, what)
         data = value.encode("latin-1") + b"\0"
         if len(data) > maxlen:
+            info.kernel.printk(copystring_overflow_message(name, maxlen))
             return errno.ENOSPC
         check_arg(info, buf, len(data), what)
         space.write(buf, data, what)
@@ -127,17 +133,14 @@ def set_array(info: LoadInfo, name: str, val: str | None, arg: int) -> int:
     kind = ops_kind(info, elem_ops, f"element ops of parameter {name}")
     if not isinstance(kind, ParamType):
         return 0   # the module's own element setter (or a nested array): module code
-    err, values = param_array_split(val, max_elems, kind, name)
-    count = 0
-    for value in values:
-        stored = store_value(info, kind, name, value, elem + count * elemsize)
-        if stored:
-            err = stored
-            break
-        count += 1
+
+    def store_element(index: int, value) -> int:
+        return store_value(info, kind, name, value, elem + index * elemsize)
+
+    err, stored = param_array_split(val, max_elems, kind, name, info.kernel.printk, store_element)
     if num_ptr:
         check_arg(info, num_ptr, U32.size, what)
-        space.write(num_ptr, U32.pack(count), what)
+        space.write(num_ptr, U32.pack(len(stored)), what)
     return err
 
 
@@ -180,7 +183,8 @@ def module_parse_args(info: LoadInfo) -> None:
     mod.params = decode_params(info)
     try:
         after = parse_args(mod.name, mod.args.decode("latin-1"), mod.params,
-                           LOAD_MODULE_MIN_LEVEL, LOAD_MODULE_MAX_LEVEL, unknown_module_param_cb(info))
+                           LOAD_MODULE_MIN_LEVEL, LOAD_MODULE_MAX_LEVEL, unknown_module_param_cb(info),
+                           printk=info.kernel.printk)
     except ParamError as failed:
         raise info.refuse(failed.errno, failed.message) from None
     if after:

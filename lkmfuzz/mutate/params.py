@@ -1,4 +1,4 @@
-"""Token-level mutation of module parameter strings (kernel/params.c next_arg rules).
+"""Token-level mutation of module parameter strings (next_arg rules: lib/cmdline.c, lkmfuzz.kernel.lib.cmdline).
 
 Builds strings out of the hello seed's parameter names (and near misses, '-' for
 '_', unknown and special names) and values that sit on the setters' edges: each

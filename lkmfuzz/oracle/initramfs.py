@@ -1,6 +1,6 @@
 """The initramfs of one batch: the static /init, a manifest and the case files.
 
-Manifest lines are what ``init_source.INIT_C`` reads: ``<n> <P|M> <f|i> <flags>
+Manifest lines are what ``init.c`` reads: ``<n> <P|M> <f|i> <flags>
 <module> <args|->``: P lines load a dependency of case n, M lines are the
 attempts of the case itself.  Identical module bytes are stored once.
 """

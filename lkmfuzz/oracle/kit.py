@@ -15,10 +15,10 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from ..kernel.profile import DEBIAN_RELEASE
-from .init_source import INIT_C
 
 XZ_MAGIC = b"\xfd7zXZ\x00"
 ELF_MAGIC = b"\x7fELF"
@@ -26,6 +26,8 @@ ELF_MAGIC = b"\x7fELF"
 HOST_TOOLS = {"qemu-system-x86_64": "qemu-system-x86", "gcc": "gcc", "dpkg-deb": "dpkg", "apt-get": "apt"}
 STATIC_LIBC = Path("/usr/lib/x86_64-linux-gnu/libc.a")
 KBUILD_PACKAGE = "linux-kbuild-6.1"
+# The /init's C source, shipped as package data (pyproject.toml) beside this module.
+INIT_C = "init.c"
 
 
 class OracleSetupError(RuntimeError):
@@ -126,7 +128,7 @@ def build_init(out: Path, say) -> None:
     say(f"compiling the oracle's static /init to {out}")
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp, "init.c")
-        source.write_text(INIT_C)
+        source.write_text(init_source())
         _run(["gcc", "-static", "-O2", "-Wall", "-o", str(Path(tmp, "init")), str(source)], "gcc -static")
         _atomic_write(out, Path(tmp, "init").read_bytes())
 
@@ -137,9 +139,14 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def init_source() -> str:
+    """The C source of the oracle's /init: init.c, package data beside this module."""
+    return resources.files(__package__).joinpath(INIT_C).read_text(encoding="utf-8")
+
+
 def init_digest() -> str:
     """What the init.sha256 stamp records: the /init source the binary was built from."""
-    return hashlib.sha256(INIT_C.encode()).hexdigest()
+    return hashlib.sha256(init_source().encode()).hexdigest()
 
 
 def init_is_current(path: Path, stamp: Path) -> bool:

@@ -1,6 +1,6 @@
 """Parse what the oracle's /init prints on the serial console into per-case outcomes.
 
-The line protocol is documented at the top of ``init_source.INIT_C``.  Lines that
+The line protocol is documented at the top of ``init.c`` (package data of lkmfuzz.oracle).  Lines that
 are not part of it (kernel messages on the console, firmware noise) are kept only
 for the oops report of a batch that ended in a panic.
 """

@@ -4,7 +4,7 @@
 (none at all, then an earlier fail_nth), then the parameter string (token by
 token), then the module.  ``minimize_module(data, still_fails)`` shrinks the bytes:
 
-1. structure-aware, while the file still parses as ELF (lkmfuzz.elf.writer):
+1. structure-aware, while the file still parses as ELF (lkmfuzz.elf.model_reader):
    drop whole sections with their relocations, then relocations, symbols and
    .modinfo entries one by one, re-emitting a compact file each time;
 2. byte-level: cut the tail, then delete chunks (halving the chunk size), then
@@ -19,7 +19,8 @@ from typing import Callable
 
 from ..elf import constants as C
 from ..elf.model import ElfModel
-from ..elf.writer import read_model, write_elf
+from ..elf.model_reader import read_model
+from ..elf.writer import write_elf
 from ..faults import FaultPlan
 
 Predicate = Callable[[bytes], bool]

@@ -14,7 +14,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..fuzzing.targets import TARGETS, Finding, TestCase, decoder_for, execute
+from ..case import TestCase
+from ..fuzzing.targets import TARGETS, Finding, decoder_for, execute
 from ..triage.minimize import minimize_case
 from . import store
 
@@ -181,7 +182,7 @@ def hexdump(data: bytes, limit: int = HEXDUMP_BYTES) -> str:
 
 
 def triage_one(directory: Path, reruns: int) -> Bug:
-    from ..fuzzing.targets import case_from_json
+    from ..case import case_from_json
     finding, module, meta, preload = store.load(directory)
     try:
         case = case_from_json(module, json.dumps(meta), preload)

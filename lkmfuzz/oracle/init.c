@@ -1,10 +1,4 @@
-"""The C source of the oracle's /init (built with ``gcc -static -O2`` by ``setup``).
-
-Kept as a Python string so that it ships with the package like any module.  The
-protocol it prints is parsed by ``lkmfuzz.oracle.protocol``.
-"""
-
-INIT_C = r"""/*
+/*
  * lkmfuzz oracle /init: runs the module-loading cases listed in /cases/manifest
  * on the real kernel and reports each on the console, one line per fact:
  *
@@ -461,4 +455,3 @@ int main(void)
 	power_off();
 	return 0;
 }
-"""
