@@ -188,8 +188,8 @@ def cmd_faults(args) -> int:
 def cmd_fuzz(args) -> int:
     from pathlib import Path
 
+    from .findings.store import StoreError, check_writable
     from .fuzzing.campaign import CampaignError, check_merge_output, run_campaign, validate
-    from .triage.store import StoreError, check_writable
     if args.time < 0 or args.jobs <= 0 or (args.time == 0 and not args.minimize_corpus):
         raise UsageError("--jobs must be positive and --time too (0 only with --minimize-corpus: merge, no fuzzing)")
     dirs = [Path(d) for d in args.corpus] or _bundled_corpus()
@@ -298,8 +298,8 @@ def _repro_raw(args, path) -> int:
 
 
 def _repro_property(path, finding, case) -> int:
+    from .findings.store import load
     from .properties import PROPERTIES, replay_property
-    from .triage.store import load
     meta = load(path)[2]
     if meta.get("property") not in PROPERTIES:
         raise UsageError(f"cannot replay {path}: unknown property {meta.get('property')!r}")
@@ -313,8 +313,8 @@ def _repro_property(path, finding, case) -> int:
 
 
 def _load_case(path):
+    from .findings.store import StoreError, load
     from .fuzzing.targets import case_from_json
-    from .triage.store import StoreError, load
     try:
         finding, module, meta, preload = load(path)
         return finding, case_from_json(module, json.dumps(meta), preload)
@@ -325,9 +325,9 @@ def _load_case(path):
 def cmd_minimize(args) -> int:
     from pathlib import Path
 
+    from .findings.store import StoreError, atomic_write, check_writable
     from .fuzzing.targets import Finding, execute
     from .triage.minimize import minimize_case
-    from .triage.store import StoreError, atomic_write, check_writable
     finding, case = _load_case(args.crash)
     try:
         check_writable(Path(args.crash))
@@ -362,8 +362,8 @@ def cmd_minimize(args) -> int:
 def cmd_triage(args) -> int:
     from pathlib import Path
 
+    from .findings.store import StoreError, check_writable
     from .triage.report import ArtifactError, import_artifacts, triage
-    from .triage.store import StoreError, check_writable
     crashes = Path(args.crashes)
     if not crashes.is_dir():
         raise UsageError(f"crash directory {crashes} does not exist")
@@ -489,7 +489,7 @@ def _check_json_target(path: str | None) -> None:
         return
     from pathlib import Path
 
-    from .triage.store import StoreError, check_writable
+    from .findings.store import StoreError, check_writable
     if Path(path).is_dir():
         raise UsageError(f"--json {path}: is a directory")
     try:
@@ -502,7 +502,7 @@ def _write_json(path: str | None, payload) -> None:
     if path:
         from pathlib import Path
 
-        from .triage.store import atomic_write
+        from .findings.store import atomic_write
         atomic_write(Path(path), json.dumps(payload, indent=1).encode())
 
 
@@ -547,8 +547,8 @@ def cmd_oracle_diff(args) -> int:
 def _repro_on_kernel(path, case) -> int:
     from pathlib import Path
 
+    from .findings.store import atomic_write
     from .oracle.cases import OracleCase
-    from .triage.store import atomic_write
     if case.plan != FaultPlan():
         print("note: the real kernel runs the case without its fault plan (qemu injects no faults)")
     oracle_case = OracleCase(Path(path).name, case.module, case.arg_bytes, case.flags, preload=case.preload)

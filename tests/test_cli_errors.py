@@ -9,11 +9,11 @@ import sys
 import pytest
 from conftest import CORPUS, ROOT, seed_bytes
 
+from lkmfuzz.abi.types import U64
 from lkmfuzz.cli import EXIT_CODES, KERNEL_READ_MAX, main
-from lkmfuzz.elf.structs import U64
+from lkmfuzz.findings import store
 from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.loader import finit_module, init_module
-from lkmfuzz.triage import store
 
 HELLO = str(CORPUS / "hello.ko")
 

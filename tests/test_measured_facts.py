@@ -17,8 +17,8 @@ from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.kernel.profile import get_profile
 from lkmfuzz.loader import finit_module, init_module
 from lkmfuzz.loader.signing import MODULE_SIG_STRING, MODULE_SIGNATURE, PKEY_ID_PKCS7
+from lkmfuzz.mutate.corruptions import HELLO_CORRUPTIONS
 from lkmfuzz.mutate.signature import unknown_signer
-from lkmfuzz.oracle.cases import HELLO_CORRUPTIONS
 from lkmfuzz.sign import pkcs7_sign
 
 HELLO = seed_bytes("hello")

@@ -6,8 +6,9 @@ name that cannot be found raises ``PatchError`` naming it (a broken test fixture
 not a loader verdict).
 """
 
+from ..abi.types import U64
 from . import constants as C
-from .structs import RELA, U64, Ehdr, Shdr, Sym
+from .structs import RELA, Ehdr, Shdr, Sym
 
 
 class PatchError(ValueError):

@@ -32,6 +32,7 @@ import struct
 from collections import Counter
 from dataclasses import dataclass
 
+from ..abi.types import U32_MAX
 from .constants import (
     EHDR_SIZE,
     EI_CLASS,
@@ -54,7 +55,6 @@ from .constants import (
     STB_LOCAL,
     STT_SECTION,
     SYM_SIZE,
-    U32_MAX,
     r_info,
     r_sym,
     r_type,

@@ -38,7 +38,7 @@ NOT_UNDER_TEST = ["lkmfuzz.fuzzing.targets", "lkmfuzz.fuzzing.scenario", "lkmfuz
                   "lkmfuzz.faults", "lkmfuzz.invariants",
                   "lkmfuzz.properties", "lkmfuzz.kernel.alloc", "lkmfuzz.kernel.memory", "lkmfuzz.kernel.sysfs",
                   "lkmfuzz.kernel.kernel", "lkmfuzz.kernel.module", "lkmfuzz.kernel.taint", "lkmfuzz.kernel.profile",
-                  "lkmfuzz.triage.title"]
+                  "lkmfuzz.findings.title"]
 
 with atheris.instrument_imports(include=["lkmfuzz"], exclude=NOT_UNDER_TEST):
     from lkmfuzz.fuzzing import targets
@@ -84,7 +84,7 @@ class Depth:
             self.write()
 
     def write(self) -> None:
-        from lkmfuzz.triage.store import atomic_write
+        from lkmfuzz.findings.store import atomic_write
         self.written = time.monotonic()
         atomic_write(self.path, json.dumps(self.counts).encode())
 

@@ -17,7 +17,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ..triage.store import atomic_write
+from ..findings.store import atomic_write
 from .bundled import CORPUS, HARNESSES
 from .campaign import seed_corpus
 from .targets import TARGETS

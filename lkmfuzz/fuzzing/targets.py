@@ -30,6 +30,13 @@ from dataclasses import dataclass
 
 from ..errors import KernelFault, LoadError, UnvalidatedAccess
 from ..faults import SITES, FaultPlan
+from ..findings.title import (
+    exception_title,
+    kernel_fault_title,
+    second_opinion_title,
+    unvalidated_access_title,
+    violation_title,
+)
 from ..invariants import Violation, check_attempt, check_unchanged, snapshot
 from ..kernel.kernel import Kernel
 from ..kernel.profile import ProfileError, get_profile
@@ -37,13 +44,6 @@ from ..loader import O_NONBLOCK, O_TRUNC, delete_module, finit_module, init_modu
 from ..loader.hardening import SHARED_STEPS
 from ..loader.main import STEP_INDEX
 from ..properties import unload_and_check
-from ..triage.title import (
-    exception_title,
-    kernel_fault_title,
-    second_opinion_title,
-    unvalidated_access_title,
-    violation_title,
-)
 from . import scenario
 from .checkpoint import Checkpoint, CheckpointError, Frozen, all_dense, shared_by_loads
 
@@ -354,7 +354,7 @@ def save_finding(crashes, finding: Finding, target: str, data: bytes, campaign: 
     """Record a finding of ``target`` in the crash store: input.ko is the module the case
     runs (replayable as it is); the raw input, header and all, stays in testcase.json
     when it differs, and so does the campaign that first found it (when one ran it)."""
-    from ..triage import store
+    from ..findings import store
     case = finding.case
     meta = dict(case.meta(), target=target, raw_input=data.hex() if data != case.module else None)
     if campaign:

@@ -12,8 +12,8 @@ outside the module's text first (hardening.validate_patch_sites).
 
 import struct
 
+from ..abi.types import S32
 from ..elf.reader import OutOfBounds
-from ..elf.structs import S32
 from .context import LoadInfo
 
 ALT_INSTR = struct.Struct("<iiHBB")   # instr_offset, repl_offset, cpuid, instrlen, replacementlen

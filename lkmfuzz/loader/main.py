@@ -13,15 +13,15 @@ Anything else escaping is a bug in the model.
 """
 
 import errno
-import struct
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..abi.module import MODULE_HEAD, MODULE_NAME_LEN, MODULE_REF_BASE
 from ..elf.reader import OutOfBounds
 from ..errors import AccessVerdict, UnvalidatedAccess, Verdict
 from ..kernel import taint as T
 from ..kernel.module import ModuleState
-from ..kernel.profile import CLEANUP_LABELS, MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_NAME_LEN
+from ..kernel.profile import CLEANUP_LABELS
 from .arch import module_arch_cleanup, module_finalize
 from .context import MODULE_INIT_FLAGS, LoadInfo
 from .elf_validity import elf_validity_check
@@ -47,7 +47,6 @@ from .sysfs import mod_sysfs_setup, mod_sysfs_teardown
 from .version import check_modstruct_version
 
 VALID_FLAGS = sum(MODULE_INIT_FLAGS.values())
-MODULE_REF_BASE = 1
 
 
 @dataclass
@@ -148,10 +147,10 @@ def undo_free_module(info):
         if mod.percpu is None:
             free_file_percpu(info)
         with info.within("module_deallocate"):
-            read_moved_base(info, MODULE_INIT_LAYOUT_OFFSET)
+            read_moved_base(info, info.kernel.profile.struct_module.init_layout_offset)
             alloc.free(mod.init)
             mod.init = None
-            read_moved_base(info, MODULE_CORE_LAYOUT_OFFSET)
+            read_moved_base(info, info.kernel.profile.struct_module.core_layout_offset)
     finally:
         for part in ("percpu", "init", "core"):
             alloc.free(getattr(mod, part))
@@ -225,9 +224,8 @@ def add_unformed_module(info: LoadInfo) -> None:
     write_module_head(info)
 
 
-# struct module starts with `enum module_state state; struct list_head list;`: the
-# kernel writes both into the module's own copy of the struct (its final address).
-MODULE_HEAD = struct.Struct("<I4xQQ")
+# The kernel writes mod->state and mod->list (abi.module.MODULE_HEAD) into the module's
+# own copy of the struct (its final address).
 MODULES_LIST_HEAD = 0xFFFFFFFF82C1A0F0     # stands for &modules: any kernel address, nonzero
 
 

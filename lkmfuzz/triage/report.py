@@ -14,9 +14,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..findings import store
 from ..fuzzing.targets import TARGETS, Finding, TestCase, decoder_for, execute
 from ..triage.minimize import minimize_case
-from . import store
 
 HEXDUMP_BYTES = 128
 ARTIFACT_PREFIXES = ("crash-", "timeout-", "oom-", "leak-")
