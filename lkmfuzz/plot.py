@@ -19,12 +19,14 @@ import json
 import os
 from pathlib import Path
 
+from .errors import LkmfuzzError
+
 SERIES_COLUMNS = 5      # [elapsed s, execs, cov, corpus, crashes], then exec/s, unix time (newer campaigns)
 TOTALS = ("execs", "cov", "corpus", "crashes")
 COVERAGE_POINTS = 24    # replay checkpoints of the loader coverage curve
 
 
-class PlotError(ValueError):
+class PlotError(LkmfuzzError, ValueError):
     """A stats file that cannot be plotted: names the file and what is wrong."""
 
 

@@ -8,6 +8,7 @@ module, give it a row here; to need something from a higher layer, move that thi
 """
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -114,3 +115,18 @@ def test_the_check_sees_lazy_and_relative_imports(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
     problems = upward_imports(bad)
     assert problems and "lkmfuzz.kernel.profile" in problems[0] and "elf/model.py:2" in problems[0]
+
+
+def test_triage_explains_steps_with_the_loaders_table():
+    """triage/report.py keeps no table of its own: every step it explains is a function of
+    the loader (a PIPELINE step or a kernel function one calls)."""
+    import inspect
+
+    import lkmfuzz.loader as loader_package
+    from lkmfuzz.loader.main import PIPELINE, STEP_PURPOSES
+    from lkmfuzz.triage import report
+    defined = {name for path in Path(loader_package.__file__).parent.glob("*.py")
+               for name in re.findall(r"^def (\w+)", path.read_text(), re.M)}
+    assert set(STEP_PURPOSES) <= defined, sorted(set(STEP_PURPOSES) - defined)
+    assert {"module_sig_check", "elf_validity_check"} <= {step.name for step in PIPELINE} & set(STEP_PURPOSES)
+    assert "PIPELINE = {" not in inspect.getsource(report)

@@ -7,11 +7,12 @@ not a loader verdict).
 """
 
 from ..abi.types import U64
+from ..errors import LkmfuzzError
 from . import constants as C
 from .structs import RELA, Ehdr, Shdr, Sym
 
 
-class PatchError(ValueError):
+class PatchError(LkmfuzzError, ValueError):
     pass
 
 

@@ -16,10 +16,12 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..errors import LkmfuzzError
+
 EXAMPLES_KEPT = 8
 
 
-class StoreError(ValueError):
+class StoreError(LkmfuzzError, ValueError):
     """A crash directory that cannot be read back: names the file and what is wrong."""
 
 

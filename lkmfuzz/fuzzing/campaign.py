@@ -24,6 +24,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..errors import LkmfuzzError
 from ..findings.store import atomic_write, list_findings
 from . import bundled, scenario
 from .scenario import Scenario
@@ -364,7 +365,7 @@ def _replace_dir(new: Path, old: Path) -> None:
         shutil.rmtree(retired)
 
 
-class CampaignError(Exception):
+class CampaignError(LkmfuzzError):
     """A campaign step that could not be done: one line for the user."""
 
 

@@ -18,12 +18,13 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from ..abi.module import LINUX_6_1_X86_64, StructModuleLayout
+from ..errors import LkmfuzzError
 
 DEBIAN_RELEASE = "6.1.0-56-amd64"
 DEBIAN_VERMAGIC = DEBIAN_RELEASE + " SMP preempt mod_unload modversions "
 
 
-class ProfileError(ValueError):
+class ProfileError(LkmfuzzError, ValueError):
     """An unknown profile or configuration switch: names it."""
 
 

@@ -356,6 +356,29 @@ PIPELINE = (
 )
 STEP_INDEX = {step.name: i for i, step in enumerate(PIPELINE)}
 
+# What load_module() is doing in a step of PIPELINE, or in a kernel function a step calls
+# (crash titles name those frames): the one-line explanation triage gives a finding.
+# Every key is a function of lkmfuzz.loader (tests/test_layers.py checks).
+STEP_PURPOSES = {
+    "module_sig_check": "the appended-signature check that runs before any ELF parsing",
+    "elf_validity_check": "the ELF header / section table validity checks",
+    "setup_load_info": "finding .modinfo, the symbol table and .gnu.linkonce.this_module",
+    "check_modinfo": "the vermagic / license / taint checks of .modinfo",
+    "layout_and_allocate": "laying out sections and allocating module memory",
+    "layout_symtab": "sizing the kallsyms copy of the symbol table",
+    "move_module": "copying sections into the module's memory",
+    "simplify_symbols": "resolving undefined symbols and rebasing defined ones",
+    "apply_relocations": "walking the relocation sections",
+    "apply_relocate_add": "applying x86-64 RELA relocations (r_offset / symbol index / type)",
+    "add_kallsyms": "copying core symbols and names for kallsyms",
+    "module_finalize": "x86 text patching tables (alternatives, retpoline/return sites)",
+    "complete_formation": "duplicate-export check and page protections",
+    "module_parse_args": "parsing the module's parameters into its variables",
+    "mod_sysfs_setup": "creating /sys/module/<name>",
+    "do_init_module": "running init and freeing init memory",
+    "delete_module": "unloading the module",
+}
+
 
 def run_steps(info: LoadInfo, steps) -> None:
     """Run ``steps`` in order, pushing each one's undo label once it succeeded."""

@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..elf.patch import PatchError
+from ..errors import LkmfuzzError
 from ..inspect import inspect_module
 from ..mutate.corruptions import HELLO_CORRUPTIONS
 
 SYSCALLS = ("finit", "init")
 
 
-class CaseError(ValueError):
+class CaseError(LkmfuzzError, ValueError):
     """A case that cannot be built (unreadable file, unknown dependency)."""
 
 

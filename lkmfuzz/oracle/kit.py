@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import LkmfuzzError
 from ..kernel.profile import DEBIAN_RELEASE
 from .init_source import INIT_C
 
@@ -28,7 +29,7 @@ STATIC_LIBC = Path("/usr/lib/x86_64-linux-gnu/libc.a")
 KBUILD_PACKAGE = "linux-kbuild-6.1"
 
 
-class OracleSetupError(RuntimeError):
+class OracleSetupError(LkmfuzzError, RuntimeError):
     """Setup cannot go on; the message says what is missing and how to get it."""
 
 
