@@ -17,7 +17,7 @@ import pytest
 import lkmfuzz
 
 LAYERS = (
-    ("abi", "errors"),                          # kernel ABI numbers and struct layouts; the error roots
+    ("abi", "errors", "files"),                 # kernel ABI numbers and layouts; the error root; JSON files
     ("faults",),                                # fault plans: which kernel operations fail
     ("elf",),                                   # the ELF format: records, reader, writer, patcher
     ("kernel",),                                # the simulated kernel: memory, allocator, symbols, profiles

@@ -17,7 +17,7 @@ from ..abi.params import KERNEL_PARAM, KERNEL_PARAM_NAME_OFFSET
 from ..abi.types import U32, U64
 from ..elf import constants as C
 from ..elf.relocs import X86_64_RELA
-from .fields import Field, ModuleMap, read_field, write_field
+from .fields import Field, ModuleMap, header_field, read_field, write_field
 
 UNKNOWN_RELOCS = (C.R_X86_64_GOT32, C.R_X86_64_16, C.R_X86_64_PC16, C.R_X86_64_8, C.R_X86_64_PC8,
                   C.R_X86_64_GOTPCREL, C.R_X86_64_REX_GOTPCRELX, 0xFFFFFFFF)
@@ -108,8 +108,8 @@ def section_structure(data, rng, ctx):
         return (data[:lo.header] + hhi + data[lo.header + C.SHDR_SIZE:hi.header] + hlo
                 + data[hi.header + C.SHDR_SIZE:])
     if op == 2:
-        return write_field(data, Field("sh_type", a.header + 4, 4), C.SHT_NULL)
-    return write_field(data, Field("sh_offset", a.header + 24, 8), b.offset)
+        return write_field(data, header_field(a, "sh_type"), C.SHT_NULL)
+    return write_field(data, header_field(a, "sh_offset"), b.offset)
 
 
 def rename_section(data, rng, ctx):
@@ -278,15 +278,15 @@ def section_link(data, rng, ctx):
         if not later:
             return None
         sec = rng.choice(later)
-        out = write_field(data, Field("sh_type", sec.header + 4, 4), C.SHT_SYMTAB)
-        return write_field(out, Field("sh_link", sec.header + 40, 4), symtab.link)
+        out = write_field(data, header_field(sec, "sh_type"), C.SHT_SYMTAB)
+        return write_field(out, header_field(sec, "sh_link"), symtab.link)
     special = [symtab.index, symtab.link] + [s.index for s in secs if s.name in SPECIAL_SECTIONS]
     relas = m.by_type(C.SHT_RELA)
     if roll < 0.6 and relas:      # what a relocation section relocates
         sec = rng.choice(relas)
-        return write_field(data, Field("sh_info", sec.header + 44, 4), rng.choice(special))
+        return write_field(data, header_field(sec, "sh_info"), rng.choice(special))
     sec = rng.choice(secs[1:])
-    field = rng.choice((Field("sh_link", sec.header + 40, 4), Field("sh_info", sec.header + 44, 4)))
+    field = rng.choice((header_field(sec, "sh_link"), header_field(sec, "sh_info")))
     return write_field(data, field, rng.choice(special))
 
 
@@ -308,7 +308,7 @@ def section_size_sum(data, rng, ctx):
         return None
     sec = rng.choice(nobits)
     total = sum(s.size for s in m.sections() if s.sh_flags & C.SHF_ALLOC and s.index != sec.index)
-    return write_field(data, Field("sh_size", sec.header + 32, 8), (1 << 32) - total + rng.choice((-1, 0, 1, 4096)))
+    return write_field(data, header_field(sec, "sh_size"), (1 << 32) - total + rng.choice((-1, 0, 1, 4096)))
 
 
 def table_relocation(data, rng, ctx):
