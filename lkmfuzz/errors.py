@@ -19,6 +19,13 @@ finding.
 All three are *results*: the loader returns a verdict for every byte string.  Any
 other exception escaping the loader is a bug in the model, and harnesses report it
 as a crash.
+
+Neither family: the internal signals that never reach the user — elf.reader.OutOfBounds
+(an access outside mapped memory, turned into a verdict), kernel.alloc.AllocFailed and
+kernel.sysfs.SysfsError (a simulated kernel failure, turned into an errno),
+kernel.crypto.x509.X509Error and loader.params.ParamError (the kernel's parsers
+refusing, likewise), fuzzing.checkpoint.CheckpointError (a load that cannot be resumed)
+and fuzzing.targets.Finding (how a target reports a finding to its harness).
 """
 
 import errno as _errno

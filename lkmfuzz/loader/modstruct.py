@@ -18,7 +18,7 @@ reads of those sections see the kernel's writes.  Once moved, ``mod->percpu`` is
 the file's pointer unless percpu_modalloc() had a percpu section to allocate, and
 module_deallocate() hands it to free_percpu().
 
-The offsets are Debian's (kernel/profile.py, scripts/probe-struct-module.sh).
+The offsets are the profile's struct module layout (abi/module.py, scripts/probe-struct-module.sh).
 Later kernels still take these fields from the file; hardened refuses a file whose
 struct sets what the loader computes (hardening.validate_struct_module_fields).
 """
