@@ -4,7 +4,8 @@
 Verdict contract (scripts parse it): the first line of `load` is `loaded NAME`
 (exit 0), or the errno name first — `ENOEXEC (elf_validity_check: ...)` (exit 1) —
 or `kernel-fault (site: reason)` / in hardened `unvalidated-access (site: reason)` (exit 3).
-Bad invocations and unreadable files get one line on stderr and exit 2.
+Bad invocations and unreadable files get one line on stderr and exit 2: every tool error
+is an ``errors.LkmfuzzError``, caught once in ``main``.
 """
 
 import argparse
@@ -15,11 +16,11 @@ import stat
 import sys
 
 from . import __version__
-from .errors import KernelFault, LoadError, UnvalidatedAccess
+from .errors import KernelFault, LkmfuzzError, LoadError, UnvalidatedAccess, UsageError
 from .faults import FaultPlan, FaultPlanError
 from .fuzzing.targets import TARGETS
 from .kernel.kernel import Kernel
-from .kernel.profile import DEFAULT_PROFILE, PROFILES, ProfileError, get_profile
+from .kernel.profile import DEFAULT_PROFILE, PROFILES, get_profile
 from .sign import DEFAULT_HASH, HASHES
 
 EXIT_LOADED, EXIT_REFUSED, EXIT_USAGE, EXIT_KERNEL_FAULT = 0, 1, 2, 3
@@ -42,10 +43,6 @@ EXIT_CODES = (
 
 def exit_code_table() -> str:
     return "exit codes:\n" + "\n".join(f"  {code:<4} {text}" for code, text in EXIT_CODES)
-
-
-class UsageError(Exception):
-    """A bad flag, file or value: printed as one line, exit 2."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -113,10 +110,7 @@ def make_kernel(args) -> Kernel:
     switches = {}
     if getattr(args, "sig_enforce", False):
         switches["sig_enforce"] = True
-    try:
-        kernel = Kernel(get_profile(args.profile, **switches))
-    except ProfileError as e:
-        raise UsageError(str(e)) from None
+    kernel = Kernel(get_profile(args.profile, **switches))
     for cert in getattr(args, "trust", None) or ():
         try:
             kernel.keyring.add_certificate(read_file(cert))
@@ -170,17 +164,11 @@ def cmd_load(args) -> int:
 
 
 def cmd_faults(args) -> int:
-    from .systematic import BaselineError, render, run_systematic
+    from .systematic import render, run_systematic
     data = read_file(args.file)
     preload = tuple(read_file(dep) for dep in args.preload)
-    try:
-        get_profile(args.profile)
-    except ProfileError as e:
-        raise UsageError(str(e)) from None
-    try:
-        report = run_systematic(data, param_bytes(args.params), args.profile, preload)
-    except BaselineError as e:
-        raise UsageError(str(e)) from None
+    get_profile(args.profile)       # an unknown profile is a usage error before any load
+    report = run_systematic(data, param_bytes(args.params), args.profile, preload)
     print(render(report, args.file))
     return EXIT_REFUSED if report.violations else EXIT_LOADED
 
@@ -188,20 +176,17 @@ def cmd_faults(args) -> int:
 def cmd_fuzz(args) -> int:
     from pathlib import Path
 
-    from .fuzzing.campaign import CampaignError, check_merge_output, run_campaign, validate
-    from .triage.store import StoreError, check_writable
+    from .findings.store import StoreError, check_writable
+    from .fuzzing.campaign import check_merge_output, run_campaign, validate
     if args.time < 0 or args.jobs <= 0 or (args.time == 0 and not args.minimize_corpus):
         raise UsageError("--jobs must be positive and --time too (0 only with --minimize-corpus: merge, no fuzzing)")
     dirs = [Path(d) for d in args.corpus] or _bundled_corpus()
     for d in dirs:
         if not d.is_dir():
             raise UsageError(f"corpus directory {d} does not exist")
-    try:                # every option, before any worker starts
-        validate(args.target, args.profile, args.libfuzzer)
-        if args.minimize_corpus:
-            check_merge_output(Path(args.minimize_corpus))
-    except CampaignError as e:
-        raise UsageError(str(e)) from None
+    validate(args.target, args.profile, args.libfuzzer)     # every option, before any worker starts
+    if args.minimize_corpus:
+        check_merge_output(Path(args.minimize_corpus))
     for option, folder in (("--crashes", args.crashes), ("--work", args.work)):
         try:
             check_writable(Path(folder))
@@ -209,11 +194,8 @@ def cmd_fuzz(args) -> int:
             raise UsageError(f"{option}: {e}") from None
     stats = None
     if args.time:
-        try:
-            stats = run_campaign(args.target, args.time, args.jobs, dirs, Path(args.crashes), Path(args.work),
-                                 args.profile, not args.no_structured, args.libfuzzer)
-        except CampaignError as e:
-            raise UsageError(str(e)) from None
+        stats = run_campaign(args.target, args.time, args.jobs, dirs, Path(args.crashes), Path(args.work),
+                             args.profile, not args.no_structured, args.libfuzzer)
         if stats.interrupted:
             return 128 + stats.interrupted
     if args.minimize_corpus:
@@ -298,8 +280,8 @@ def _repro_raw(args, path) -> int:
 
 
 def _repro_property(path, finding, case) -> int:
+    from .findings.store import load
     from .properties import PROPERTIES, replay_property
-    from .triage.store import load
     meta = load(path)[2]
     if meta.get("property") not in PROPERTIES:
         raise UsageError(f"cannot replay {path}: unknown property {meta.get('property')!r}")
@@ -313,42 +295,26 @@ def _repro_property(path, finding, case) -> int:
 
 
 def _load_case(path):
-    from .case import case_from_json
-    from .triage.store import StoreError, load
+    from .findings.store import StoreError
+    from .triage.report import load_case
     try:
-        finding, module, meta, preload = load(path)
-        return finding, case_from_json(module, json.dumps(meta), preload)
-    except (StoreError, FaultPlanError, ValueError) as e:
-        raise UsageError(f"cannot replay {path}: {e}") from None
+        return load_case(path)
+    except StoreError as e:     # it names the crash directory or the file in it
+        raise UsageError(f"cannot replay {e}") from None
 
 
 def cmd_minimize(args) -> int:
     from pathlib import Path
 
-    from .fuzzing.targets import Finding, execute
-    from .triage.minimize import minimize_case
-    from .triage.store import StoreError, atomic_write, check_writable
+    from .findings.store import atomic_write, check_writable
+    from .triage.report import minimize_finding, replay
     finding, case = _load_case(args.crash)
-    try:
-        check_writable(Path(args.crash))
-    except StoreError as e:
-        raise UsageError(str(e)) from None
-    try:
-        execute(case)
-    except Finding as now:
-        title = now.title
-    else:       # like repro: exit 0, "does not reproduce" (not a tool error)
+    check_writable(Path(args.crash))
+    title = replay(case, finding)[0]
+    if title is None:       # like repro: exit 0, "does not reproduce" (not a tool error)
         print(f"does not reproduce any more: nothing to minimize in {args.crash}")
         return EXIT_LOADED
-
-    def still_fails(candidate) -> bool:
-        try:
-            execute(candidate)
-        except Finding as again:
-            return again.title == title
-        return False
-
-    small = minimize_case(case, still_fails)
+    small = minimize_finding(case, finding, title)
     out = Path(args.crash)
     atomic_write(out / "minimized.ko", small.module)
     atomic_write(out / "minimized.json", json.dumps(small.meta(), indent=1, sort_keys=True).encode())
@@ -362,31 +328,23 @@ def cmd_minimize(args) -> int:
 def cmd_triage(args) -> int:
     from pathlib import Path
 
-    from .triage.report import ArtifactError, import_artifacts, triage
-    from .triage.store import StoreError, check_writable
+    from .findings.store import check_writable
+    from .triage.report import import_artifacts, triage
     crashes = Path(args.crashes)
     if not crashes.is_dir():
         raise UsageError(f"crash directory {crashes} does not exist")
     if args.reruns < 1:
         raise UsageError("--reruns must be at least 1 (a finding is reliable when every re-run gives its title)")
-    try:
-        check_writable(crashes)
-    except StoreError as e:
-        raise UsageError(str(e)) from None
+    check_writable(crashes)
     if args.artifacts:
         if args.profile not in PROFILES:
             raise UsageError(f"unknown profile {args.profile!r}; choose one of: {', '.join(PROFILES)}")
         if not Path(args.artifacts).is_dir():
             raise UsageError(f"artifact directory {args.artifacts} does not exist")
-        try:
-            imported = import_artifacts(Path(args.artifacts), args.target, crashes, args.profile)
-        except ArtifactError as e:
-            raise UsageError(str(e)) from None
+        imported = import_artifacts(Path(args.artifacts), args.target, crashes, args.profile)
         print(f"imported {imported} libFuzzer artifact(s)")
     try:
         bugs = triage(crashes, args.reruns)
-    except StoreError as e:
-        raise UsageError(str(e)) from None
     except OSError as e:       # a write that failed after the probe (disk full, ...)
         raise UsageError(f"triage: {e.filename}: {e.strerror}") from None
     for bug in bugs:
@@ -399,11 +357,9 @@ def cmd_triage(args) -> int:
 def cmd_plot(args) -> int:
     from pathlib import Path
 
-    from .plot import PlotError, plot
+    from .plot import plot
     try:
         png, page = plot([Path(p) for p in args.stats], Path(args.output), not args.no_loader_coverage)
-    except PlotError as e:
-        raise UsageError(str(e)) from None
     except OSError as e:
         raise UsageError(f"cannot write {e.filename}: {e.strerror}") from None
     except ImportError:
@@ -459,17 +415,14 @@ def _oracle_progress(done: int, total: int) -> None:
 
 
 def _run_on_kernel(cases, sig_enforce: bool):
-    from .oracle.qemu import OracleRunError, run_cases
-    try:
-        return run_cases(_oracle_kit(), cases, sig_enforce, _oracle_progress)
-    except OracleRunError as e:
-        raise UsageError(str(e)) from None
+    from .oracle.qemu import run_cases
+    return run_cases(_oracle_kit(), cases, sig_enforce, _oracle_progress)
 
 
 def _oracle_cases(args):
     from pathlib import Path
 
-    from .oracle.cases import CaseError, cases_from_files, design_cases, mutant_cases
+    from .oracle.cases import cases_from_files, design_cases, mutant_cases
     try:
         if getattr(args, "mutants", 0):
             return mutant_cases(Path(args.corpus_dir), args.mutants, args.seed)
@@ -478,7 +431,7 @@ def _oracle_cases(args):
         syscall = "init" if args.syscall == "init_module" else "finit"
         return cases_from_files([Path(p) for p in args.paths], param_bytes(args.params), parse_flags(args.flags),
                                 syscall, 2 if args.twice else 1)
-    except (CaseError, OSError) as e:
+    except OSError as e:        # a file that cannot be read (a CaseError goes to main's handler)
         raise UsageError(str(e)) from None
 
 
@@ -489,7 +442,7 @@ def _check_json_target(path: str | None) -> None:
         return
     from pathlib import Path
 
-    from .triage.store import StoreError, check_writable
+    from .findings.store import StoreError, check_writable
     if Path(path).is_dir():
         raise UsageError(f"--json {path}: is a directory")
     try:
@@ -502,7 +455,7 @@ def _write_json(path: str | None, payload) -> None:
     if path:
         from pathlib import Path
 
-        from .triage.store import atomic_write
+        from .findings.store import atomic_write
         atomic_write(Path(path), json.dumps(payload, indent=1).encode())
 
 
@@ -547,8 +500,8 @@ def cmd_oracle_diff(args) -> int:
 def _repro_on_kernel(path, case) -> int:
     from pathlib import Path
 
+    from .findings.store import atomic_write
     from .oracle.cases import OracleCase
-    from .triage.store import atomic_write
     if case.plan != FaultPlan():
         print("note: the real kernel runs the case without its fault plan (qemu injects no faults)")
     oracle_case = OracleCase(Path(path).name, case.module, case.arg_bytes, case.flags, preload=case.preload)
@@ -703,7 +656,7 @@ def main(argv=None) -> int:
         args.libfuzzer = libfuzzer_flags
     try:
         return args.func(args)
-    except UsageError as e:
+    except LkmfuzzError as e:      # every tool error: one line, exit 2
         print(f"lkmfuzz: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:

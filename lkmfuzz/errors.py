@@ -1,5 +1,12 @@
-"""The loader's verdicts other than success.
+"""The project's two families of exceptions: tool errors and the loader's verdicts.
 
+``LkmfuzzError`` is the root of every error lkmfuzz reports to its user: a bad flag or
+file, a damaged crash directory or corpus, an oracle kit that is not ready.  Each
+carries a one-line message naming what is wrong; ``cli.main`` catches the root once,
+prints that line and exits 2 (never 1, which means "refused").  Subclasses keep
+ValueError or RuntimeError as a second base where callers catch those.
+
+The loader's verdicts are not tool errors: they are what the model *answers*.
 ``LoadError`` is what ``load_module()`` returns to user space: an errno plus the
 step that refused and a reason in the kernel's words.  ``KernelFault`` is a
 real-kernel profile's prediction that the real kernel would touch memory it
@@ -12,13 +19,29 @@ finding.
 All three are *results*: the loader returns a verdict for every byte string.  Any
 other exception escaping the loader is a bug in the model, and harnesses report it
 as a crash.
+
+Neither family: the internal signals that never reach the user — elf.reader.OutOfBounds
+(an access outside mapped memory, turned into a verdict), kernel.alloc.AllocFailed and
+kernel.sysfs.SysfsError (a simulated kernel failure, turned into an errno),
+kernel.crypto.x509.X509Error and loader.params.ParamError (the kernel's parsers
+refusing, likewise), fuzzing.checkpoint.CheckpointError (a load that cannot be resumed)
+and fuzzing.targets.Finding (how a target reports a finding to its harness).
 """
 
 import errno as _errno
 
 
+class LkmfuzzError(Exception):
+    """A tool error: one line for the user, exit 2 from the command line."""
+
+
+class UsageError(LkmfuzzError):
+    """A bad flag, file or value on the command line."""
+
+
 class Verdict(Exception):
-    """Base of the loader's non-success verdicts (never raised for model bugs)."""
+    """Base of the loader's non-success verdicts (never raised for model bugs, never a
+    tool error: a verdict is a result, not a failure of lkmfuzz)."""
 
 
 class LoadError(Verdict):

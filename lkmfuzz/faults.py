@@ -11,13 +11,15 @@ import json
 import random
 from dataclasses import dataclass, field
 
+from .errors import LkmfuzzError
+
 # Fault sites of the simulated kernel (the allocator kind, as fail_function names the
 # function).  Each fails with ENOMEM, as all of these do in 6.1.  "module_init" is the
 # module's own init function failing (-ENOMEM, as a driver whose allocation failed).
 SITES = ("vmalloc", "module_alloc", "percpu", "kmalloc", "strdup", "sysfs", "notifier", "module_init")
 
 
-class FaultPlanError(ValueError):
+class FaultPlanError(LkmfuzzError, ValueError):
     """A fault plan that cannot be used: names the field."""
 
 

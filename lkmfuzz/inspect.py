@@ -8,9 +8,9 @@ shown at the end.
 from dataclasses import dataclass, field
 from functools import partial
 
+from .abi.module import MODVERSION_INFO
 from .elf import constants as C
 from .elf.reader import Image, OutOfBounds
-from .elf.structs import U64
 from .loader.signing import MODULE_SIG_STRING, split_signature
 
 SHT_NAMES = {v: k for k, v in vars(C).items() if k.startswith("SHT_")}
@@ -119,8 +119,9 @@ def _read_sections(image: Image, view: ModuleView) -> None:
                                 for e in contents().split(b"\0") if e]
             elif name == "__versions":
                 raw = contents()
-                view.versions = [(raw[o + 8:o + 64].split(b"\0")[0].decode("latin-1"), U64.unpack_from(raw, o)[0])
-                                 for o in range(0, len(raw) - 63, 64)]
+                whole = raw[:len(raw) - len(raw) % MODVERSION_INFO.size]     # a partial last entry is not shown
+                view.versions = [(name.split(b"\0")[0].decode("latin-1"), crc)
+                                 for crc, name in MODVERSION_INFO.iter_unpack(whole)]
             elif sh.sh_type == C.SHT_SYMTAB and sh.sh_link < len(shdrs):
                 _read_symbols(image, view, sh, shdrs[sh.sh_link])
         except OutOfBounds as oob:

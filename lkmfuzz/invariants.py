@@ -18,6 +18,7 @@ A violation names the invariant, the step where the attempt ended, and the objec
 
 from dataclasses import dataclass
 
+from .abi.arch import PAGE_SIZE
 from .kernel.memory import PERM_W, PERM_X
 from .kernel.module import LEGAL_TRANSITIONS, ModuleState
 
@@ -116,7 +117,7 @@ def check_loaded(kernel, mod, step: str = "load") -> list[Violation]:
 
 
 def _pages(start: int, end: int):
-    return range(start, end, 4096)
+    return range(start, end, PAGE_SIZE)
 
 
 def check_duplicate_exports(kernel, step: str) -> list[Violation]:

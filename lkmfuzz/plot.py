@@ -15,16 +15,18 @@ panel, so a structured and a byte-level campaign compare at a glance:
 
 import base64
 import html
-import json
 import os
 from pathlib import Path
+
+from .errors import LkmfuzzError
+from .files import read_json
 
 SERIES_COLUMNS = 5      # [elapsed s, execs, cov, corpus, crashes], then exec/s, unix time (newer campaigns)
 TOTALS = ("execs", "cov", "corpus", "crashes")
 COVERAGE_POINTS = 24    # replay checkpoints of the loader coverage curve
 
 
-class PlotError(ValueError):
+class PlotError(LkmfuzzError, ValueError):
     """A stats file that cannot be plotted: names the file and what is wrong."""
 
 
@@ -34,16 +36,7 @@ def _is_number(x) -> bool:
 
 def load_stats(path: Path) -> dict:
     """A campaign's stats.json, checked for the shape plot() reads; PlotError otherwise."""
-    try:
-        stats = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PlotError(f"{path}: no such stats file") from None
-    except OSError as e:
-        raise PlotError(f"{path}: cannot read: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise PlotError(f"{path}: not a stats file (not UTF-8 text)") from None
-    except json.JSONDecodeError as e:
-        raise PlotError(f"{path}: damaged JSON ({e.msg} at line {e.lineno})") from None
+    stats = read_json(path, PlotError, "stats file")
     if not isinstance(stats, dict) or not isinstance(stats.get("series"), list) or not stats["series"]:
         raise PlotError(f"{path}: no time series (was the campaign shorter than its first status line?)")
     for i, row in enumerate(stats["series"]):

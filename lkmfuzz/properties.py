@@ -132,8 +132,8 @@ def check_property(name: str, data: bytes, profile: str = "hardened", crashes=No
         PROPERTIES[name](data, profile)
     except Exception as failure:  # noqa: BLE001 - recorded, then re-raised unchanged
         if crashes is not None:
-            from .triage import store
-            from .triage.title import exception_title
+            from .findings import store
+            from .findings.title import exception_title
             title = f"property {name}: {exception_title(failure)}"
             store.record(crashes, title, "property", "hypothesis", str(failure)[:500], "", data,
                          {"property": name, "profile": profile, "args": "", "fault_plan": {}, "flags": 0})
@@ -142,7 +142,7 @@ def check_property(name: str, data: bytes, profile: str = "hardened", crashes=No
 
 def replay_property(meta: dict, data: bytes) -> str | None:
     """The title a saved property failure has now, or None when the property holds."""
-    from .triage.title import exception_title
+    from .findings.title import exception_title
     try:
         PROPERTIES[meta["property"]](data, meta.get("profile", "hardened"))
     except Exception as failure:  # noqa: BLE001 - the failure is the answer

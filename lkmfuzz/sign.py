@@ -21,6 +21,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from .errors import LkmfuzzError
 from .kernel.crypto.oid import encode_oid
 from .loader.signing import MODULE_SIG_STRING, PKEY_ID_PKCS7, ModuleSignature
 
@@ -42,7 +43,7 @@ ECDSA_OIDS = {"sha1": "1.2.840.10045.4.1", "sha224": "1.2.840.10045.4.3.1", "sha
               "sha384": "1.2.840.10045.4.3.3", "sha512": "1.2.840.10045.4.3.4"}
 
 
-class SignError(ValueError):
+class SignError(LkmfuzzError, ValueError):
     """A key, certificate or hash that cannot sign (named in the message)."""
 
 

@@ -94,15 +94,15 @@ def modules(draw, profile: str = DEFAULT_PROFILE, max_imports: int = 4):
         text_relocs = [r for r in text_relocs if r.offset != 0] + [Reloc(0, ABS_SYMBOL, C.R_X86_64_32)]
     for r in text_relocs:                      # relocation places must hold zero
         text[r.offset:r.offset + SLOT] = bytes(SLOT)
-    this_relocs = ([Reloc(prof.init_offset, "init_module", C.R_X86_64_64)] if has_init else []) + \
-                  ([Reloc(prof.exit_offset, "cleanup_module", C.R_X86_64_64)] if has_exit else [])
+    this_relocs = ([Reloc(prof.struct_module.init_offset, "init_module", C.R_X86_64_64)] if has_init else []) + \
+                  ([Reloc(prof.struct_module.exit_offset, "cleanup_module", C.R_X86_64_64)] if has_exit else [])
     versions = [("module_layout", table.get("module_layout").crc)] + [(n, table.get(n).crc) for n in imports]
     sections = [Section(TEXT, C.SHT_PROGBITS, C.SHF_ALLOC | C.SHF_EXECINSTR, bytes(text), addralign=16),
                 Section(DATA, C.SHT_PROGBITS, C.SHF_ALLOC | C.SHF_WRITE, bytes(data_size), addralign=8),
                 Section(".bss", C.SHT_NOBITS, C.SHF_ALLOC | C.SHF_WRITE, size=draw(st.integers(0, 4096)), addralign=8),
                 modinfo_section([("license", "GPL"), ("vermagic", prof.vermagic), ("name", name)]),
                 versions_section(versions),
-                this_module_section(name, prof.struct_module_size)]
+                this_module_section(name, prof.struct_module.size)]
     relocs = {TEXT: text_relocs, DATA: data_relocs, ".gnu.linkonce.this_module": this_relocs}
     model = ElfModel(sections, symbols, {k: v for k, v in relocs.items() if v})
     return GeneratedModule(write_elf(model), name, model, tuple(imports))

@@ -9,6 +9,7 @@ The report says which unwind labels each failure ran.
 
 from dataclasses import dataclass, field
 
+from .errors import LkmfuzzError
 from .faults import FaultPlan
 from .invariants import check_attempt, check_unchanged, snapshot
 from .kernel.kernel import Kernel
@@ -19,7 +20,7 @@ from .loader.unload import O_TRUNC
 ALL_LABELS = tuple(UNDO_ACTIONS) + ("fail_free_freeinit", "fail")
 
 
-class BaselineError(ValueError):
+class BaselineError(LkmfuzzError, ValueError):
     """The module (or a dependency) does not load cleanly, so there is nothing to enumerate."""
 
 

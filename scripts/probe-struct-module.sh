@@ -7,7 +7,7 @@
 # Fetches and unpacks Debian's headers like corpus/build.sh (same cache, same
 # LKMFUZZ_KABI), compiles scripts/probe/struct_module_probe.c with kbuild and
 # reads its table back with pyelftools (.venv/bin/python, or python3 with
-# pyelftools).  The numbers in lkmfuzz/kernel/profile.py come from this output.
+# pyelftools).  The numbers in lkmfuzz/abi/module.py (LINUX_6_1_X86_64) come from this output.
 set -euo pipefail
 # Default: the ABI the profile imitates (lkmfuzz/kernel/profile.py DEBIAN_RELEASE).
 export LKMFUZZ_KABI=${LKMFUZZ_KABI:-6.1.0-56}

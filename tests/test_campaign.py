@@ -146,7 +146,7 @@ def test_a_damaged_stats_file_is_refused_not_overwritten(tmp_path):
 
 
 def test_a_campaign_counts_only_the_findings_its_own_workers_stored(tmp_path):
-    from lkmfuzz.triage import store
+    from lkmfuzz.findings import store
     crashes = tmp_path / "crashes"
     old = store.record(crashes, "old title", "exception", "load", "s", "d", b"m", {"campaign": "A"})
     known = {old.name}

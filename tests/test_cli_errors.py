@@ -9,11 +9,11 @@ import sys
 import pytest
 from conftest import CORPUS, ROOT, seed_bytes
 
+from lkmfuzz.abi.types import U64
 from lkmfuzz.cli import EXIT_CODES, KERNEL_READ_MAX, main
-from lkmfuzz.elf.structs import U64
+from lkmfuzz.findings import store
 from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.loader import finit_module, init_module
-from lkmfuzz.triage import store
 
 HELLO = str(CORPUS / "hello.ko")
 
@@ -292,3 +292,37 @@ def test_exit_code_table_is_in_help_and_readme():
     for number, text in EXIT_CODES:
         assert f"  {number:<4} {text}" in out
         assert f"| {number} | {text} |" in readme
+
+
+# ------------------------------------------------------------- one error root, one handler
+
+TOOL_ERRORS = [
+    ("lkmfuzz.elf.patch", "PatchError"), ("lkmfuzz.faults", "FaultPlanError"),
+    ("lkmfuzz.findings.store", "StoreError"), ("lkmfuzz.fuzzing.campaign", "CampaignError"),
+    ("lkmfuzz.fuzzing.ossfuzz", "BuildError"), ("lkmfuzz.kernel.keyring", "KeyringError"),
+    ("lkmfuzz.kernel.profile", "ProfileError"), ("lkmfuzz.kernel.symbols", "SymversError"),
+    ("lkmfuzz.oracle.cases", "CaseError"), ("lkmfuzz.oracle.kit", "OracleSetupError"),
+    ("lkmfuzz.oracle.qemu", "OracleRunError"), ("lkmfuzz.plot", "PlotError"), ("lkmfuzz.sign", "SignError"),
+    ("lkmfuzz.systematic", "BaselineError"), ("lkmfuzz.triage.report", "ArtifactError"),
+    ("lkmfuzz.errors", "UsageError"),
+]
+
+
+@pytest.mark.parametrize("module, name", TOOL_ERRORS)
+def test_a_tool_error_raised_anywhere_is_one_line_and_exit_2(module, name, capsys, monkeypatch):
+    """main() catches LkmfuzzError once: no command needs its own except/raise UsageError."""
+    import importlib
+
+    from lkmfuzz import cli
+    error = getattr(importlib.import_module(module), name)
+
+    def fails(args):
+        raise error(f"{name} says what is wrong")
+    monkeypatch.setattr(cli, "cmd_info", fails)
+    code, err = call(["info", HELLO], capsys)
+    one_line_error(code, err, f"lkmfuzz: error: {name} says what is wrong")
+
+
+def test_verdicts_are_not_tool_errors():
+    from lkmfuzz.errors import KernelFault, LkmfuzzError, LoadError, UnvalidatedAccess, Verdict
+    assert not any(issubclass(v, LkmfuzzError) for v in (Verdict, LoadError, KernelFault, UnvalidatedAccess))

@@ -6,6 +6,7 @@ import pytest
 from conftest import DEPENDS, SEEDS, seed_bytes
 from kstate import snapshot
 
+from lkmfuzz.abi.types import S32, U32, U64
 from lkmfuzz.elf import patch
 from lkmfuzz.elf.constants import (
     R_X86_64_32,
@@ -17,7 +18,6 @@ from lkmfuzz.elf.constants import (
     SHT_RELA,
 )
 from lkmfuzz.elf.relocs import X86_64_RELA
-from lkmfuzz.elf.structs import S32, U32, U64
 from lkmfuzz.kernel.memory import PERM_W, PERM_X
 from lkmfuzz.kernel.module import ModuleState
 from lkmfuzz.loader import delete_module, finit_module
@@ -168,13 +168,13 @@ def test_loads_leave_no_reference_cycles(kernel, hello):
 def test_core_kallsyms_in_the_moved_struct_describe_the_kept_symbols(kernel, hello):
     """add_kallsyms() leaves mod->core_kallsyms pointing at the core copies, with
     num_symtab the symbols kept (the null one included) and their nm letters."""
-    from lkmfuzz.kernel.profile import MODULE_CORE_KALLSYMS_OFFSET
-    from lkmfuzz.loader.modstruct import MOD_KALLSYMS
+    from lkmfuzz.abi.module import LINUX_6_1_X86_64, MOD_KALLSYMS
     result = finit_module(kernel, hello)
     assert result.ok, str(result)
     mod, space = result.module, kernel.alloc.space
     struct_addr = mod.section_addrs[patch.section_index(hello, ".gnu.linkonce.this_module")]
-    symtab, num_symtab, strtab, typetab = space.unpack(MOD_KALLSYMS, struct_addr + MODULE_CORE_KALLSYMS_OFFSET)
+    core_kallsyms = struct_addr + LINUX_6_1_X86_64.core_kallsyms_offset
+    symtab, num_symtab, strtab, typetab = space.unpack(MOD_KALLSYMS, core_kallsyms)
     assert num_symtab == len(mod.kallsyms) + 1
     assert mod.core.addr <= symtab < strtab < typetab < mod.core.addr + mod.core.size
     # The null symbol is SHN_UNDEF: "U".

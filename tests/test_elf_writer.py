@@ -19,6 +19,8 @@ from elftools.elf.relocation import RelocationSection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lkmfuzz.abi.module import LINUX_6_1_X86_64, MODVERSION_INFO_SIZE
+from lkmfuzz.abi.types import U64_MASK
 from lkmfuzz.elf.constants import (
     EHDR_SIZE,
     EM_X86_64,
@@ -57,10 +59,8 @@ from lkmfuzz.elf.constants import (
     STT_OBJECT,
     STT_SECTION,
     SYM_SIZE,
-    U64_MASK,
 )
 from lkmfuzz.elf.model import (
-    MODVERSION_INFO_SIZE,
     ElfModel,
     Reloc,
     Section,
@@ -72,7 +72,10 @@ from lkmfuzz.elf.model import (
 from lkmfuzz.elf.model_reader import read_model
 from lkmfuzz.elf.structs import EHDR, SHDR
 from lkmfuzz.elf.writer import MAX_FILE_ALIGN, write_elf
-from lkmfuzz.kernel.profile import MODULE_INIT_OFFSET, MODULE_NAME_OFFSET, STRUCT_MODULE_SIZE
+
+STRUCT_MODULE_SIZE = LINUX_6_1_X86_64.size
+MODULE_INIT_OFFSET = LINUX_6_1_X86_64.init_offset
+MODULE_NAME_OFFSET = LINUX_6_1_X86_64.name_offset
 
 CORPUS = sorted((Path(__file__).resolve().parent.parent / "corpus").glob("*.ko"))
 DERIVED_NAMES = [".symtab", ".strtab", ".shstrtab"]

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from lkmfuzz.case import TestCase, replace
 from lkmfuzz.cli import main as cli_main
 from lkmfuzz.errors import LoadError
+from lkmfuzz.findings import store
 from lkmfuzz.fuzzing import campaign, scenario, targets
 from lkmfuzz.fuzzing.campaign import run_campaign, seed_corpus
 from lkmfuzz.fuzzing.scenario import Scenario
@@ -24,7 +25,6 @@ from lkmfuzz.kernel.symbols import debian_symbols
 from lkmfuzz.loader import O_NONBLOCK
 from lkmfuzz.mutate.params import mutate_params
 from lkmfuzz.mutate.structured import OPERATORS, Context, mutate_structured
-from lkmfuzz.triage import store
 
 SUPPORT = Path(__file__).resolve().parent / "support"
 CTX = Context.from_symbols(debian_symbols())
@@ -255,7 +255,7 @@ GOLDEN = Path(__file__).resolve().parent / "data" / "titles"
 
 @pytest.mark.parametrize("case", sorted(p.stem for p in GOLDEN.glob("*.txt")))
 def test_title_extraction_golden_files(case):
-    from lkmfuzz.triage.title import title_from_text
+    from lkmfuzz.findings.title import title_from_text
     expected = (GOLDEN / f"{case}.title").read_text().strip()
     assert title_from_text((GOLDEN / f"{case}.txt").read_text()) == expected
 
@@ -263,7 +263,7 @@ def test_title_extraction_golden_files(case):
 def test_text_and_live_titles_agree(monkeypatch):
     import traceback as tb
 
-    from lkmfuzz.triage.title import exception_title, title_from_text
+    from lkmfuzz.findings.title import exception_title, title_from_text
     plant_seeded_bug(monkeypatch)
     finding = _planted_finding(_reloc_past_symtab(seed_bytes("hello")))
     exc = finding.__cause__
@@ -369,7 +369,7 @@ def test_corruption_seeds_reach_the_refusals_they_are_for(corruption_seeds, seed
 
 
 def test_every_design_corruption_is_a_scenario_seed(corruption_seeds):
-    from lkmfuzz.oracle.cases import HELLO_CORRUPTIONS
+    from lkmfuzz.mutate.corruptions import HELLO_CORRUPTIONS
     assert sum(name.startswith("design-") for name in corruption_seeds) == len(HELLO_CORRUPTIONS) + 1
 
 

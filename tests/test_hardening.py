@@ -18,7 +18,7 @@ from lkmfuzz.fuzzing.targets import Finding, execute, execution, kernels
 from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.kernel.profile import HARDENING_CHECKS, ProfileError, get_profile
 from lkmfuzz.loader import finit_module, hardening
-from lkmfuzz.oracle.cases import HELLO_CORRUPTIONS
+from lkmfuzz.mutate.corruptions import HELLO_CORRUPTIONS
 
 HELLO = seed_bytes("hello")
 

@@ -19,7 +19,7 @@ from lkmfuzz.kernel.profile import get_profile
 from lkmfuzz.keys import unknown_signer
 from lkmfuzz.loader import finit_module, init_module
 from lkmfuzz.loader.signing import MODULE_SIG_STRING, MODULE_SIGNATURE, PKEY_ID_PKCS7
-from lkmfuzz.oracle.cases import HELLO_CORRUPTIONS
+from lkmfuzz.mutate.corruptions import HELLO_CORRUPTIONS
 from lkmfuzz.sign import pkcs7_sign
 
 HELLO = seed_bytes("hello")

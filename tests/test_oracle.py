@@ -13,14 +13,8 @@ import pytest
 from conftest import CORPUS, seed_bytes
 
 from lkmfuzz.cli import main
-from lkmfuzz.oracle.cases import (
-    HELLO_CORRUPTIONS,
-    OracleCase,
-    _unterminated_name,
-    cases_from_files,
-    design_cases,
-    mutant_cases,
-)
+from lkmfuzz.mutate.corruptions import HELLO_CORRUPTIONS, _unterminated_name
+from lkmfuzz.oracle.cases import OracleCase, cases_from_files, design_cases, mutant_cases
 from lkmfuzz.oracle.cpio import CpioWriter
 from lkmfuzz.oracle.diff import compare, model_outcome
 from lkmfuzz.oracle.initramfs import build_initramfs
@@ -256,7 +250,7 @@ def test_model_agrees_with_the_real_kernel_on_corpus_and_design_set(tmp_path, ca
 @needs_kernel
 def test_a_kernel_fault_prediction_is_confirmed_by_an_oops_and_recorded(tmp_path, capsys):
     from lkmfuzz.case import TestCase
-    from lkmfuzz.triage.store import record
+    from lkmfuzz.findings.store import record
     case = TestCase(module=_unterminated_name(seed_bytes("hello")), profile="linux-6.1")
     crash = record(tmp_path, "kernel-fault in add_unformed_module", "kernel-fault", "load", "fortify", "",
                    case.module, case.meta())

@@ -15,9 +15,10 @@ from conftest import CORPUS, ROOT, seed_bytes
 from test_fuzzing import _reloc_past_symtab, plant_seeded_bug
 
 from lkmfuzz.cli import main as cli_main
+from lkmfuzz.findings import store
+from lkmfuzz.findings.title import exception_title
 from lkmfuzz.fuzzing import bundled, campaign, ossfuzz, scenario
-from lkmfuzz.triage import report, store
-from lkmfuzz.triage.title import exception_title
+from lkmfuzz.triage import report
 
 SUPPORT = Path(__file__).resolve().parent / "support"
 SEEDED_TITLE = "struct.error in unpack < apply_relocate_add < apply_relocations"

@@ -179,7 +179,7 @@ def test_a_property_failure_is_saved_and_replayed_by_repro(tmp_path, monkeypatch
 
     from lkmfuzz import properties
     from lkmfuzz.cli import main
-    from lkmfuzz.triage import store
+    from lkmfuzz.findings import store
     data = seed_bytes("initexit")                      # has __ro_after_init data
     for where in ("lkmfuzz.loader.main", "lkmfuzz.loader.init"):   # a loader bug: no page protections
         monkeypatch.setattr(f"{where}.module_enable_protections", lambda mod, after_init=False: None)

@@ -25,7 +25,7 @@ module macros emit (``.modinfo``, ``__versions``, ``.gnu.linkonce.this_module``)
 import struct
 from dataclasses import dataclass, field
 
-from ..kernel.profile import MODULE_NAME_LEN, MODULE_NAME_OFFSET
+from ..abi.module import LINUX_6_1_X86_64, MODULE_NAME_LEN, MODVERSION_INFO
 from .constants import (
     EM_X86_64,
     ET_REL,
@@ -35,14 +35,11 @@ from .constants import (
     STB_GLOBAL,
     STT_NOTYPE,
 )
-from .structs import U64
 
 NAME_ENCODING = "utf-8"
 NAME_ERRORS = "surrogateescape"  # lossless for bytes that are not valid UTF-8
 
-# struct modversion_info { unsigned long crc; char name[MODULE_NAME_LEN]; }
-# (include/linux/module.h; mirrored by lkmfuzz.loader.version).
-MODVERSION_INFO_SIZE = U64.size + MODULE_NAME_LEN
+# __versions is an array of struct modversion_info (abi.module.MODVERSION_INFO).
 # gcc gives x86-64 arrays of 32 bytes or more 32-byte alignment, and modpost's
 # ____versions[] array is one: real modules show sh_addralign 32.
 MODVERSION_ALIGN = 32
@@ -143,10 +140,9 @@ def versions_bytes(entries: list[tuple[str, int]]) -> bytes:
     out = bytearray()
     for name, crc in entries:
         try:
-            out += U64.pack(crc)
+            out += MODVERSION_INFO.pack(crc, encode_name(name))     # the name NUL-filled or cut to 56
         except struct.error as exc:
             raise ValueError(f"__versions entry {name!r}: crc {crc!r} is not a u64") from exc
-        out += encode_name(name)[:MODULE_NAME_LEN].ljust(MODULE_NAME_LEN, b"\0")
     return bytes(out)
 
 
@@ -156,16 +152,16 @@ def versions_section(entries: list[tuple[str, int]]) -> Section:
                    addralign=MODVERSION_ALIGN)
 
 
-def this_module_bytes(name: str, size: int) -> bytes:
+def this_module_bytes(name: str, size: int, name_offset: int = LINUX_6_1_X86_64.name_offset) -> bytes:
     """``size`` zero bytes with ``name`` NUL-terminated at struct module's name field."""
     raw = encode_name(name)
     if len(raw) >= MODULE_NAME_LEN:
         raise ValueError(f"module name {name!r} is {len(raw)} bytes; at most {MODULE_NAME_LEN - 1} fit")
-    end = MODULE_NAME_OFFSET + len(raw) + 1  # + the terminating NUL
+    end = name_offset + len(raw) + 1  # + the terminating NUL
     if size < end:
         raise ValueError(f"struct module size {size} cannot hold the name {name!r} (needs {end})")
     out = bytearray(size)
-    out[MODULE_NAME_OFFSET:end - 1] = raw
+    out[name_offset:end - 1] = raw
     return bytes(out)
 
 

@@ -6,11 +6,14 @@ name that cannot be found raises ``PatchError`` naming it (a broken test fixture
 not a loader verdict).
 """
 
+from ..abi.module import MODVERSION_INFO_SIZE, MODVERSION_NAME_OFFSET
+from ..abi.types import U64
+from ..errors import LkmfuzzError
 from . import constants as C
-from .structs import RELA, U64, Ehdr, Shdr, Sym
+from .structs import RELA, Ehdr, Shdr, Sym
 
 
-class PatchError(ValueError):
+class PatchError(LkmfuzzError, ValueError):
     pass
 
 
@@ -87,10 +90,10 @@ def replace_in_section(data: bytes, name: str, old: bytes, new: bytes) -> bytes:
 def set_version_crc(data: bytes, symbol: str, crc: int) -> bytes:
     """Change the CRC recorded in __versions for ``symbol``."""
     off, body = section_bytes(data, "__versions")
-    for entry in range(0, len(body), 64):
-        if body[entry + 8:entry + 64].split(b"\0")[0] == symbol.encode():
+    for entry in range(0, len(body), MODVERSION_INFO_SIZE):
+        if body[entry + MODVERSION_NAME_OFFSET:entry + MODVERSION_INFO_SIZE].split(b"\0")[0] == symbol.encode():
             at = off + entry
-            return data[:at] + U64.pack(crc) + data[at + 8:]
+            return data[:at] + U64.pack(crc) + data[at + U64.size:]
     raise PatchError(f"{symbol!r} not in __versions")
 
 

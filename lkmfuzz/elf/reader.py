@@ -11,13 +11,9 @@ Nothing here allocates memory sized by a field of the input: every read is a
 ``struct.unpack_from`` or a slice whose length is bounded by the buffer.
 """
 
-from .structs import EHDR, S32, S64, SHDR, SYM, U8, U16, U32, U64, Ehdr, Shdr, Sym
-
-PAGE_SIZE = 4096
-
-
-def page_align(n: int) -> int:
-    return (n + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
+from ..abi.arch import page_align
+from ..abi.types import S32, S64, U8, U16, U32, U64
+from .structs import EHDR, SHDR, SYM, Ehdr, Shdr, Sym
 
 
 class OutOfBounds(Exception):

@@ -9,12 +9,13 @@ overflow check there (it is compiled out), so they truncate.
 import struct
 from typing import Callable
 
+from ..abi.types import U32_MAX, U64_MASK
 from . import constants as C
 
 
 def fits_u32(val: int) -> bool:
     """R_X86_64_32: val != *(u32 *)&val."""
-    return val <= C.U32_MAX
+    return val <= U32_MAX
 
 
 def fits_s32(val: int) -> bool:
@@ -39,9 +40,9 @@ class Recipe:
 
     def value(self, sym_value: int, addend: int, place: int) -> int:
         """The u64 the kernel computes: S + A, minus P when PC-relative."""
-        val = (sym_value + addend) & C.U64_MASK
+        val = (sym_value + addend) & U64_MASK
         if self.pc_relative:
-            val = (val - place) & C.U64_MASK
+            val = (val - place) & U64_MASK
         return val
 
     def encode(self, val: int) -> bytes:

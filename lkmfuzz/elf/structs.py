@@ -11,12 +11,6 @@ EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 SHDR = struct.Struct("<IIQQQQIIQQ")
 SYM = struct.Struct("<IBBHQQ")
 RELA = struct.Struct("<QQq")
-U8 = struct.Struct("<B")
-U16 = struct.Struct("<H")
-U32 = struct.Struct("<I")
-S32 = struct.Struct("<i")
-U64 = struct.Struct("<Q")
-S64 = struct.Struct("<q")
 
 
 class Ehdr:

@@ -32,6 +32,7 @@ a name is shared.
 import struct
 from dataclasses import dataclass
 
+from ..abi.types import U32_MAX
 from .constants import (
     EHDR_SIZE,
     EI_CLASS,
@@ -51,7 +52,6 @@ from .constants import (
     STB_LOCAL,
     STT_SECTION,
     SYM_SIZE,
-    U32_MAX,
     r_info,
     st_info,
 )

@@ -24,7 +24,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..triage.store import atomic_write, list_findings
+from ..errors import LkmfuzzError
+from ..findings.store import atomic_write, list_findings
 from . import bundled, scenario
 from .scenario import Scenario
 from .targets import MAX_NTH, NO_FAULT_PLAN, encode_fail_nth_plan, encode_sites_plan, modprobe_preload, module_library
@@ -86,7 +87,7 @@ def corruption_seeds(modules: dict) -> dict[str, bytes]:
     kernel) as scenario inputs, and three refusals no catalogue entry reaches: .ctors with
     .init_array on a CONFIG_CONSTRUCTORS kernel, a per-CPU section larger than the
     reserved area, and the allocation of a module's use of another failing."""
-    from ..oracle.cases import HELLO_CORRUPTIONS, ctors_and_init_array
+    from ..mutate.corruptions import HELLO_CORRUPTIONS, ctors_and_init_array
     seeds = {}
     if "hello" in modules:
         for name, (corrupt, args, flags, attempts) in HELLO_CORRUPTIONS.items():
@@ -364,7 +365,7 @@ def _replace_dir(new: Path, old: Path) -> None:
         shutil.rmtree(retired)
 
 
-class CampaignError(Exception):
+class CampaignError(LkmfuzzError):
     """A campaign step that could not be done: one line for the user."""
 
 

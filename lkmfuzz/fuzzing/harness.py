@@ -40,7 +40,7 @@ NOT_UNDER_TEST = ["lkmfuzz.case", "lkmfuzz.fuzzing.scenario", "lkmfuzz.fuzzing.c
                   "lkmfuzz.faults", "lkmfuzz.invariants",
                   "lkmfuzz.properties", "lkmfuzz.kernel.alloc", "lkmfuzz.kernel.memory", "lkmfuzz.kernel.sysfs",
                   "lkmfuzz.kernel.kernel", "lkmfuzz.kernel.module", "lkmfuzz.kernel.taint", "lkmfuzz.kernel.profile",
-                  "lkmfuzz.triage.title",
+                  "lkmfuzz.findings.title",
                   # the targets package, every module of it: decoders and execution
                   "lkmfuzz.fuzzing.targets", *(f"lkmfuzz.fuzzing.targets.{name}" for name in TARGETS_PACKAGE)]
 
@@ -89,7 +89,7 @@ class Depth:
             self.write()
 
     def write(self) -> None:
-        from lkmfuzz.triage.store import atomic_write
+        from lkmfuzz.findings.store import atomic_write
         self.written = time.monotonic()
         atomic_write(self.path, json.dumps(self.counts).encode())
 

@@ -17,13 +17,14 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ..triage.store import atomic_write
+from ..errors import LkmfuzzError
+from ..findings.store import atomic_write
 from .bundled import CORPUS, HARNESSES
 from .campaign import seed_corpus
 from .targets import TARGETS
 
 
-class BuildError(Exception):
+class BuildError(LkmfuzzError):
     """One line for the build log."""
 
 

@@ -157,10 +157,10 @@ def without_exit(module: bytes) -> bytes:
     """The module with modpost's relocation of mod->exit turned into R_X86_64_NONE: an
     init without an exit, which a plain delete_module refuses (EBUSY).  No bundled seed is
     like that, so the scenario seeds include one."""
+    from ..abi.module import LINUX_6_1_X86_64
     from ..elf import patch
-    from ..kernel.profile import MODULE_EXIT_OFFSET
     for n, (offset, info, _addend) in enumerate(patch.relocations(module, THIS_MODULE_RELA)):
-        if offset == MODULE_EXIT_OFFSET:
+        if offset == LINUX_6_1_X86_64.exit_offset:     # the bundled seeds are 6.1 modules
             return patch.set_relocation(module, THIS_MODULE_RELA, n, info=info & ~0xFFFFFFFF | R_X86_64_NONE)
     return module
 

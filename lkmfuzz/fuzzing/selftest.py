@@ -26,8 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..findings.store import StoreError, atomic_write, check_writable
 from ..kernel.profile import CLEANUP_LABELS, HARDENING_CHECKS, MINUS, UNDO
-from ..triage.store import StoreError, atomic_write, check_writable
 from .campaign import harness_command, seed_corpus, target_options
 from .scenario import BUNDLED_CORPUS
 from .targets import FINDING_LINE

@@ -11,8 +11,9 @@ import errno
 import itertools
 from dataclasses import dataclass, field
 
+from ..abi.arch import PAGE_SIZE, page_align
 from ..faults import FaultInjector
-from .memory import PAGE_SIZE, AddressSpace, Region, page_align
+from .memory import AddressSpace, Region
 
 # Address ranges, as on x86-64 (arch/x86/include/asm/pgtable_64_types.h).
 VMALLOC_START = 0xFFFFC90000000000

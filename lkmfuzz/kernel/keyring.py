@@ -58,6 +58,7 @@ from importlib import resources
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from ..errors import LkmfuzzError
 from .crypto.api import DEBIAN_6_1, CryptoConfig
 from .crypto.pkcs7 import pkcs7_parse_message
 from .crypto.pkcs7_trust import pkcs7_validate_trust
@@ -67,7 +68,7 @@ from .crypto.x509 import X509Certificate, X509Error, x509_cert_parse
 DEBIAN_CERT_RESOURCE = "debian-6.1-signing-cert.der"
 
 
-class KeyringError(ValueError):
+class KeyringError(LkmfuzzError, ValueError):
     """A certificate given to the keyring cannot be a trusted key (bad DER, unsupported key)."""
 
 

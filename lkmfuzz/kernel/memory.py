@@ -16,7 +16,8 @@ import mmap
 import struct
 from functools import partial
 
-from ..elf.reader import PAGE_SIZE, OutOfBounds, page_align
+from ..abi.arch import page_align
+from ..elf.reader import OutOfBounds
 
 DENSE_LIMIT = 1 << 20
 
@@ -226,5 +227,5 @@ class AddressSpace:
         return bytes(region.buf[off:end])
 
 
-__all__ = ["Region", "AddressSpace", "PAGE_SIZE", "PERM_R", "PERM_W", "PERM_X", "PERM_RW",
-           "PERM_RX", "PERM_RWX", "perm_str", "page_align"]
+__all__ = ["Region", "AddressSpace", "PERM_R", "PERM_W", "PERM_X", "PERM_RW",
+           "PERM_RX", "PERM_RWX", "perm_str"]

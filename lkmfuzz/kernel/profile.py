@@ -7,39 +7,24 @@ named validation checks (``HARDENING_CHECKS``, loader/hardening.py) that refuse,
 before the data is used, everything real kernels still trust; past them an
 out-of-bounds access is the *unvalidated-access* verdict — a missing check.
 
-The numbers below were read off Debian's own build (see data/SOURCE.md and
-corpus/BUILD-INFO.txt): the release, the vermagic, sizeof(struct module) and the
-offsets of its fields.  6.1 works on the whole struct module the file brings in
-``.gnu.linkonce.this_module`` (see loader/modstruct.py), so the offsets of every
-field it reads or writes there are Debian's: ``bash scripts/probe-struct-module.sh``
-compiles scripts/probe/struct_module_probe.c (offsetof/sizeof) with kbuild against
-linux-headers-6.1.0-56-amd64 and prints them; the same for 6.1.0-57.
+The release and vermagic were read off Debian's own build (see data/SOURCE.md and
+corpus/BUILD-INFO.txt).  6.1 works on the whole struct module the file brings in
+``.gnu.linkonce.this_module`` (see loader/modstruct.py); a profile points to the
+layout of that struct (``abi.module.StructModuleLayout``, Debian's offsets), so a
+profile of another release or architecture names another layout.
 """
 
 import dataclasses
 from dataclasses import dataclass, field
 
+from ..abi.module import LINUX_6_1_X86_64, StructModuleLayout
+from ..errors import LkmfuzzError
+
 DEBIAN_RELEASE = "6.1.0-56-amd64"
 DEBIAN_VERMAGIC = DEBIAN_RELEASE + " SMP preempt mod_unload modversions "
-STRUCT_MODULE_SIZE = 0x380
-MODULE_NAME_OFFSET = 24
-MODULE_NAME_LEN = 56
-MODULE_INIT_OFFSET = 0x138
-MODULE_EXIT_OFFSET = 0x350
-# struct module fields 6.1 takes from the file's copy (scripts/probe-struct-module.sh)
-MODULE_CORE_LAYOUT_OFFSET = 0x140       # struct module_layout core_layout
-MODULE_INIT_LAYOUT_OFFSET = 0x190       # struct module_layout init_layout
-MODULE_TAINTS_OFFSET = 0x1F8            # unsigned long taints
-MODULE_KALLSYMS_OFFSET = 0x220          # struct mod_kallsyms __rcu *kallsyms
-MODULE_CORE_KALLSYMS_OFFSET = 0x228     # struct mod_kallsyms core_kallsyms
-MODULE_PERCPU_OFFSET = 0x260            # void __percpu *percpu
-MODULE_KLP_OFFSET = 0x320               # bool klp (CONFIG_LIVEPATCH)
-# struct module_layout: void *base; unsigned int size, text_size, ro_size, ro_after_init_size
-LAYOUT_BASE_OFFSET = 0x0
-LAYOUT_SIZE_OFFSET = 0x8
 
 
-class ProfileError(ValueError):
+class ProfileError(LkmfuzzError, ValueError):
     """An unknown profile or configuration switch: names it."""
 
 
@@ -109,9 +94,7 @@ class Profile:
     skipped_cleanup: frozenset = frozenset()   # CLEANUP_LABELS deleted (mutation testing only)
     release: str = DEBIAN_RELEASE
     vermagic: str = DEBIAN_VERMAGIC
-    struct_module_size: int = STRUCT_MODULE_SIZE
-    init_offset: int = MODULE_INIT_OFFSET
-    exit_offset: int = MODULE_EXIT_OFFSET
+    struct_module: StructModuleLayout = LINUX_6_1_X86_64
     config: Config = field(default_factory=Config)
 
     def without(self, part: str, name: str) -> "Profile":

@@ -11,6 +11,8 @@ import lzma
 from dataclasses import dataclass
 from importlib import resources
 
+from ..errors import LkmfuzzError
+
 KERNEL_TEXT_BASE = 0xFFFFFFFF81000000
 SYMBOL_STRIDE = 16
 SYMVERS_RESOURCE = "Module.symvers.xz"
@@ -25,7 +27,7 @@ class KernelSymbol:
     namespace: str
 
 
-class SymversError(ValueError):
+class SymversError(LkmfuzzError, ValueError):
     """A Module.symvers line that cannot be parsed: names the line."""
 
 

@@ -12,9 +12,8 @@ outside the module's text first (hardening.validate_patch_sites).
 
 import struct
 
-from ..elf.constants import U64_MASK
+from ..abi.types import S32, U64_MASK
 from ..elf.reader import OutOfBounds
-from ..elf.structs import S32
 from ..kernel.memory import TableView
 from .context import LoadInfo
 

@@ -15,6 +15,7 @@ Errors: ENOEXEC.
 
 import errno
 
+from ..abi.types import U64_MASK
 from ..elf import constants as C
 from ..elf.structs import SHDR, Shdr
 from .context import LoadInfo
@@ -30,7 +31,7 @@ def elf_validity_check(info: LoadInfo) -> None:
     check_sechdr0(info)
     # The kernel's loop stops at the first section that fails one of its three checks:
     # find the sections that may fail, in one pass, then run the loop's body on the first.
-    limit, names, shnum = min(info.len, C.U64_MASK), info.secstrings_size, info.shnum
+    limit, names, shnum = min(info.len, U64_MASK), info.secstrings_size, info.shnum
     suspects = [i for i, sh in enumerate(info.sechdrs)
                 if i and sh.sh_type not in (C.SHT_NULL, C.SHT_NOBITS)
                 and (sh.sh_type == C.SHT_SYMTAB and not 0 < sh.sh_link < shnum
@@ -81,7 +82,7 @@ def section_in_file(info: LoadInfo, i: int) -> bool:
     """validate_section_offset(): offset+size inside the file, without wrapping."""
     sh = info.sechdrs[i]
     end = sh.sh_offset + sh.sh_size
-    return end <= C.U64_MASK and end <= info.len
+    return end <= U64_MASK and end <= info.len
 
 
 def check_section_offset(info: LoadInfo, i: int) -> None:

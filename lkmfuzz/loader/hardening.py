@@ -26,26 +26,26 @@ Where each group runs (loader/main.py PIPELINE):
 import errno
 from typing import Callable
 
+from ..abi.arch import PAGE_SIZE
+from ..abi.module import (
+    KSYM,
+    KSYM_NAME_OFFSET,
+    KSYM_NAMESPACE_OFFSET,
+    MODULE_NAME_LEN,
+    MODVERSION_INFO_SIZE,
+    MODVERSION_NAME_LEN,
+    MODVERSION_NAME_OFFSET,
+)
+from ..abi.params import KERNEL_PARAM, KPARAM_ARRAY, KPARAM_STRING
+from ..abi.types import S32, U32_MAX, U64, U64_MASK
 from ..elf import constants as C
 from ..elf.relocs import X86_64_RELA
-from ..elf.structs import S32, U64
 from ..errors import LoadError
 from ..kernel.memory import TableView
-from ..kernel.profile import (
-    LAYOUT_SIZE_OFFSET,
-    MODULE_CORE_LAYOUT_OFFSET,
-    MODULE_INIT_LAYOUT_OFFSET,
-    MODULE_NAME_LEN,
-    MODULE_NAME_OFFSET,
-    MODULE_PERCPU_OFFSET,
-)
 from .arch import ALT_INSTR, ALTINSTR_FLAG_INV, MAX_CPU_FEATURE, MAX_PATCH_LEN, SITE_TABLES
 from .context import LoadInfo
-from .kparams import ARRAY_OPS, KERNEL_PARAM, KPARAM_ARRAY, KPARAM_STRING
+from .kparams import ARRAY_OPS
 from .params import PARAM_TYPES
-from .sizes import PAGE_SIZE, U32
-from .symbols import KSYM
-from .version import MODVERSION_INFO_SIZE, MODVERSION_NAME_LEN, MODVERSION_NAME_OFFSET
 
 STRING_OPS = "param_ops_string"
 
@@ -145,7 +145,7 @@ def this_module_problem(info: LoadInfo, count: int, idx: int) -> str:
     """What is wrong with the this_module section(s), or ''."""
     if count != 1:
         return f"{count} .gnu.linkonce.this_module sections, exactly one must exist"
-    sh, want = info.sechdrs[idx], info.kernel.profile.struct_module_size
+    sh, want = info.sechdrs[idx], info.kernel.profile.struct_module.size
     if sh.sh_type == C.SHT_NOBITS:
         return f".gnu.linkonce.this_module (section {idx}) is NOBITS"
     if not sh.sh_flags & C.SHF_ALLOC:
@@ -205,12 +205,11 @@ MODINFO_CHECKS = (validate_modinfo,)
 def validate_module_name(info: LoadInfo) -> None:
     """mod->name is NUL-terminated inside its char[MODULE_NAME_LEN].
     Use sites: setup_load_info() (this_module_name), add_unformed_module() (strlen)."""
-    sh = info.sechdrs[info.index.mod]
-    if sh.sh_type == C.SHT_NOBITS or sh.sh_size < MODULE_NAME_OFFSET + MODULE_NAME_LEN:
+    sh, name_offset = info.sechdrs[info.index.mod], info.kernel.profile.struct_module.name_offset
+    if sh.sh_type == C.SHT_NOBITS or sh.sh_size < name_offset + MODULE_NAME_LEN:
         raise reject(info, "validate_module_name", f".gnu.linkonce.this_module (section {info.index.mod}) too "
                                                    f"small to hold a name")
-    if info.image.cstring_within(sh.sh_offset + MODULE_NAME_OFFSET,
-                                 sh.sh_offset + MODULE_NAME_OFFSET + MODULE_NAME_LEN) is None:
+    if info.image.cstring_within(sh.sh_offset + name_offset, sh.sh_offset + name_offset + MODULE_NAME_LEN) is None:
         raise reject(info, "validate_module_name", f"module name is not NUL-terminated within {MODULE_NAME_LEN} "
                                                    f"bytes")
 
@@ -219,15 +218,14 @@ def validate_struct_module_fields(info: LoadInfo) -> None:
     """The struct module the file brings leaves zero what the loader computes: percpu
     (free_percpu() would free the file's pointer) and the layout sizes (module_get_offset()
     adds onto them).  Use sites: modstruct.read_layouts(), modstruct.free_file_percpu()."""
-    sh = info.sechdrs[info.index.mod]
-    for name, offset in (("percpu", MODULE_PERCPU_OFFSET),
-                         ("core_layout.size", MODULE_CORE_LAYOUT_OFFSET + LAYOUT_SIZE_OFFSET),
-                         ("init_layout.size", MODULE_INIT_LAYOUT_OFFSET + LAYOUT_SIZE_OFFSET)):
+    sh, layout = info.sechdrs[info.index.mod], info.kernel.profile.struct_module
+    for name, offset in (("percpu", layout.percpu_offset), ("core_layout.size", layout.core_size_offset),
+                         ("init_layout.size", layout.init_size_offset)):
         if offset + U64.size > sh.sh_size:
             continue        # past a short struct: elf_validity_cache_index_mod's to refuse
         value = info.image.unpack(U64, sh.sh_offset + offset, f"struct module {name}")[0]
         if name != "percpu":
-            value &= U32    # an unsigned int
+            value &= U32_MAX    # an unsigned int
         if value:
             raise reject(info, "validate_struct_module_fields", f"struct module {name} is {value:#x} in the file")
 
@@ -258,7 +256,7 @@ def validate_layout_sizes(info: LoadInfo) -> None:
     tables = (info.index.sym, info.index.str)
     total = LAYOUT_SLACK + sum(sh.sh_size + max(sh.sh_addralign, 1) for i, sh in enumerate(info.sechdrs)
                                if sh.sh_flags & C.SHF_ALLOC or i in tables)
-    if total > U32:
+    if total > U32_MAX:
         raise reject(info, "validate_layout_sizes", f"sections add up to {total:#x} bytes, more than the 32-bit "
                                                     f"module layout holds")
 
@@ -404,7 +402,7 @@ def validate_patch_sites(info: LoadInfo) -> None:
         if sec is None:
             continue
         for n, (offset,) in enumerate(_table(info, sec, S32.size, f"{name.decode()} entry").iter(S32)):
-            target = (sec.sh_addr + S32.size * n + offset) & C.U64_MASK
+            target = (sec.sh_addr + S32.size * n + offset) & U64_MASK
             if not mod.within_text(target):
                 raise reject(info, "validate_patch_sites", f"{name.decode()} entry {n} points at {target:#x}, "
                                                            f"outside the module's text")
@@ -414,7 +412,7 @@ def validate_patch_sites(info: LoadInfo) -> None:
     view = _table(info, alt, ALT_INSTR.size, "alt_instr")
     for n in range(view.count):
         instr_off, _repl, cpuid, instrlen, _replen = view.unpack(ALT_INSTR, n)
-        start = (alt.sh_addr + n * ALT_INSTR.size + instr_off) & C.U64_MASK
+        start = (alt.sh_addr + n * ALT_INSTR.size + instr_off) & U64_MASK
         if (instrlen > MAX_PATCH_LEN or (cpuid & ~ALTINSTR_FLAG_INV) >= MAX_CPU_FEATURE
                 or instrlen and not (mod.within_text(start) and mod.within_text(start + instrlen - 1))):
             raise reject(info, "validate_patch_sites", f"alt_instr {n}: instruction {start:#x}+{instrlen} "
@@ -426,7 +424,7 @@ def validate_init_exit(info: LoadInfo) -> None:
     Use sites: init.do_init_module(), unload (mod->exit)."""
     space, profile, mod = info.kernel.alloc.space, info.kernel.profile, info.mod
     this_module = info.sechdrs[info.index.mod].sh_addr
-    for name, offset in (("init", profile.init_offset), ("exit", profile.exit_offset)):
+    for name, offset in (("init", profile.struct_module.init_offset), ("exit", profile.struct_module.exit_offset)):
         fn = space.unpack(U64, this_module + offset, f"struct module {name}")[0]
         if fn and not mod.within_text(fn):
             raise reject(info, "validate_init_exit", f"{name} function pointer {fn:#x} is outside the module's text")
@@ -436,9 +434,6 @@ RELOCATED_CHECKS = (validate_patch_sites, validate_init_exit)
 
 
 # --- export and parameter tables, before complete_formation() --------------------------
-
-KERNEL_PARAM_SIZE = KERNEL_PARAM.size
-
 
 class ModuleMemory:
     """Where the module's memory lies, for checks that test many pointers against it:
@@ -483,8 +478,9 @@ def validate_ksymtab(info: LoadInfo) -> None:
             if not view.holds(i, KSYM.size):
                 raise reject(info, "validate_ksymtab", f"__ksymtab entry {i} outside the module")
             _value, name_off, ns_off = view.unpack(KSYM, i)
-            name = memory.string((entry + 4 + name_off) & C.U64_MASK)
-            if name is None or ns_off and memory.string((entry + 8 + ns_off) & C.U64_MASK) is None:
+            name = memory.string((entry + KSYM_NAME_OFFSET + name_off) & U64_MASK)
+            namespace = (entry + KSYM_NAMESPACE_OFFSET + ns_off) & U64_MASK
+            if name is None or ns_off and memory.string(namespace) is None:
                 raise reject(info, "validate_ksymtab", f"__ksymtab entry {i}: name or namespace outside the module")
             if name in names:
                 raise reject(info, "validate_ksymtab", f"symbol {name!r} exported twice")
@@ -499,8 +495,8 @@ def validate_kernel_params(info: LoadInfo) -> None:
     ops the kernel exports.  Use sites: kparams.module_parse_args(),
     kparams.read_param_ops_free(), the setters (kparams.check_arg)."""
     s, space = info.sections, info.kernel.alloc.space
-    view = TableView(space, s.kp, KERNEL_PARAM_SIZE, s.num_kp, "kernel_param")
-    if s.num_kp and not view.holds(s.num_kp - 1, KERNEL_PARAM_SIZE):
+    view = TableView(space, s.kp, KERNEL_PARAM.size, s.num_kp, "kernel_param")
+    if s.num_kp and not view.holds(s.num_kp - 1, KERNEL_PARAM.size):
         raise reject(info, "validate_kernel_params", "the kernel_param table runs outside the module")
     memory = ModuleMemory(info.mod)
     for i, (name_ptr, _mod, ops, _perm, _level, _flags, arg) in enumerate(view.iter(KERNEL_PARAM)):

@@ -5,7 +5,7 @@ struct module by modpost's relocation) points into the module's text, and takes
 the result the caller asked for (0 by default).
 """
 
-from ..elf.structs import U64
+from ..abi.types import U64
 from ..kernel.alloc import AllocFailed
 from ..kernel.module import ModuleState
 from .arch import module_arch_cleanup
@@ -19,8 +19,8 @@ def read_init_exit(info) -> None:
     """mod->init / mod->exit from the relocated struct module (in core memory)."""
     mod, space, profile = info.mod, info.kernel.alloc.space, info.kernel.profile
     this_module = info.sechdrs[info.index.mod].sh_addr
-    mod.init_fn = space.unpack(U64, this_module + profile.init_offset, "struct module init")[0]
-    mod.exit_fn = space.unpack(U64, this_module + profile.exit_offset, "struct module exit")[0]
+    mod.init_fn = space.unpack(U64, this_module + profile.struct_module.init_offset, "struct module init")[0]
+    mod.exit_fn = space.unpack(U64, this_module + profile.struct_module.exit_offset, "struct module exit")[0]
 
 
 def do_init_module(info, init_result: int = 0) -> None:

@@ -7,8 +7,9 @@ never checks st_name against the string table, so strlen()/strscpy() run as far 
 the bytes let them.
 """
 
+from ..abi.types import U64, U64_MASK
 from ..elf import constants as C
-from ..elf.structs import SYM, U64, Sym
+from ..elf.structs import SYM, Sym
 from ..kernel.memory import TableView
 from .context import LoadInfo
 from .modstruct import is_livepatch_module, set_core_num_symtab, set_kallsyms_pointers
@@ -189,7 +190,7 @@ def _add_kallsyms_from_memory(info: LoadInfo, core: int, typetab: int) -> None:
             continue
         if sym.st_name >= strsec_size:
             info.unchecked(f"name of symbol {i}: st_name {sym.st_name:#x} in memory past the string table")
-        name = space.cstring((strsec_addr + sym.st_name) & C.U64_MASK, f"name of symbol {i}", limit=strtab_size)
+        name = space.cstring((strsec_addr + sym.st_name) & U64_MASK, f"name of symbol {i}", limit=strtab_size)
         if len(name) >= strtab_size:
             break  # strscpy() returned -E2BIG
         out = Sym(s - info.stroffs, sym.st_info, sym.st_other, sym.st_shndx, sym.st_value, sym.st_size)
@@ -246,7 +247,7 @@ def scan_kallsyms_names(info: LoadInfo) -> None:
             continue
         if st_name >= strsec.sh_size:
             info.unchecked(f"name of symbol {i}: st_name {st_name:#x} in memory past the string table")
-        name = (strtab + st_name) & C.U64_MASK
+        name = (strtab + st_name) & U64_MASK
         if space.read(name, 1, f"name of symbol {i} (st_name {st_name:#x})") == b"$":
             if space.read(name + 1, 1, f"name of symbol {i}")[0] in MAPPING_SYMBOL_KINDS:
                 space.read(name + 2, 1, f"name of symbol {i}")

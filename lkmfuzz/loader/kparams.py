@@ -10,9 +10,9 @@ model cannot run: they are taken to succeed.
 """
 
 import errno
-import struct
 
-from ..elf.structs import U32
+from ..abi.params import KERNEL_PARAM, KPARAM_ARRAY, KPARAM_OPS_FREE_OFFSET, KPARAM_STRING
+from ..abi.types import U32
 from ..kernel.alloc import AllocFailed
 from ..kernel.lib.kstrtox import kstrtobool
 from .context import LoadInfo
@@ -28,13 +28,8 @@ from .params import (
     parse_args,
     report_setter_error,
 )
-from .symbols import KERNEL_PARAM_SIZE
 
-KERNEL_PARAM = struct.Struct("<QQQHbB4xQ")
-KPARAM_ARRAY = struct.Struct("<IIQQQ")
-KPARAM_STRING = struct.Struct("<I4xQ")
 ARRAY_OPS = "param_array_ops"
-assert KERNEL_PARAM.size == KERNEL_PARAM_SIZE
 
 
 class BoundParam:
@@ -155,7 +150,7 @@ def decode_params(info: LoadInfo) -> list[BoundParam]:
     space = info.kernel.alloc.space
     out = []
     for i in range(s.num_kp):
-        addr = s.kp + i * KERNEL_PARAM_SIZE
+        addr = s.kp + i * KERNEL_PARAM.size
         name_ptr, _mod, ops, perm, level, _flags, arg = space.unpack(KERNEL_PARAM, addr, f"kernel_param {i}")
         if not info.mod.within(name_ptr):
             info.unchecked(f"name of kernel_param {i} at {name_ptr:#x}, outside the module")
@@ -191,10 +186,6 @@ def module_parse_args(info: LoadInfo) -> None:
         info.kernel.printk(f"{mod.name}: parameters '{after}' after `--' ignored")
 
 
-# struct kernel_param_ops { unsigned int flags; set; get; void (*free)(void *arg); }
-KPARAM_OPS_FREE_OFFSET = 24
-
-
 def read_param_ops_free(info: LoadInfo) -> None:
     """destroy_params() tests ``params[i].ops->free`` of every parameter: a read through
     each relocated ops pointer.  The kernel image is mapped, and so is the module's
@@ -204,7 +195,7 @@ def read_param_ops_free(info: LoadInfo) -> None:
     space = info.kernel.alloc.space
     with info.within("destroy_params"):
         for i in range(s.num_kp):
-            ops = space.unpack(KERNEL_PARAM, s.kp + i * KERNEL_PARAM_SIZE, f"kernel_param {i}")[2]
+            ops = space.unpack(KERNEL_PARAM, s.kp + i * KERNEL_PARAM.size, f"kernel_param {i}")[2]
             if not info.kernel.symbols.is_kernel_address(ops):
                 if not info.mod.within(ops):
                     info.unchecked(f"ops of kernel_param {i} at {ops:#x}, in neither the kernel nor the module")

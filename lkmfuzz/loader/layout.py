@@ -9,6 +9,7 @@ profile refuses a layout that does not fit 32 bits.
 
 import errno
 
+from ..abi.types import U64_MASK
 from ..elf import constants as C
 from ..elf.reader import OutOfBounds
 from ..kernel.alloc import PERCPU_MODULE_RESERVE
@@ -159,7 +160,7 @@ def _copy_sections(info: LoadInfo, core: Layout, init: Layout) -> None:
                 area.write(offset, data)
             else:
                 space.write(dest, data, f"move_module: section {i}", check_perm=False)
-        sh.sh_addr = dest & C.U64_MASK
+        sh.sh_addr = dest & U64_MASK
         mod.section_addrs[i] = sh.sh_addr
 
 

@@ -2,9 +2,10 @@
 
 import errno
 
+from ..abi.module import MODULE_NAME_LEN
+from ..abi.types import U64_MASK
 from ..elf import constants as C
 from ..kernel.module import Module
-from ..kernel.profile import MODULE_NAME_LEN, MODULE_NAME_OFFSET
 from .context import MODULE_INIT_IGNORE_MODVERSIONS, LoadInfo
 from .hardening import FILE_CHECKS, MODINFO_CHECKS, VERSIONS_CHECKS, run_checks, symbol_tables, this_module_problem
 from .modinfo import get_modinfo
@@ -67,13 +68,13 @@ def _display(info: LoadInfo) -> str:
 
 
 def this_module_name(info: LoadInfo) -> str:
-    """mod->name: char[MODULE_NAME_LEN] at offset 24 of the struct module in the file.
+    """mod->name: char[MODULE_NAME_LEN] at its offset in the struct module in the file.
 
     6.1 reads it as a C string, so an unterminated name runs into the fields after
     it; hardened requires the NUL inside the array."""
-    sh = info.sechdrs[info.index.mod]
-    off = sh.sh_offset + MODULE_NAME_OFFSET
-    if sh.sh_type == C.SHT_NOBITS or sh.sh_size < MODULE_NAME_OFFSET + MODULE_NAME_LEN:
+    sh, name_offset = info.sechdrs[info.index.mod], info.kernel.profile.struct_module.name_offset
+    off = sh.sh_offset + name_offset
+    if sh.sh_type == C.SHT_NOBITS or sh.sh_size < name_offset + MODULE_NAME_LEN:
         info.unchecked(f".gnu.linkonce.this_module (section {info.index.mod}) too small to hold a name")
     name = info.image.cstring(off, "module name in .gnu.linkonce.this_module")
     if len(name) >= MODULE_NAME_LEN:
@@ -94,6 +95,6 @@ def rewrite_section_headers(info: LoadInfo) -> None:
     assert info.copy.alloc is not None, "copy_module() allocated the copy"
     copy_addr = info.copy.alloc.addr
     for sh in info.sechdrs[1:]:
-        sh.sh_addr = (copy_addr + sh.sh_offset) & C.U64_MASK
+        sh.sh_addr = (copy_addr + sh.sh_offset) & U64_MASK
     info.sechdrs[info.index.vers].sh_flags &= ~C.SHF_ALLOC
     info.sechdrs[info.index.info].sh_flags &= ~C.SHF_ALLOC

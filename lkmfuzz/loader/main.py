@@ -13,15 +13,15 @@ Anything else escaping is a bug in the model.
 """
 
 import errno
-import struct
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..abi.module import MODULE_HEAD, MODULE_NAME_LEN, MODULE_REF_BASE
 from ..elf.reader import OutOfBounds
 from ..errors import AccessVerdict, LoadError, UnvalidatedAccess, Verdict
 from ..kernel import taint as T
 from ..kernel.module import ModuleState
-from ..kernel.profile import CLEANUP_LABELS, MODULE_CORE_LAYOUT_OFFSET, MODULE_INIT_LAYOUT_OFFSET, MODULE_NAME_LEN
+from ..kernel.profile import CLEANUP_LABELS
 from .arch import module_arch_cleanup, module_finalize
 from .context import MODULE_INIT_FLAGS, LoadInfo
 from .elf_validity import elf_validity_check
@@ -47,7 +47,6 @@ from .sysfs import mod_sysfs_setup, mod_sysfs_teardown
 from .version import check_modstruct_version
 
 VALID_FLAGS = sum(MODULE_INIT_FLAGS.values())
-MODULE_REF_BASE = 1
 
 
 @dataclass
@@ -150,10 +149,10 @@ def undo_free_module(info):
         if mod.percpu is None:
             free_file_percpu(info)
         with info.within("module_deallocate"):
-            read_moved_base(info, MODULE_INIT_LAYOUT_OFFSET)
+            read_moved_base(info, info.kernel.profile.struct_module.init_layout_offset)
             alloc.free(mod.init)
             mod.init = None
-            read_moved_base(info, MODULE_CORE_LAYOUT_OFFSET)
+            read_moved_base(info, info.kernel.profile.struct_module.core_layout_offset)
     finally:
         for part in ("percpu", "init", "core"):
             alloc.free(getattr(mod, part))
@@ -227,9 +226,8 @@ def add_unformed_module(info: LoadInfo) -> None:
     write_module_head(info)
 
 
-# struct module starts with `enum module_state state; struct list_head list;`: the
-# kernel writes both into the module's own copy of the struct (its final address).
-MODULE_HEAD = struct.Struct("<I4xQQ")
+# The kernel writes mod->state and mod->list (abi.module.MODULE_HEAD) into the module's
+# own copy of the struct (its final address).
 MODULES_LIST_HEAD = 0xFFFFFFFF82C1A0F0     # stands for &modules: any kernel address, nonzero
 
 
@@ -359,6 +357,29 @@ PIPELINE = (
     Step(copy_module_elf, when=_livepatch),
 )
 STEP_INDEX = {step.name: i for i, step in enumerate(PIPELINE)}
+
+# What load_module() is doing in a step of PIPELINE, or in a kernel function a step calls
+# (crash titles name those frames): the one-line explanation triage gives a finding.
+# Every key is a function of lkmfuzz.loader (tests/test_layers.py checks).
+STEP_PURPOSES = {
+    "module_sig_check": "the appended-signature check that runs before any ELF parsing",
+    "elf_validity_check": "the ELF header / section table validity checks",
+    "setup_load_info": "finding .modinfo, the symbol table and .gnu.linkonce.this_module",
+    "check_modinfo": "the vermagic / license / taint checks of .modinfo",
+    "layout_and_allocate": "laying out sections and allocating module memory",
+    "layout_symtab": "sizing the kallsyms copy of the symbol table",
+    "move_module": "copying sections into the module's memory",
+    "simplify_symbols": "resolving undefined symbols and rebasing defined ones",
+    "apply_relocations": "walking the relocation sections",
+    "apply_relocate_add": "applying x86-64 RELA relocations (r_offset / symbol index / type)",
+    "add_kallsyms": "copying core symbols and names for kallsyms",
+    "module_finalize": "x86 text patching tables (alternatives, retpoline/return sites)",
+    "complete_formation": "duplicate-export check and page protections",
+    "module_parse_args": "parsing the module's parameters into its variables",
+    "mod_sysfs_setup": "creating /sys/module/<name>",
+    "do_init_module": "running init and freeing init memory",
+    "delete_module": "unloading the module",
+}
 
 
 def run_steps(info: LoadInfo, steps) -> None:

@@ -18,36 +18,32 @@ reads of those sections see the kernel's writes.  Once moved, ``mod->percpu`` is
 the file's pointer unless percpu_modalloc() had a percpu section to allocate, and
 module_deallocate() hands it to free_percpu().
 
-The offsets are Debian's (kernel/profile.py, scripts/probe-struct-module.sh).
+The offsets are the profile's struct module layout (abi/module.py, scripts/probe-struct-module.sh).
 Later kernels still take these fields from the file; hardened refuses a file whose
 struct sets what the loader computes (hardening.validate_struct_module_fields).
 """
 
-import struct
-
-from ..elf.constants import SHDR_SIZE, SYM_SIZE, U64_MASK
-from ..elf.reader import OutOfBounds
-from ..elf.structs import U8, U64  # (sizes.U32 is the unsigned int mask)
-from ..elf.structs import U32 as UINT
-from ..kernel.profile import (
+from ..abi.module import (
     LAYOUT_BASE_OFFSET,
     LAYOUT_SIZE_OFFSET,
-    MODULE_CORE_KALLSYMS_OFFSET,
-    MODULE_CORE_LAYOUT_OFFSET,
-    MODULE_INIT_LAYOUT_OFFSET,
-    MODULE_KALLSYMS_OFFSET,
-    MODULE_KLP_OFFSET,
-    MODULE_PERCPU_OFFSET,
-    MODULE_TAINTS_OFFSET,
+    LAYOUT_SIZES,
+    MOD_KALLSYMS,
+    MOD_KALLSYMS_NUM_SYMTAB,
+    MOD_KALLSYMS_STRTAB,
+    MOD_KALLSYMS_SYMTAB,
+    MOD_KALLSYMS_TYPETAB,
+    StructModuleLayout,
 )
+from ..abi.types import U8, U32, U32_MAX, U64, U64_MASK
+from ..elf.constants import SHDR_SIZE, SYM_SIZE
+from ..elf.reader import OutOfBounds
 from .context import LoadInfo
-from .sizes import U32, Layout
+from .sizes import Layout
 
-# struct module_layout from size on: unsigned int size, text_size, ro_size, ro_after_init_size
-LAYOUT_SIZES = struct.Struct("<IIII")
-# struct mod_kallsyms { Elf_Sym *symtab; unsigned int num_symtab; char *strtab; char *typetab; }
-MOD_KALLSYMS = struct.Struct("<QI4xQQ")
-MOD_KALLSYMS_SYMTAB, MOD_KALLSYMS_NUM_SYMTAB, MOD_KALLSYMS_STRTAB, MOD_KALLSYMS_TYPETAB = 0, 8, 16, 24
+
+def _struct(info: LoadInfo) -> StructModuleLayout:
+    """The struct module layout of the kernel the profile imitates."""
+    return info.kernel.profile.struct_module
 
 
 def _copy_field(info: LoadInfo, offset: int) -> int:
@@ -63,19 +59,19 @@ def _mod_copy_off(info: LoadInfo) -> int:
 def set_taint_bit(info: LoadInfo, bit: int) -> None:
     """set_bit(bit, &mod->taints) while info->mod is the file's struct: a read-modify-write
     of the copy (faulting where the struct runs past the copy)."""
-    off = _copy_field(info, MODULE_TAINTS_OFFSET)
+    off = _copy_field(info, _struct(info).taints_offset)
     taints = info.image.unpack(U64, off, "struct module taints")[0] | 1 << bit
     info.write_copy(off, U64.pack(taints), "set_bit(mod->taints)")
 
 
 def set_livepatch_module(info: LoadInfo) -> None:
     """mod->klp = true in the file's struct."""
-    info.write_copy(_copy_field(info, MODULE_KLP_OFFSET), U8.pack(1), "set_livepatch_module")
+    info.write_copy(_copy_field(info, _struct(info).klp_offset), U8.pack(1), "set_livepatch_module")
 
 
 def is_livepatch_module(info: LoadInfo) -> bool:
     """mod->klp of the struct in the copy: the file's byte, or what check_modinfo() set."""
-    return info.image.unpack(U8, _copy_field(info, MODULE_KLP_OFFSET), "struct module klp")[0] != 0
+    return info.image.unpack(U8, _copy_field(info, _struct(info).klp_offset), "struct module klp")[0] != 0
 
 
 def sync_section_headers(info: LoadInfo, start: int, size: int) -> None:
@@ -91,8 +87,8 @@ def read_layouts(info: LoadInfo, core: Layout, init: Layout) -> None:
     """core_layout.size and init_layout.size as the file has them (with the section header
     edits so far): module_get_offset() adds onto them; the other fields are all assigned
     before they are read."""
-    sync_section_headers(info, _mod_copy_off(info), info.kernel.profile.struct_module_size)
-    for base, layout in ((MODULE_CORE_LAYOUT_OFFSET, core), (MODULE_INIT_LAYOUT_OFFSET, init)):
+    sync_section_headers(info, _mod_copy_off(info), _struct(info).size)
+    for base, layout in ((_struct(info).core_layout_offset, core), (_struct(info).init_layout_offset, init)):
         layout.size = info.image.unpack(LAYOUT_SIZES, _copy_field(info, base + LAYOUT_SIZE_OFFSET),
                                         "struct module_layout size")[0]
         if layout.size:
@@ -102,7 +98,7 @@ def read_layouts(info: LoadInfo, core: Layout, init: Layout) -> None:
 def write_layouts(info: LoadInfo, core: Layout, init: Layout) -> None:
     """Store the layouts' sizes back into the file's struct, as layout_sections() and
     layout_symtab() do through their ``mod->..._layout`` pointers."""
-    for base, layout in ((MODULE_CORE_LAYOUT_OFFSET, core), (MODULE_INIT_LAYOUT_OFFSET, init)):
+    for base, layout in ((_struct(info).core_layout_offset, core), (_struct(info).init_layout_offset, init)):
         sizes = LAYOUT_SIZES.pack(layout.size, layout.text_size, layout.ro_size, layout.ro_after_init_size)
         info.write_copy(_copy_field(info, base + LAYOUT_SIZE_OFFSET), sizes, "struct module_layout")
 
@@ -110,7 +106,7 @@ def write_layouts(info: LoadInfo, core: Layout, init: Layout) -> None:
 def write_bases(info: LoadInfo) -> None:
     """move_module(): mod->core_layout.base, mod->init_layout.base (NULL without init)."""
     mod = info.mod
-    for base, area in ((MODULE_CORE_LAYOUT_OFFSET, mod.core), (MODULE_INIT_LAYOUT_OFFSET, mod.init)):
+    for base, area in ((_struct(info).core_layout_offset, mod.core), (_struct(info).init_layout_offset, mod.init)):
         addr = area.addr if area is not None else 0
         info.write_copy(_copy_field(info, base + LAYOUT_BASE_OFFSET), U64.pack(addr), "struct module_layout base")
 
@@ -136,15 +132,16 @@ def set_kallsyms_pointers(info: LoadInfo) -> tuple[int, int]:
     init typetab every symbol's type is written to).  Errors: none; a base that points
     nowhere faults."""
     space, symsec = info.kernel.alloc.space, info.sechdrs[info.index.sym]
-    init_base = read_moved_base(info, MODULE_INIT_LAYOUT_OFFSET)
+    init_base = read_moved_base(info, _struct(info).init_layout_offset)
     kallsyms = (init_base + info.mod_kallsyms_init_off) & U64_MASK
-    space.write(_moved_field(info, MODULE_KALLSYMS_OFFSET), U64.pack(kallsyms), "mod->kallsyms", check_perm=False)
+    space.write(_moved_field(info, _struct(info).kallsyms_offset), U64.pack(kallsyms), "mod->kallsyms",
+                check_perm=False)
     typetab = (init_base + info.init_typeoffs) & U64_MASK
-    init_table = MOD_KALLSYMS.pack(symsec.sh_addr, symsec.sh_size // SYM_SIZE & U32,
+    init_table = MOD_KALLSYMS.pack(symsec.sh_addr, symsec.sh_size // SYM_SIZE & U32_MAX,
                                    info.sechdrs[info.index.str].sh_addr, typetab)
     space.write(kallsyms, init_table, "mod->kallsyms->symtab", check_perm=False)
-    core_base = read_moved_base(info, MODULE_CORE_LAYOUT_OFFSET)
-    core_kallsyms = _moved_field(info, MODULE_CORE_KALLSYMS_OFFSET)
+    core_base = read_moved_base(info, _struct(info).core_layout_offset)
+    core_kallsyms = _moved_field(info, _struct(info).core_kallsyms_offset)
     for field, offset in ((MOD_KALLSYMS_SYMTAB, info.symoffs), (MOD_KALLSYMS_STRTAB, info.stroffs),
                           (MOD_KALLSYMS_TYPETAB, info.core_typeoffs)):
         space.write(core_kallsyms + field, U64.pack((core_base + offset) & U64_MASK), "mod->core_kallsyms",
@@ -154,20 +151,20 @@ def set_kallsyms_pointers(info: LoadInfo) -> tuple[int, int]:
 
 def set_core_num_symtab(info: LoadInfo, ndst: int) -> None:
     """The tail of add_kallsyms(): mod->core_kallsyms.num_symtab = the symbols kept."""
-    info.kernel.alloc.space.write(_moved_field(info, MODULE_CORE_KALLSYMS_OFFSET) + MOD_KALLSYMS_NUM_SYMTAB,
-                                  UINT.pack(ndst), "mod->core_kallsyms.num_symtab", check_perm=False)
+    info.kernel.alloc.space.write(_moved_field(info, _struct(info).core_kallsyms_offset) + MOD_KALLSYMS_NUM_SYMTAB,
+                                  U32.pack(ndst), "mod->core_kallsyms.num_symtab", check_perm=False)
 
 
 def read_moved_taints(info: LoadInfo) -> None:
     """The module's taints are the moved struct's: the file's bits and check_modinfo()'s.
     Requires: move_module().  Sets: mod.taints."""
     space = info.kernel.alloc.space
-    info.mod.taints = space.unpack(U64, _moved_field(info, MODULE_TAINTS_OFFSET), "struct module taints")[0]
+    info.mod.taints = space.unpack(U64, _moved_field(info, _struct(info).taints_offset), "struct module taints")[0]
 
 
 def clear_percpu(info: LoadInfo) -> None:
     """percpu_modalloc() stores its result (NULL if it fails) in mod->percpu."""
-    info.kernel.alloc.space.write(_moved_field(info, MODULE_PERCPU_OFFSET), bytes(U64.size), "mod->percpu",
+    info.kernel.alloc.space.write(_moved_field(info, _struct(info).percpu_offset), bytes(U64.size), "mod->percpu",
                                   check_perm=False)
 
 
@@ -177,7 +174,7 @@ def free_file_percpu(info: LoadInfo) -> None:
     chunk (pcpu_chunk_addr_search() reads through it): the kernel faults."""
     space = info.kernel.alloc.space
     with info.within("percpu_modfree"):
-        ptr = space.unpack(U64, _moved_field(info, MODULE_PERCPU_OFFSET), "mod->percpu")[0]
+        ptr = space.unpack(U64, _moved_field(info, _struct(info).percpu_offset), "mod->percpu")[0]
     if ptr:
         with info.within("free_percpu"):
             info.unchecked(f"free_percpu({ptr:#x}): mod->percpu from the file's struct module")

@@ -10,8 +10,8 @@ memory (hardening.RELA_CHECKS).
 
 import errno
 
+from ..abi.types import U64_MASK
 from ..elf import constants as C
-from ..elf.constants import U64_MASK
 from ..elf.relocs import X86_64_RELA
 from ..elf.structs import RELA, SYM
 from ..kernel.memory import TableView

@@ -1,21 +1,22 @@
 """Module layout arithmetic, in the kernel's types (unsigned int sizes, ALIGN())."""
 
+from ..abi.arch import PAGE_SIZE
+from ..abi.types import U32_MAX
 from .context import LoadInfo
 
-U32 = 0xFFFFFFFF
 INIT_OFFSET_MASK = 1 << 63
 ENTSIZE_UNSET = 0xFFFFFFFFFFFFFFFF
-PAGE_SIZE = 4096
+
 
 def align_u32(size: int, align: int) -> int:
     """ALIGN(size, align) evaluated in unsigned int, as typeof(size) makes it."""
-    mask = ((align & U32) - 1) & U32
-    return (size + mask) & ~mask & U32
+    mask = ((align & U32_MAX) - 1) & U32_MAX
+    return (size + mask) & ~mask & U32_MAX
 
 
 def strict_align(size: int) -> int:
     """PAGE_ALIGN under CONFIG_STRICT_MODULE_RWX, in unsigned int."""
-    return (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1) & U32
+    return (size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1) & U32_MAX
 
 
 class Layout:
@@ -30,7 +31,7 @@ def get_offset(info: LoadInfo, layout: Layout, i: int) -> int:
     sh = info.sechdrs[i]
     offset = align_u32(layout.size, sh.sh_addralign or 1)
     end = offset + sh.sh_size
-    if end > U32:
+    if end > U32_MAX:
         info.unchecked(f"section {i} size {sh.sh_size:#x} overflows the 32-bit module layout")
-    layout.size = end & U32
+    layout.size = end & U32_MAX
     return offset

@@ -7,11 +7,13 @@ module whose __ksymtab is not sorted hides symbols exactly as on the real kernel
 """
 
 import errno
-import struct
 from dataclasses import dataclass
 
+from ..abi.module import KSYM, KSYM_NAME_OFFSET, KSYM_NAMESPACE_OFFSET
+from ..abi.params import KERNEL_PARAM
+from ..abi.types import U32, U64, U64_MASK
 from ..elf import constants as C
-from ..elf.structs import SYM, U32, U64
+from ..elf.structs import SYM
 from ..errors import LoadError
 from ..kernel import taint as T
 from ..kernel.alloc import AllocFailed
@@ -21,9 +23,7 @@ from .context import LoadInfo
 from .modinfo import modinfo_values, try_to_force_load
 from .version import check_version
 
-KSYM = struct.Struct("<iii")
 ST_VALUE_OFFSET = 8     # Elf64_Sym: st_name u32, st_info u8, st_other u8, st_shndx u16, st_value u64
-KERNEL_PARAM_SIZE = 40
 
 
 @dataclass(slots=True)
@@ -50,7 +50,7 @@ def find_module_sections(info: LoadInfo) -> None:
     .ctors and .init_array exist, only under CONFIG_CONSTRUCTORS (off in Debian's 6.1,
     whose kernel loads such a module: found by the qemu oracle)."""
     s = info.sections = Sections()
-    s.kp, s.num_kp = section_objs(info, b"__param", KERNEL_PARAM_SIZE)
+    s.kp, s.num_kp = section_objs(info, b"__param", KERNEL_PARAM.size)
     s.syms, s.num_syms = section_objs(info, b"__ksymtab", KSYM.size)
     s.crcs = section_objs(info, b"__kcrctab", 1)[0]
     s.gpl_syms, s.num_gpl_syms = section_objs(info, b"__ksymtab_gpl", KSYM.size)
@@ -77,16 +77,16 @@ def read_exports(info: LoadInfo) -> list[ExportedSymbol]:
         for i in range(num):
             entry = table + i * KSYM.size
             value_off, name_off, ns_off = space.unpack(KSYM, entry, f"__ksymtab entry {i}")
-            name_addr = (entry + 4 + name_off) & C.U64_MASK
+            name_addr = (entry + KSYM_NAME_OFFSET + name_off) & U64_MASK
             if not info.mod.within(name_addr):
                 info.unchecked(f"name of exported symbol {i} at {name_addr:#x}, outside the module")
             name = space.cstring(name_addr, f"name of exported symbol {i}")
-            crc = space.unpack(U32, crcs + 4 * i, f"crc of exported symbol {i}")[0] if crcs else None
+            crc = space.unpack(U32, crcs + U32.size * i, f"crc of exported symbol {i}")[0] if crcs else None
             # The namespace string is first read when another module uses the symbol.
-            ns_addr = (entry + 8 + ns_off) & C.U64_MASK if ns_off else None
+            ns_addr = (entry + KSYM_NAMESPACE_OFFSET + ns_off) & U64_MASK if ns_off else None
             if ns_addr is not None and not info.mod.within(ns_addr):
                 info.unchecked(f"namespace of exported symbol {i} at {ns_addr:#x}, outside the module")
-            out.append(ExportedSymbol(name.decode("latin-1"), (entry + value_off) & C.U64_MASK, crc, gpl,
+            out.append(ExportedSymbol(name.decode("latin-1"), (entry + value_off) & U64_MASK, crc, gpl,
                                       "", info.mod.name, ns_addr))
     return out
 
@@ -222,7 +222,7 @@ def simplify_symbols(info: LoadInfo) -> None:
         shndx = fields[3]
         if shndx < len(sechdrs) and shndx not in special:
             # The common case, inline: a symbol defined in a section of the module.
-            value = (fields[4] + sechdrs[shndx].sh_addr) & C.U64_MASK
+            value = (fields[4] + sechdrs[shndx].sh_addr) & U64_MASK
         else:
             try:
                 value = _symbol_value(info, i, fields)
@@ -257,7 +257,7 @@ def _symbol_value(info: LoadInfo, i: int, fields: tuple) -> int:
         shown = info.strtab_string(st_name, i).decode("latin-1")
         raise info.refuse(errno.ENOEXEC, f"{info.mod.name}: Symbol {shown} has an invalid section index "
                                          f"{shndx} (max {info.shnum - 1})")
-    return (st_value + secbase) & C.U64_MASK
+    return (st_value + secbase) & U64_MASK
 
 
 def _resolve_undefined(info: LoadInfo, i: int, st_name: int, st_info: int, st_value: int) -> int:

@@ -2,6 +2,7 @@
 
 import errno
 
+from ..abi.module import MODULE_NAME_LEN, MODULE_REF_BASE
 from ..errors import LoadError
 from ..kernel import taint as T
 from ..kernel.module import ModuleState
@@ -9,8 +10,6 @@ from .init import free_module
 
 O_NONBLOCK = 0o4000
 O_TRUNC = 0o1000       # "force": rmmod -f
-MODULE_NAME_LEN = 56
-MODULE_REF_BASE = 1
 
 
 def _try_force_unload(kernel, flags: int) -> bool:

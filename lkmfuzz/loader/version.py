@@ -7,14 +7,11 @@ into the next entry (or past the image); the model reads it the same way.
 
 import errno
 
-from ..elf.structs import U64
+from ..abi.module import MODVERSION_INFO_SIZE, MODVERSION_NAME_LEN, MODVERSION_NAME_OFFSET
+from ..abi.types import U64
 from .context import LoadInfo
 from .copy import VERSIONS
 from .modinfo import try_to_force_load
-
-MODVERSION_INFO_SIZE = 64
-MODVERSION_NAME_OFFSET = 8
-MODVERSION_NAME_LEN = 56
 
 
 def check_version(info: LoadInfo, symname: str, crc: int | None) -> bool:

@@ -46,6 +46,16 @@ class Section:
     name: bytes
 
 
+
+SHDR_FIELDS = {name: (offset, size) for name, offset, size in SHDR_LAYOUT}
+
+
+def header_field(section: Section, name: str) -> Field:
+    """Field ``name`` (sh_type, sh_size, ...) of ``section``'s header."""
+    offset, size = SHDR_FIELDS[name]
+    return Field(name, section.header + offset, size)
+
+
 class ModuleMap:
     """Lazily located tables of one module file."""
 

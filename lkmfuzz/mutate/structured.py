@@ -10,17 +10,14 @@ value).  None means "not applicable to this input" and the engine tries another.
 import random
 from dataclasses import dataclass, field
 
+from ..abi.arch import PAGE_SIZE
+from ..abi.module import KSYM, KSYM_NAME_OFFSET, MODULE_NAME_LEN, MODVERSION_INFO_SIZE, MODVERSION_NAME_OFFSET
+from ..abi.module import LINUX_6_1_X86_64 as STRUCT_MODULE
+from ..abi.params import KERNEL_PARAM, KERNEL_PARAM_NAME_OFFSET
+from ..abi.types import U32, U64
 from ..elf import constants as C
 from ..elf.relocs import X86_64_RELA
-from ..kernel.profile import (
-    LAYOUT_SIZE_OFFSET,
-    MODULE_CORE_LAYOUT_OFFSET,
-    MODULE_INIT_LAYOUT_OFFSET,
-    MODULE_KLP_OFFSET,
-    MODULE_PERCPU_OFFSET,
-    MODULE_TAINTS_OFFSET,
-)
-from .fields import Field, ModuleMap, read_field, write_field
+from .fields import Field, ModuleMap, header_field, read_field, write_field
 
 UNKNOWN_RELOCS = (C.R_X86_64_GOT32, C.R_X86_64_16, C.R_X86_64_PC16, C.R_X86_64_8, C.R_X86_64_PC8,
                   C.R_X86_64_GOTPCREL, C.R_X86_64_REX_GOTPCRELX, 0xFFFFFFFF)
@@ -33,10 +30,12 @@ POINTER_TABLE_RELAS = (b".rela__param", b".rela__ksymtab", b".rela__ksymtab_gpl"
                        b".rela.return_sites", b".rela.retpoline_sites", b".rela.altinstructions",
                        b".rela__mcount_loc")
 # relocation section -> (entry size of the table it relocates, offset of the name pointer)
-NAME_POINTERS = {b".rela__param": (40, 0), b".rela__ksymtab": (12, 4), b".rela__ksymtab_gpl": (12, 4)}
-STRUCT_MODULE_FIELDS = ((MODULE_PERCPU_OFFSET, 8), (MODULE_CORE_LAYOUT_OFFSET + LAYOUT_SIZE_OFFSET, 4),
-                        (MODULE_INIT_LAYOUT_OFFSET + LAYOUT_SIZE_OFFSET, 4), (MODULE_TAINTS_OFFSET, 8),
-                        (MODULE_KLP_OFFSET, 1))
+NAME_POINTERS = {b".rela__param": (KERNEL_PARAM.size, KERNEL_PARAM_NAME_OFFSET),
+                 b".rela__ksymtab": (KSYM.size, KSYM_NAME_OFFSET), b".rela__ksymtab_gpl": (KSYM.size, KSYM_NAME_OFFSET)}
+# The struct module the mutants target is 6.1's (the bundled seeds are 6.1 modules).
+STRUCT_MODULE_FIELDS = ((STRUCT_MODULE.percpu_offset, 8), (STRUCT_MODULE.core_size_offset, 4),
+                        (STRUCT_MODULE.init_size_offset, 4), (STRUCT_MODULE.taints_offset, 8),
+                        (STRUCT_MODULE.klp_offset, 1))
 MODINFO_KEYS = (b"vermagic", b"license", b"name", b"intree", b"staging", b"livepatch", b"test", b"import_ns",
                 b"version", b"srcversion", b"depends", b"retpoline")
 
@@ -109,8 +108,8 @@ def section_structure(data, rng, ctx):
         return (data[:lo.header] + hhi + data[lo.header + C.SHDR_SIZE:hi.header] + hlo
                 + data[hi.header + C.SHDR_SIZE:])
     if op == 2:
-        return write_field(data, Field("sh_type", a.header + 4, 4), C.SHT_NULL)
-    return write_field(data, Field("sh_offset", a.header + 24, 8), b.offset)
+        return write_field(data, header_field(a, "sh_type"), C.SHT_NULL)
+    return write_field(data, header_field(a, "sh_offset"), b.offset)
 
 
 def rename_section(data, rng, ctx):
@@ -231,25 +230,26 @@ def modinfo_entry(data, rng, ctx):
 def versions_entry(data, rng, ctx):
     """Flip a CRC, set its high half, or fill a name so it is not NUL-terminated."""
     sec = ModuleMap(data).by_name(b"__versions")
-    if sec is None or sec.size < 64:
+    if sec is None or sec.size < MODVERSION_INFO_SIZE:
         return None
-    entry = sec.offset + 64 * rng.randrange(sec.size // 64)
+    entry = sec.offset + MODVERSION_INFO_SIZE * rng.randrange(sec.size // MODVERSION_INFO_SIZE)
     op = rng.randrange(3)
     if op == 0:
-        crc = Field("crc", entry, 8)
+        crc = Field("crc", entry, U64.size)
         return write_field(data, crc, read_field(data, crc) ^ (1 << rng.randrange(32)))
     if op == 1:
-        return write_field(data, Field("crc.high", entry + 4, 4), rng.choice([1, 0xFFFFFFFF]))
-    return data[:entry + 8] + b"x" * 56 + data[entry + 64:]
+        return write_field(data, Field("crc.high", entry + U32.size, U32.size), rng.choice([1, 0xFFFFFFFF]))
+    name = entry + MODVERSION_NAME_OFFSET
+    return data[:name] + b"x" * MODULE_NAME_LEN + data[name + MODULE_NAME_LEN:]
 
 
 def this_module_name(data, rng, ctx):
     sec = ModuleMap(data).by_name(b".gnu.linkonce.this_module")
-    if sec is None or sec.size < 80:
+    if sec is None or sec.size < STRUCT_MODULE.name_offset + MODULE_NAME_LEN:
         return None
-    start = sec.offset + 24
-    new = rng.choice([b"", b"hello", b"kernel", b"a/b", b"x" * 56, b"printk"])
-    return data[:start] + new.ljust(56, b"\0")[:56] + data[start + 56:]
+    start = sec.offset + STRUCT_MODULE.name_offset
+    new = rng.choice([b"", b"hello", b"kernel", b"a/b", b"x" * MODULE_NAME_LEN, b"printk"])
+    return data[:start] + new.ljust(MODULE_NAME_LEN, b"\0")[:MODULE_NAME_LEN] + data[start + MODULE_NAME_LEN:]
 
 
 def truncate_or_extend(data, rng, ctx):
@@ -278,15 +278,15 @@ def section_link(data, rng, ctx):
         if not later:
             return None
         sec = rng.choice(later)
-        out = write_field(data, Field("sh_type", sec.header + 4, 4), C.SHT_SYMTAB)
-        return write_field(out, Field("sh_link", sec.header + 40, 4), symtab.link)
+        out = write_field(data, header_field(sec, "sh_type"), C.SHT_SYMTAB)
+        return write_field(out, header_field(sec, "sh_link"), symtab.link)
     special = [symtab.index, symtab.link] + [s.index for s in secs if s.name in SPECIAL_SECTIONS]
     relas = m.by_type(C.SHT_RELA)
     if roll < 0.6 and relas:      # what a relocation section relocates
         sec = rng.choice(relas)
-        return write_field(data, Field("sh_info", sec.header + 44, 4), rng.choice(special))
+        return write_field(data, header_field(sec, "sh_info"), rng.choice(special))
     sec = rng.choice(secs[1:])
-    field = rng.choice((Field("sh_link", sec.header + 40, 4), Field("sh_info", sec.header + 44, 4)))
+    field = rng.choice((header_field(sec, "sh_link"), header_field(sec, "sh_info")))
     return write_field(data, field, rng.choice(special))
 
 
@@ -294,10 +294,10 @@ def struct_module_field(data, rng, ctx):
     """Set a field of the struct module in .gnu.linkonce.this_module that the loader
     computes (percpu, the layout sizes) or takes from the file (taints, klp)."""
     sec = ModuleMap(data).by_name(b".gnu.linkonce.this_module")
-    if sec is None or sec.size < MODULE_KLP_OFFSET + 8:
+    if sec is None or sec.size < STRUCT_MODULE.klp_offset + U64.size:
         return None
     offset, size = rng.choice(STRUCT_MODULE_FIELDS)
-    return set_boundary(data, rng, Field("struct module field", sec.offset + offset, size), [0x1000, 1 << 20])
+    return set_boundary(data, rng, Field("struct module field", sec.offset + offset, size), [PAGE_SIZE, 1 << 20])
 
 
 def section_size_sum(data, rng, ctx):
@@ -308,7 +308,7 @@ def section_size_sum(data, rng, ctx):
         return None
     sec = rng.choice(nobits)
     total = sum(s.size for s in m.sections() if s.sh_flags & C.SHF_ALLOC and s.index != sec.index)
-    return write_field(data, Field("sh_size", sec.header + 32, 8), (1 << 32) - total + rng.choice((-1, 0, 1, 4096)))
+    return write_field(data, header_field(sec, "sh_size"), (1 << 32) - total + rng.choice((-1, 0, 1, 4096)))
 
 
 def table_relocation(data, rng, ctx):

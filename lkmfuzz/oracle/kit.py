@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from ..errors import LkmfuzzError
 from ..kernel.profile import DEBIAN_RELEASE
 
 XZ_MAGIC = b"\xfd7zXZ\x00"
@@ -30,7 +31,7 @@ KBUILD_PACKAGE = "linux-kbuild-6.1"
 INIT_C = "init.c"
 
 
-class OracleSetupError(RuntimeError):
+class OracleSetupError(LkmfuzzError, RuntimeError):
     """Setup cannot go on; the message says what is missing and how to get it."""
 
 

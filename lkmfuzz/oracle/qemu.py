@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import LkmfuzzError
 from .cases import OracleCase
 from .initramfs import build_initramfs
 from .kit import Kit
@@ -27,7 +28,7 @@ BATCH_SIZE = 200               # cases per initramfs
 MEMORY_MB = 1024
 
 
-class OracleRunError(RuntimeError):
+class OracleRunError(LkmfuzzError, RuntimeError):
     """A boot that reports nothing at all: a broken kit, not a case's verdict."""
 
 

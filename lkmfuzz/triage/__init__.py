@@ -1,1 +1,1 @@
-"""Crash triage: titles, the crash store, replay."""
+"""Crash triage: replay, minimize and report stored findings (the store and titles: lkmfuzz/findings)."""

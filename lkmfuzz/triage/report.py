@@ -14,36 +14,16 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..case import TestCase
+from ..case import TestCase, case_from_json
+from ..errors import LkmfuzzError
+from ..findings import store
 from ..fuzzing.targets import TARGETS, Finding, decoder_for, execute
-from ..triage.minimize import minimize_case
-from . import store
+from ..loader.main import STEP_PURPOSES
+from .minimize import minimize_case
 
 HEXDUMP_BYTES = 128
 ARTIFACT_PREFIXES = ("crash-", "timeout-", "oom-", "leak-")
 DEFAULT_TIMEOUT = 10     # seconds: campaign.harness_command's -timeout
-
-# step -> where in load_module() it is, for the one-line explanation
-PIPELINE = {
-    "module_sig_check": "the appended-signature check that runs before any ELF parsing",
-    "elf_validity_check": "the ELF header / section table validity checks",
-    "setup_load_info": "finding .modinfo, the symbol table and .gnu.linkonce.this_module",
-    "check_modinfo": "the vermagic / license / taint checks of .modinfo",
-    "layout_and_allocate": "laying out sections and allocating module memory",
-    "layout_symtab": "sizing the kallsyms copy of the symbol table",
-    "move_module": "copying sections into the module's memory",
-    "simplify_symbols": "resolving undefined symbols and rebasing defined ones",
-    "apply_relocations": "walking the relocation sections",
-    "apply_relocate_add": "applying x86-64 RELA relocations (r_offset / symbol index / type)",
-    "add_kallsyms": "copying core symbols and names for kallsyms",
-    "module_finalize": "x86 text patching tables (alternatives, retpoline/return sites)",
-    "complete_formation": "duplicate-export check and page protections",
-    "module_parse_args": "parsing the module's parameters into its variables",
-    "mod_sysfs_setup": "creating /sys/module/<name>",
-    "do_init_module": "running init and freeing init memory",
-    "delete_module": "unloading the module",
-}
-
 
 @dataclass
 class Bug:
@@ -62,7 +42,7 @@ class Bug:
     count: int
 
 
-class ArtifactError(ValueError):
+class ArtifactError(LkmfuzzError, ValueError):
     """Artifacts that are not the named target's: one line, naming the right target."""
 
 
@@ -169,7 +149,7 @@ def _step_of(finding: dict) -> str:
     if title.startswith("unvalidated-access in "):
         return title[len("unvalidated-access in "):].split(":", 1)[0]
     frames = title.split(" in ", 1)[-1].split(" < ")
-    return next((f for f in frames if f in PIPELINE), frames[0])
+    return next((f for f in frames if f in STEP_PURPOSES), frames[0])
 
 
 def hexdump(data: bytes, limit: int = HEXDUMP_BYTES) -> str:
@@ -181,13 +161,23 @@ def hexdump(data: bytes, limit: int = HEXDUMP_BYTES) -> str:
     return "\n".join(lines)
 
 
-def triage_one(directory: Path, reruns: int) -> Bug:
-    from ..case import case_from_json
+def load_case(directory: Path) -> tuple[dict, TestCase]:
+    """A stored finding and its test case, as ``repro``, ``minimize`` and ``triage`` read them.
+    Raises StoreError naming the file that is wrong."""
     finding, module, meta, preload = store.load(directory)
     try:
-        case = case_from_json(module, json.dumps(meta), preload)
-    except ValueError as e:
-        raise store.StoreError(f"{directory}: {e}") from None
+        return finding, case_from_json(module, json.dumps(meta), preload)
+    except ValueError as e:      # a testcase.json field of the wrong type or value
+        raise store.StoreError(f"{Path(directory) / 'testcase.json'}: {e}") from None
+
+
+def minimize_finding(case: TestCase, finding: dict, title: str) -> TestCase:
+    """The smallest case ``minimize_case`` finds that still replays as ``title``."""
+    return minimize_case(case, lambda candidate: replay(candidate, finding)[0] == title)
+
+
+def triage_one(directory: Path, reruns: int) -> Bug:
+    finding, case = load_case(directory)
     if not isinstance(finding.get("title"), str) or not isinstance(finding.get("kind"), str):
         raise store.StoreError(f"{directory}: finding.json has no title or kind")
     titles = [replay(case, finding)[0] for _ in range(reruns)]
@@ -195,12 +185,12 @@ def triage_one(directory: Path, reruns: int) -> Bug:
     reliable = title is not None and all(t == title for t in titles)
     small = case
     if reliable:
-        small = minimize_case(case, lambda c: replay(c, finding)[0] == title)
+        small = minimize_finding(case, finding, title)
         store.atomic_write(directory / "minimized.ko", small.module)
     step = _step_of(finding)
     return Bug(directory.name, finding["title"], finding["kind"], step, finding["summary"], reliable, reruns,
                len(case.module), len(small.module), hexdump(small.module),
-               f"lkmfuzz repro {directory}", f"{finding['kind']} while {PIPELINE.get(step, step)}",
+               f"lkmfuzz repro {directory}", f"{finding['kind']} while {STEP_PURPOSES.get(step, step)}",
                finding.get("count", 1))
 
 

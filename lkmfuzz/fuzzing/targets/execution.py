@@ -22,16 +22,16 @@ import zlib
 
 from ...case import TestCase
 from ...errors import KernelFault, LoadError, UnvalidatedAccess
-from ...invariants import check_attempt, snapshot
-from ...loader.hardening import SHARED_STEPS
-from ...loader.main import STEP_INDEX
-from ...triage.title import (
+from ...findings.title import (
     exception_title,
     kernel_fault_title,
     second_opinion_title,
     unvalidated_access_title,
     violation_title,
 )
+from ...invariants import check_attempt, snapshot
+from ...loader.hardening import SHARED_STEPS
+from ...loader.main import STEP_INDEX
 from ..checkpoint import CheckpointError
 from . import kernels
 from .findings import Finding

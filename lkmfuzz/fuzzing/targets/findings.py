@@ -19,7 +19,7 @@ def save_finding(crashes, finding: Finding, target: str, data: bytes, campaign: 
     """Record a finding of ``target`` in the crash store: input.ko is the module the case
     runs (replayable as it is); the raw input, header and all, stays in testcase.json
     when it differs, and so does the campaign that first found it (when one ran it)."""
-    from ...triage import store
+    from ...findings import store
     case = finding.case
     meta = dict(case.meta(), target=target, raw_input=data.hex() if data != case.module else None)
     if campaign:

@@ -1,7 +1,7 @@
 """Crash titles: what makes two findings the same bug.
 
 Exceptions are titled by type and the innermost project frames (ClusterFuzz keeps
-3), with harness, fuzzing, triage, Atheris and Hypothesis frames dropped, so the
+3), with harness, fuzzing, triage, findings, Atheris and Hypothesis frames dropped, so the
 same bug reached through different inputs gets the same title.  Invariant
 violations are titled by invariant and step, kernel-faults by site.
 """
@@ -10,7 +10,7 @@ import re
 import traceback
 
 FRAMES_KEPT = 3
-DROPPED = re.compile(r"(/fuzzing/|/triage/|/harnesses/|atheris|hypothesis|/_pytest/|pluggy)")
+DROPPED = re.compile(r"(/fuzzing/|/triage/|/findings/|/harnesses/|atheris|hypothesis|/_pytest/|pluggy)")
 # A PyInstaller binary (OSS-Fuzz, ClusterFuzzLite) names frames by relative paths,
 # "lkmfuzz/loader/relocate.py": the same title as from the checkout or site-packages.
 PROJECT = re.compile(r"(^|/)lkmfuzz/")

@@ -16,10 +16,13 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..errors import LkmfuzzError
+from ..files import read_json
+
 EXAMPLES_KEPT = 8
 
 
-class StoreError(ValueError):
+class StoreError(LkmfuzzError, ValueError):
     """A crash directory that cannot be read back: names the file and what is wrong."""
 
 
@@ -94,18 +97,14 @@ def load(directory: Path) -> tuple[dict, bytes, dict, tuple]:
     if not directory.is_dir():
         raise StoreError(f"{directory}: not a crash directory (crashes/<id>/ with finding.json, testcase.json, "
                          f"input.ko)")
+    finding = read_json(directory / "finding.json", StoreError, "crash record")
+    meta = read_json(directory / "testcase.json", StoreError, "crash record")
     try:
-        finding = json.loads((directory / "finding.json").read_text())
-        meta = json.loads((directory / "testcase.json").read_text())
         module = (directory / "input.ko").read_bytes()
-    except FileNotFoundError as e:
-        raise StoreError(f"{directory}: missing {Path(e.filename).name}") from None
+    except FileNotFoundError:
+        raise StoreError(f"{directory}: missing input.ko") from None
     except OSError as e:
-        raise StoreError(f"{directory}: cannot read {Path(e.filename).name}: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise StoreError(f"{directory}: finding.json or testcase.json is not UTF-8 text") from None
-    except json.JSONDecodeError as e:
-        raise StoreError(f"{directory}: damaged JSON ({e.msg} at line {e.lineno})") from None
+        raise StoreError(f"{directory}: cannot read input.ko: {e.strerror}") from None
     if not isinstance(finding, dict) or not isinstance(meta, dict):
         raise StoreError(f"{directory}: finding.json and testcase.json must hold JSON objects")
     preload = tuple(p.read_bytes() for p in sorted(directory.glob("preload-*.ko")))

@@ -1,0 +1,72 @@
+"""struct module and the records a module file carries for the loader (include/linux/module.h).
+
+``StructModuleLayout`` holds the offsets of the struct module fields the loader reads or
+writes in the file's ``.gnu.linkonce.this_module``; one instance per kernel release and
+architecture, as data, which a profile (kernel/profile.py) points to.  The 6.1 numbers
+were read off Debian's build: ``bash scripts/probe-struct-module.sh`` compiles
+scripts/probe/struct_module_probe.c (offsetof/sizeof) with kbuild against
+linux-headers-6.1.0-56-amd64 (the same for 6.1.0-57).  6.12 replaced struct module_layout
+with struct module_memory: its layout is another instance, not an edit of this one.
+"""
+
+import struct
+from dataclasses import dataclass
+
+from .types import U64
+
+MODULE_NAME_LEN = 56            # char name[MODULE_NAME_LEN] (64 - sizeof(unsigned long))
+MODULE_REF_BASE = 1             # the reference a live module holds on itself (kernel/module/main.c)
+
+
+@dataclass(frozen=True)
+class StructModuleLayout:
+    """Offsets (and the size) of struct module for one release and architecture."""
+    size: int                   # sizeof(struct module)
+    name_offset: int            # char name[MODULE_NAME_LEN]
+    init_offset: int            # int (*init)(void)
+    exit_offset: int            # void (*exit)(void)
+    core_layout_offset: int     # struct module_layout core_layout
+    init_layout_offset: int     # struct module_layout init_layout
+    taints_offset: int          # unsigned long taints
+    kallsyms_offset: int        # struct mod_kallsyms __rcu *kallsyms
+    core_kallsyms_offset: int   # struct mod_kallsyms core_kallsyms
+    percpu_offset: int          # void __percpu *percpu
+    klp_offset: int             # bool klp (CONFIG_LIVEPATCH)
+
+    @property
+    def core_size_offset(self) -> int:
+        return self.core_layout_offset + LAYOUT_SIZE_OFFSET
+
+    @property
+    def init_size_offset(self) -> int:
+        return self.init_layout_offset + LAYOUT_SIZE_OFFSET
+
+
+LINUX_6_1_X86_64 = StructModuleLayout(
+    size=0x380, name_offset=24, init_offset=0x138, exit_offset=0x350,
+    core_layout_offset=0x140, init_layout_offset=0x190, taints_offset=0x1F8,
+    kallsyms_offset=0x220, core_kallsyms_offset=0x228, percpu_offset=0x260, klp_offset=0x320)
+
+# struct module starts with `enum module_state state; struct list_head list;`
+MODULE_HEAD = struct.Struct("<I4xQQ")
+
+# struct module_layout { void *base; unsigned int size, text_size, ro_size, ro_after_init_size; }
+LAYOUT_BASE_OFFSET = 0x0
+LAYOUT_SIZE_OFFSET = 0x8
+LAYOUT_SIZES = struct.Struct("<IIII")     # from size on
+
+# struct mod_kallsyms { Elf_Sym *symtab; unsigned int num_symtab; char *strtab; char *typetab; }
+MOD_KALLSYMS = struct.Struct("<QI4xQQ")
+MOD_KALLSYMS_SYMTAB, MOD_KALLSYMS_NUM_SYMTAB, MOD_KALLSYMS_STRTAB, MOD_KALLSYMS_TYPETAB = 0, 8, 16, 24
+
+# struct modversion_info { unsigned long crc; char name[MODULE_NAME_LEN]; }
+MODVERSION_INFO = struct.Struct(f"<Q{MODULE_NAME_LEN}s")
+MODVERSION_INFO_SIZE = MODVERSION_INFO.size
+MODVERSION_NAME_OFFSET = U64.size
+MODVERSION_NAME_LEN = MODULE_NAME_LEN
+
+# struct kernel_symbol { int value_offset; int name_offset; int namespace_offset; }
+# (CONFIG_HAVE_ARCH_PREL32_RELOCATIONS: place-relative offsets)
+KSYM = struct.Struct("<iii")
+KSYM_NAME_OFFSET = 4
+KSYM_NAMESPACE_OFFSET = 8
