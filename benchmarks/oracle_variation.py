@@ -1,4 +1,4 @@
-"""Boot-to-boot variation of the real kernel: run one DESIGN.md case N times, each on
+"""Boot-to-boot variation of the real kernel: run one case of the measured corruption set N times, each on
 a fresh boot, and print the distribution of what the kernel did (and the model's
 verdict, which never varies).
 

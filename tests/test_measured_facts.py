@@ -1,4 +1,4 @@
-"""The errno the real Debian 6.1 kernel gave for each kind of bad module (DESIGN.md),
+"""The errno the real Debian 6.1 kernel gave for each kind of bad module (mutate/corruptions.py),
 reproduced by the model — in both profiles unless the fact is profile-specific."""
 
 import dataclasses
@@ -46,7 +46,7 @@ def sign_trailer(data, pkcs7=None, **fields):
 
 
 def corrupt(name: str) -> bytes:
-    """hello.ko with one of the DESIGN.md corruptions (the same bytes `oracle diff` runs
+    """hello.ko with one of the measured corruptions (the same bytes `oracle diff` runs
     on the real kernel)."""
     return HELLO_CORRUPTIONS[name][0](HELLO)
 

@@ -1,5 +1,5 @@
 """Module signatures: `lkmfuzz sign` against openssl and the real scripts/sign-file, the
-keyring's PKCS#7 verification against the kernel's errnos (DESIGN.md's verdict tables),
+keyring's PKCS#7 verification against the kernel's errnos (the verdict tables measured on the real kernel),
 a real Debian-signed module, and the signature mutators."""
 
 import datetime
@@ -248,7 +248,7 @@ def test_debian_signed_module_loads_untainted_under_sig_enforce(profile):
     assert "E" not in result.module.taint_letters
 
 
-# --- DESIGN.md's verdict tables --------------------------------------------------------------
+# --- verdict tables measured on the real kernel ----------------------------------------------------
 
 def flip_content(data: bytes) -> bytes:
     module, trailer, pkcs7 = split_signature(data)

@@ -1,6 +1,6 @@
 """Targeted, in-place edits of a module file: one field at a time.
 
-Tests build the DESIGN.md corruption table with these, and mutators use them
+The measured corruption set (mutate/corruptions.py) is built with these, and mutators use them
 for field-level operators.  Each function takes bytes and returns new bytes; a
 name that cannot be found raises ``PatchError`` naming it (a broken test fixture,
 not a loader verdict).

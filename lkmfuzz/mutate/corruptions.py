@@ -1,4 +1,4 @@
-"""The DESIGN.md corruption set: named corruptions of the bundled hello.ko, each one's
+"""The measured corruption set: named corruptions of the bundled hello.ko, each one's
 verdict measured on the real kernel (the oracle runs them, tests/test_measured_facts.py
 pins the model's verdicts, fuzzing campaigns seed with them).
 
