@@ -9,46 +9,68 @@ what broke; none returns a value worth checking.
 
     @given(modules())
     def test_mine(m):
-        valid_module_loads_and_unloads(m.data, m.model)
+        valid_module_loads_and_unloads(m.data)
 """
 
+from .abi.types import U64_MASK
 from .elf import constants as C
+from .elf.reader import Image
 from .elf.relocs import X86_64_RELA
+from .elf.structs import RELA
 from .errors import KernelFault, LoadError, UnvalidatedAccess
 from .invariants import Violation, check_attempt, check_unchanged, snapshot
 from .kernel.kernel import Kernel
 from .loader import delete_module, finit_module
 from .loader.hardening import SHARED_STEPS
+from .loader.layout import is_init_section
 from .loader.unload import O_TRUNC
 
 
-def expected_relocations(kernel, module, model):
-    """(place, bytes) the relocation math predicts for every relocation of the model,
-    from the final section addresses the loader chose (None for init memory, freed)."""
-    order = [s.name for s in model.sections]
-    index = {name: i + 1 for i, name in enumerate(order)}        # the writer's content-section numbering
-    symbols = {s.name: s for s in model.symbols}
+def expected_relocations(kernel, module, data: bytes) -> list[tuple[int, bytes, str]]:
+    """(place, bytes, what) the relocation math predicts for every applied relocation of
+    the file ``data`` (a module that loaded), from the final section addresses the loader
+    chose: S + A (- P) with S the kernel's symbol, the module's section plus st_value, or
+    st_value (SHN_ABS).  Relocations of init sections are left out: init memory is freed.
+    Read from the file itself, so that any module that loads can be checked (a symbol
+    or section named twice, section symbols, percpu data)."""
+    image = Image(data)
+    ehdr = image.ehdr()
+    shdrs = [image.shdr(ehdr.e_shoff + i * C.SHDR_SIZE) for i in range(ehdr.e_shnum)]
+    symsec = next(sh for sh in shdrs if sh.sh_type == C.SHT_SYMTAB)
+    strsec, names = shdrs[symsec.sh_link], shdrs[ehdr.e_shstrndx]
     out = []
-    for target, relocs in model.relocs.items():
-        base = module.section_addrs.get(index[target])
-        for r in relocs:
-            recipe = X86_64_RELA[r.type]
-            if recipe is None or base is None:
+    for relsec, rel in enumerate(shdrs):
+        base = module.section_addrs.get(rel.sh_info)
+        if rel.sh_type != C.SHT_RELA or base is None or rel.sh_flags & C.SHF_RELA_LIVEPATCH:
+            continue
+        if is_init_section(image.cstring(names.sh_offset + shdrs[rel.sh_info].sh_name)):
+            continue            # init memory, freed once init returned
+        for n in range(rel.sh_size // C.RELA_SIZE):
+            r_offset, r_info, r_addend = image.unpack(RELA, rel.sh_offset + n * C.RELA_SIZE, "rela")
+            recipe = X86_64_RELA[r_info & 0xFFFFFFFF]
+            if recipe is None:
                 continue
-            sym = symbols[r.symbol]
-            if sym.section == C.SHN_UNDEF or sym.section == 0:
-                s_value = kernel.symbols.get(sym.name).addr
-            elif sym.section == C.SHN_ABS:
-                s_value = sym.value
-            else:
-                s_value = module.section_addrs[index[sym.section]] + sym.value
-            place = base + r.offset
-            value = recipe.encode(recipe.value(s_value, r.addend, place))
-            out.append((place, value, f"{recipe.name} {target}+{r.offset:#x}"))
+            sym = image.sym(symsec.sh_offset + (r_info >> 32) * C.SYM_SIZE)
+            place = base + r_offset
+            value = recipe.encode(recipe.value(_symbol_value(kernel, module, image, strsec, sym), r_addend, place))
+            out.append((place, value, f"{recipe.name} section {rel.sh_info}+{r_offset:#x} (relocation {n} "
+                                      f"of section {relsec})"))
     return out
 
 
-def valid_module_loads_and_unloads(data: bytes, model, profile: str = "hardened") -> None:
+def _symbol_value(kernel, module, image: Image, strsec, sym) -> int:
+    """S: what simplify_symbols() made of the symbol's st_value."""
+    if sym.st_shndx == C.SHN_UNDEF:
+        found = kernel.symbols.get(image.cstring(strsec.sh_offset + sym.st_name).decode("latin-1"))
+        return found.addr if found is not None else sym.st_value    # an unresolved weak symbol
+    if sym.st_shndx == C.SHN_ABS:
+        return sym.st_value
+    if sym.st_shndx not in module.section_addrs:       # .data..percpu: the module's percpu block
+        return (module.percpu.addr if module.percpu is not None else 0) + sym.st_value
+    return (module.section_addrs[sym.st_shndx] + sym.st_value) & U64_MASK
+
+
+def valid_module_loads_and_unloads(data: bytes, profile: str = "hardened") -> None:
     """It loads; every relocation holds what S + A (- P) predicts; a (forced) unload restores
     the kernel exactly."""
     kernel = Kernel(profile)
@@ -56,7 +78,7 @@ def valid_module_loads_and_unloads(data: bytes, model, profile: str = "hardened"
     result = finit_module(kernel, data)
     assert result.ok, f"a valid module was refused: {result}"
     assert check_attempt(kernel, before, result, len(data)) == []
-    for place, want, what in expected_relocations(kernel, result.module, model):
+    for place, want, what in expected_relocations(kernel, result.module, data):
         region = kernel.alloc.space.find(place, len(want))
         if region is None:       # .gnu.linkonce.this_module and .text live in core: always mapped
             raise AssertionError(f"{what}: place {place:#x} unmapped after load")
@@ -112,14 +134,9 @@ def hardened_is_stricter(data: bytes) -> None:
 
 # --- saving failures so `lkmfuzz repro` can replay them ---------------------------------
 
-def _valid_from_bytes(data: bytes, profile: str = "hardened") -> None:
-    from .elf.model_reader import read_model
-    valid_module_loads_and_unloads(data, read_model(data), profile)
-
-
 # name -> property(data, profile); what a saved failure records and `lkmfuzz repro` runs
 PROPERTIES = {
-    "valid_module_loads_and_unloads": _valid_from_bytes,
+    "valid_module_loads_and_unloads": valid_module_loads_and_unloads,
     "corrupted_module_gives_a_verdict": corrupted_module_gives_a_verdict,
     "hardened_is_stricter": lambda data, profile="hardened": hardened_is_stricter(data),
 }
