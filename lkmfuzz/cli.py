@@ -429,8 +429,13 @@ def _oracle_cases(args):
         if not args.paths:
             return design_cases(Path(args.corpus_dir))
         syscall = "init" if args.syscall == "init_module" else "finit"
-        return cases_from_files([Path(p) for p in args.paths], param_bytes(args.params), parse_flags(args.flags),
-                                syscall, 2 if args.twice else 1)
+        missing: dict = {}
+        cases = cases_from_files([Path(p) for p in args.paths], param_bytes(args.params), parse_flags(args.flags),
+                                 syscall, 2 if args.twice else 1, missing)
+        for name, deps in missing.items():
+            print(f"lkmfuzz: {name}: depends on {', '.join(deps)}, not among the given modules: loaded without "
+                  f"(ENOENT for the symbols it needs, as insmod gets)", file=sys.stderr)
+        return cases
     except OSError as e:        # a file that cannot be read (a CaseError goes to main's handler)
         raise UsageError(str(e)) from None
 

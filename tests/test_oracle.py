@@ -2,6 +2,7 @@
 ``qemu``, the real Debian 6.1 kernel (skipped, saying why, when `lkmfuzz oracle setup`
 could not prepare it)."""
 
+import argparse
 import hashlib
 import json
 import shutil
@@ -172,10 +173,21 @@ def test_design_cases_cover_the_corpus_both_syscalls_and_every_corruption():
     assert len({c.module for c in mutant_cases(CORPUS, 24, seed=3)}) > 20
 
 
-def test_cases_from_files_refuses_an_unresolvable_dependency(tmp_path):
+def test_a_dependency_not_given_is_left_out_and_named(tmp_path, capsys):
+    """Issue 19: `oracle diff DIR` ran nothing when a module's depends= named a module
+    not given; the real kernel answers ENOENT for it (insmod without modprobe), and so
+    does the model: the case runs without it, and the command says so in one line."""
     (tmp_path / "consumer.ko").write_bytes(seed_bytes("consumer"))
-    with pytest.raises(ValueError, match="dependency hello not among the given modules"):
-        cases_from_files([tmp_path])
+    missing: dict = {}
+    [case] = cases_from_files([tmp_path], missing=missing)
+    assert case.preload == () and missing == {"consumer.ko": ["hello"]}
+    assert model_outcome(case).kinds == ["ENOENT"]
+    from lkmfuzz.cli import _oracle_cases
+    args = argparse.Namespace(mutants=0, paths=[str(tmp_path)], corpus_dir=str(CORPUS), syscall="finit_module",
+                              params="", flags="", twice=False)
+    assert [c.name for c in _oracle_cases(args)] == ["consumer.ko"]
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "consumer.ko: depends on hello, not among the given modules" in err[0]
 
 
 def test_compare_separates_disagreements_from_module_code_oopses():

@@ -44,22 +44,27 @@ def dependencies(data: bytes) -> list[str]:
     return [name for name in depends.split(",") if name]
 
 
-def _resolve(name: str, library: dict, seen: tuple = ()) -> tuple:
-    """The dependency closure of ``name`` from ``library`` (name -> bytes), deepest first."""
+def _resolve(name: str, library: dict, missing: list, seen: tuple = ()) -> tuple:
+    """The dependency closure of ``name`` from ``library`` (name -> bytes), deepest first;
+    a name not in the library is left out and added to ``missing``."""
     if name in seen:
         raise CaseError(f"dependency cycle through {name}")
     if name not in library:
-        raise CaseError(f"dependency {name} not among the given modules")
-    deps = ()
+        missing.append(name)
+        return ()
+    deps: tuple = ()
     for dep in dependencies(library[name]):
-        deps += tuple(d for d in _resolve(dep, library, seen + (name,)) if d not in deps)
+        deps += tuple(d for d in _resolve(dep, library, missing, seen + (name,)) if d not in deps)
     return deps + (library[name],)
 
 
-def preload_for(data: bytes, library: dict) -> tuple:
-    deps = ()
+def preload_for(data: bytes, library: dict, missing: list | None = None) -> tuple:
+    """The modules to load before ``data``, as modprobe would; dependencies the library
+    lacks are left out (the kernel then answers ENOENT for their symbols, as insmod
+    gets) and named in ``missing``."""
+    deps: tuple = ()
     for dep in dependencies(data):
-        deps += tuple(d for d in _resolve(dep, library) if d not in deps)
+        deps += tuple(d for d in _resolve(dep, library, missing if missing is not None else []) if d not in deps)
     return deps
 
 
@@ -76,14 +81,20 @@ def module_files(paths: list[Path]) -> list[Path]:
 
 
 def cases_from_files(paths: list[Path], args: str | bytes = b"", flags: int = 0, syscall: str = "finit",
-                     attempts: int = 1) -> list[OracleCase]:
-    """One case per .ko (directories are expanded), dependencies from the same set."""
+                     attempts: int = 1, missing: dict | None = None) -> list[OracleCase]:
+    """One case per .ko (directories are expanded), dependencies from the same set; a
+    dependency not given is left out, and ``missing`` maps the case to what it lacks."""
     files = module_files(paths)
     datas = {f: f.read_bytes() for f in files}
     names = {f: module_name(d) for f, d in datas.items()}
     library = {names[f]: d for f, d in datas.items() if names[f]}
-    return [OracleCase(f.name, d, args, flags, syscall, attempts, preload_for(d, library))
-            for f, d in datas.items()]
+    cases = []
+    for f, d in datas.items():
+        lacking: list = []
+        cases.append(OracleCase(f.name, d, args, flags, syscall, attempts, preload_for(d, library, lacking)))
+        if lacking and missing is not None:
+            missing[f.name] = sorted(set(lacking))
+    return cases
 
 
 def design_cases(corpus: Path) -> list[OracleCase]:
