@@ -14,7 +14,9 @@ would oops), a write to a read-only range raises it too (STRICT_MODULE_RWX).
 import bisect
 import mmap
 import struct
+from collections.abc import Callable, Iterator
 from functools import partial
+from typing import Any
 
 from ..elf.reader import PAGE_SIZE, OutOfBounds, page_align
 
@@ -41,10 +43,11 @@ class Region:
         self.base = base
         self.size = size
         self.mapped = page_align(max(size, 1))
-        self.buf = bytearray(self.mapped) if self.mapped <= DENSE_LIMIT else mmap.mmap(-1, self.mapped)
+        self.buf: bytearray | mmap.mmap = (bytearray(self.mapped) if self.mapped <= DENSE_LIMIT
+                                           else mmap.mmap(-1, self.mapped))
         # x86 module_alloc() maps PAGE_KERNEL (read-write, no exec); complete_formation()
         # makes text executable and read-only data read-only.
-        self.perms = [(0, self.mapped, PERM_RW)]
+        self.perms: list[tuple[int, int, int]] = [(0, self.mapped, PERM_RW)]
         self.label = label
 
     @property
@@ -58,7 +61,7 @@ class Region:
         """Set permission on [start, end) (offsets), keeping runs sorted and merged."""
         if start >= end:
             return
-        runs = []
+        runs: list[tuple[int, int, int]] = []
         for s, e, p in self.perms:
             if e <= start or s >= end:
                 runs.append((s, e, p))
@@ -69,7 +72,7 @@ class Region:
                 runs.append((end, e, p))
         runs.append((start, end, perm))
         runs.sort()
-        merged = []
+        merged: list[tuple[int, int, int]] = []
         for run in runs:
             if merged and merged[-1][1] == run[0] and merged[-1][2] == run[2]:
                 merged[-1] = (merged[-1][0], run[1], run[2])
@@ -105,6 +108,8 @@ class TableView:
     def __init__(self, space: "AddressSpace", addr: int, entsize: int, count: int, what: str):
         self.space, self.addr, self.entsize, self.count, self.what = space, addr, entsize, count, what
         region = space.find(addr, entsize * count) if count else None
+        self.buf: bytearray | mmap.mmap | None   # the region's buffer; None: entries go through ``space``
+        self.off: int
         if region is None:
             self.buf, self.off = None, 0
         else:
@@ -114,12 +119,13 @@ class TableView:
         """Whether ``size`` bytes from entry i lie in the table (and so in its region)."""
         return self.buf is not None and 0 <= i and i * self.entsize + size <= self.count * self.entsize
 
-    def unpack(self, st: struct.Struct, i: int):
-        if self.holds(i, st.size):
-            return st.unpack_from(self.buf, self.off + i * self.entsize)
+    def unpack(self, st: struct.Struct, i: int) -> tuple[Any, ...]:
+        buf = self.buf
+        if buf is not None and 0 <= i and i * self.entsize + st.size <= self.count * self.entsize:  # holds(), inline
+            return st.unpack_from(buf, self.off + i * self.entsize)
         return self.space.unpack(st, self.addr + i * self.entsize, f"{self.what} {i}")
 
-    def iter(self, st: struct.Struct):
+    def iter(self, st: struct.Struct) -> Iterator[tuple[Any, ...]]:
         """All entries in order; in one region, unpacked lazily from the live buffer.
 
         Not struct.iter_unpack over a memoryview slice: on CPython 3.11 that crashed the
@@ -145,7 +151,7 @@ class TableView:
                 table.cast("Q") as words:
             return words[field_offset // 8::words_per_entry].tolist()
 
-    def field_setter(self, st: struct.Struct, field_offset: int):
+    def field_setter(self, st: struct.Struct, field_offset: int) -> Callable[[int, Any], None]:
         """A function (i, value) that stores ``value`` (packed by ``st``) in the field at
         ``field_offset`` of entry i, for i < count: the loops that rewrite one field of
         every entry, where a write() per entry was a large share of a load."""
@@ -156,9 +162,10 @@ class TableView:
 
     def write(self, i: int, data: bytes, field_offset: int = 0) -> None:
         """Entry i's bytes from ``field_offset`` on (a whole entry, or one field of it)."""
-        if self.holds(i, field_offset + len(data)):
-            start = self.off + i * self.entsize + field_offset
-            self.buf[start:start + len(data)] = data
+        buf = self.buf
+        if buf is not None and 0 <= i and i * self.entsize + field_offset + len(data) <= self.count * self.entsize:
+            start = self.off + i * self.entsize + field_offset      # holds(), inline
+            buf[start:start + len(data)] = data
         else:
             self.space.write(self.addr + i * self.entsize + field_offset, data, f"{self.what} {i}", check_perm=False)
 
@@ -166,7 +173,7 @@ class TableView:
 class AddressSpace:
     """Live regions sorted by base address."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._bases: list[int] = []
         self._regions: list[Region] = []
 
@@ -203,7 +210,7 @@ class AddressSpace:
         region, off = self._locate(addr, size, what, False)
         return bytes(region.buf[off:off + size])
 
-    def unpack(self, st: struct.Struct, addr: int, what: str = "read"):
+    def unpack(self, st: struct.Struct, addr: int, what: str = "read") -> tuple[Any, ...]:
         region, off = self._locate(addr, st.size, what, False)
         return st.unpack_from(region.buf, off)
 

@@ -18,6 +18,8 @@ def pkcs7_digest(msg: Pkcs7Message, sinfo: Pkcs7SignedInfo, crypto: CryptoConfig
         return 0
     if not sinfo.sig.hash_algo:
         return errno.ENOPKG
+    if msg.data is None:
+        raise ValueError("pkcs7_digest: no detached data (the caller supplies it before pkcs7_verify)")
     digest = compute_digest(sinfo.sig.hash_algo, msg.data, crypto)
     if digest is None:
         return errno.ENOPKG                               # crypto_alloc_shash(): -ENOENT
@@ -35,6 +37,8 @@ def pkcs7_verify_sig_chain(msg: Pkcs7Message, sinfo: Pkcs7SignedInfo, crypto: Cr
     for p in msg.certs:
         p.seen = False
     x509 = sinfo.signer
+    if x509 is None:
+        raise ValueError("pkcs7_verify_sig_chain: no signer (pkcs7_verify_one stops before the chain then)")
     while True:
         x509.seen = True
         if x509.self_signed:
