@@ -51,8 +51,8 @@ class Allocation:
 class Allocator:
     space: AddressSpace = field(default_factory=AddressSpace)
     injector: FaultInjector = field(default_factory=FaultInjector)
-    live: dict = field(default_factory=dict)
-    _ids: itertools.count = field(default_factory=itertools.count)
+    live: dict[int, Allocation] = field(default_factory=dict)    # id -> not yet freed
+    _ids: "itertools.count[int]" = field(default_factory=itertools.count)   # quoted: not subscriptable in 3.11
     _next_vmalloc: int = VMALLOC_START
     _next_module: int = MODULES_VADDR
     _next_kmalloc: int = KMALLOC_START

@@ -34,8 +34,8 @@ def pkcs7_find_key(msg: Pkcs7Message, sinfo: Pkcs7SignedInfo) -> None:
 
 def pkcs7_verify_sig_chain(msg: Pkcs7Message, sinfo: Pkcs7SignedInfo, crypto: CryptoConfig) -> int:
     """Follow the signer's issuers through the message's certificates, verifying each link."""
-    for p in msg.certs:
-        p.seen = False
+    for cert in msg.certs:
+        cert.seen = False
     x509 = sinfo.signer
     if x509 is None:
         raise ValueError("pkcs7_verify_sig_chain: no signer (pkcs7_verify_one stops before the chain then)")
@@ -78,7 +78,7 @@ def pkcs7_verify_one(msg: Pkcs7Message, sinfo: Pkcs7SignedInfo, crypto: CryptoCo
     return pkcs7_verify_sig_chain(msg, sinfo, crypto)
 
 
-def pkcs7_verify(msg: Pkcs7Message, crypto: CryptoConfig, log: list) -> int:
+def pkcs7_verify(msg: Pkcs7Message, crypto: CryptoConfig, log: list[str]) -> int:
     """pkcs7_verify(pkcs7, VERIFYING_MODULE_SIGNATURE)."""
     if msg.data_type != "data":
         log.append("Invalid module sig (not pkcs7-data)")
