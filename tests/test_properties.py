@@ -190,3 +190,14 @@ def test_a_property_failure_is_saved_and_replayed_by_repro(tmp_path, monkeypatch
     monkeypatch.undo()
     assert main(["repro", str(crash)]) == 0
     assert "does not reproduce" in capsys.readouterr().out
+
+
+def test_hardened_is_stricter_says_when_hardened_faults_too(monkeypatch):
+    """Both profiles predicting a fault is a failed property with a message, not an
+    AttributeError on the fault's missing ``check``."""
+    from lkmfuzz import properties
+    from lkmfuzz.errors import KernelFault
+    from lkmfuzz.loader.main import LoadResult
+    monkeypatch.setattr(properties, "finit_module", lambda kernel, data: LoadResult(KernelFault("f", "a read")))
+    with pytest.raises(AssertionError, match="hardened neither loads nor refuses what crashes linux-6.1"):
+        properties.hardened_is_stricter(b"")
