@@ -125,7 +125,7 @@ def check_duplicate_exports(kernel, step: str) -> list[Violation]:
     name twice itself counts only in hardened: 6.1 compares a new module's exports with
     everyone else's, never with each other (verify_exported_symbols), so the faithful
     profile loads it exactly as the real kernel does."""
-    seen = {}
+    seen: dict[str, str] = {}    # export name -> the module that exported it
     out = []
     for mod in kernel.modules:
         for sym in mod.exports:

@@ -14,6 +14,7 @@ AlgorithmIdentifiers, where OpenSSL's CMS (and so every signed Debian module) ha
 The small DER reader/writer below is also what ``lkmfuzz.mutate.signature`` edits with.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -25,9 +26,11 @@ from .errors import LkmfuzzError
 from .kernel.crypto.oid import encode_oid
 from .loader.signing import MODULE_SIG_STRING, PKEY_ID_PKCS7, ModuleSignature
 
-HASHES = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
-          "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256, "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512}
 DEFAULT_HASH = "sha256"
+SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey    # what sign-file signs with
 
 TAG_INTEGER, TAG_OCTET_STRING, TAG_NULL, TAG_OID = 0x02, 0x04, 0x05, 0x06
 TAG_SEQUENCE, TAG_SET, TAG_CONTEXT_0 = 0x30, 0x31, 0xA0
@@ -109,7 +112,7 @@ def der_children(data: bytes, parent: Element) -> list[Element]:
 
 # --- keys and certificates ----------------------------------------------------------------
 
-def load_private_key(blob: bytes):
+def load_private_key(blob: bytes) -> SigningKey:
     """An RSA or EC private key from PEM or DER (unencrypted, as sign-file expects)."""
     loaders = (serialization.load_pem_private_key, serialization.load_der_private_key)
     for load in loaders if blob.lstrip().startswith(b"-----") else loaders[::-1]:
@@ -149,12 +152,12 @@ def issuer_and_serial(cert_der: bytes) -> tuple[bytes, bytes]:
 @dataclass(frozen=True)
 class Signer:
     """A private key and how a SignerInfo names it (issuer Name and serial INTEGER, DER)."""
-    key: object
+    key: SigningKey
     issuer: bytes
     serial: bytes
 
     @classmethod
-    def from_certificate(cls, key, cert: bytes) -> "Signer":
+    def from_certificate(cls, key: SigningKey, cert: bytes) -> "Signer":
         """The key with its certificate (PEM or DER); SignError if they do not match."""
         cert_der = load_certificate(cert)
         public = x509.load_der_x509_certificate(cert_der).public_key()

@@ -96,7 +96,7 @@ def modules(draw, profile: str = DEFAULT_PROFILE, max_imports: int = 4):
         text[r.offset:r.offset + SLOT] = bytes(SLOT)
     this_relocs = ([Reloc(prof.struct_module.init_offset, "init_module", C.R_X86_64_64)] if has_init else []) + \
                   ([Reloc(prof.struct_module.exit_offset, "cleanup_module", C.R_X86_64_64)] if has_exit else [])
-    versions = [("module_layout", table.get("module_layout").crc)] + [(n, table.get(n).crc) for n in imports]
+    versions = [("module_layout", table.by_name["module_layout"].crc)] + [(n, table.by_name[n].crc) for n in imports]
     sections = [Section(TEXT, C.SHT_PROGBITS, C.SHF_ALLOC | C.SHF_EXECINSTR, bytes(text), addralign=16),
                 Section(DATA, C.SHT_PROGBITS, C.SHF_ALLOC | C.SHF_WRITE, bytes(data_size), addralign=8),
                 Section(".bss", C.SHT_NOBITS, C.SHF_ALLOC | C.SHF_WRITE, size=draw(st.integers(0, 4096)), addralign=8),

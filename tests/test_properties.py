@@ -207,3 +207,13 @@ def test_the_documented_property_holds_on_every_corpus_seed(seed):
     kernel = Kernel("hardened")
     predicted = properties.expected_relocations(kernel, finit_module(kernel, data).module, data)
     assert len(predicted) > 5    # the relocations of core sections were all checked
+
+
+def test_hardened_is_stricter_says_when_hardened_faults_too(monkeypatch):
+    """Both profiles predicting a fault is a failed property with a message, not an
+    AttributeError on the fault's missing ``check``."""
+    from lkmfuzz.errors import KernelFault
+    from lkmfuzz.loader.main import LoadResult
+    monkeypatch.setattr(properties, "finit_module", lambda kernel, data: LoadResult(KernelFault("f", "a read")))
+    with pytest.raises(AssertionError, match="hardened neither loads nor refuses what crashes linux-6.1"):
+        properties.hardened_is_stricter(b"")

@@ -11,6 +11,9 @@ Nothing here allocates memory sized by a field of the input: every read is a
 ``struct.unpack_from`` or a slice whose length is bounded by the buffer.
 """
 
+from struct import Struct
+from typing import Any
+
 from ..abi.arch import page_align
 from ..abi.types import S32, S64, U8, U16, U32, U64
 from .structs import EHDR, SHDR, SYM, Ehdr, Shdr, Sym
@@ -38,15 +41,16 @@ class Image:
     the file brings, in it until move_module()): ``write`` changes the bytes later
     reads see; what lands in the zero slack is kept apart in ``slack``."""
 
-    __slots__ = ("data", "len", "mapped", "slack")
+    __slots__ = ("buf", "data", "len", "mapped", "slack")
 
     def __init__(self, data: bytes, strict: bool = False):
         """``strict``: past the file's last byte nothing is mapped (the hardened loader:
         every read there is an access no validation check vouched for)."""
-        self.data = memoryview(bytearray(data))
+        self.buf = bytearray(data)          # the copy; ``data`` views it (bytearray.find, no copy)
+        self.data = memoryview(self.buf)
         self.len = len(self.data)
         self.mapped = self.len if strict else page_align(self.len)
-        self.slack = None          # bytearray of mapped - len bytes, once something is written there
+        self.slack: bytearray | None = None   # mapped - len bytes, once something is written there
 
     def write(self, off: int, data: bytes, what: str = "write") -> None:
         """Store ``data`` at ``off``; beyond the mapped pages the kernel's write faults."""
@@ -80,27 +84,27 @@ class Image:
         start = max(off, self.len) - self.len
         return head + bytes(self.slack[start:start + size - len(head)])
 
-    def unpack(self, st, off: int, what: str):
+    def unpack(self, st: Struct, off: int, what: str) -> tuple[Any, ...]:
         if self._check(off, st.size, what):
             return st.unpack_from(self.data, off)
         return st.unpack_from(self.read(off, st.size, what))
 
-    def u8(self, off, what="u8"):
+    def u8(self, off: int, what: str = "u8") -> int:
         return self.unpack(U8, off, what)[0]
 
-    def u16(self, off, what="u16"):
+    def u16(self, off: int, what: str = "u16") -> int:
         return self.unpack(U16, off, what)[0]
 
-    def u32(self, off, what="u32"):
+    def u32(self, off: int, what: str = "u32") -> int:
         return self.unpack(U32, off, what)[0]
 
-    def s32(self, off, what="s32"):
+    def s32(self, off: int, what: str = "s32") -> int:
         return self.unpack(S32, off, what)[0]
 
-    def u64(self, off, what="u64"):
+    def u64(self, off: int, what: str = "u64") -> int:
         return self.unpack(U64, off, what)[0]
 
-    def s64(self, off, what="s64"):
+    def s64(self, off: int, what: str = "s64") -> int:
         return self.unpack(S64, off, what)[0]
 
     def ehdr(self) -> Ehdr:
@@ -116,7 +120,7 @@ class Image:
         """strlen()-style read: up to the first NUL, faulting if none before the guard page."""
         if 0 <= off < self.len:
             # Fast path (symbol and section names): a NUL inside the file.
-            copy = self.data.obj
+            copy = self.buf
             end = copy.find(b"\0", off, self.len)
             if end >= 0:
                 return bytes(copy[off:end])
@@ -124,7 +128,7 @@ class Image:
             raise OutOfBounds(f"{what} at file offset {off:#x} outside the {self.len}-byte image", off, 1)
         if off >= self.len:
             return b""  # zero slack: an empty string
-        end = _find_nul(self.data, off, self.len)
+        end = self.buf.find(b"\0", off, self.len)
         if end < 0:
             if self.len < self.mapped:
                 return bytes(self.data[off:self.len])  # terminated by the zero slack
@@ -146,10 +150,5 @@ class Image:
         """The string at ``off`` if a NUL occurs before ``limit`` (exclusive), else None."""
         if not 0 <= off < limit <= self.len:
             return None
-        end = _find_nul(self.data, off, limit)
+        end = self.buf.find(b"\0", off, limit)
         return None if end < 0 else bytes(self.data[off:end])
-
-
-def _find_nul(view: memoryview, start: int, stop: int) -> int:
-    # memoryview has no find(); the underlying bytearray does, without a copy.
-    return view.obj.find(b"\0", start, stop)

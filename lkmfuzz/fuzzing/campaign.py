@@ -21,8 +21,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from ..errors import LkmfuzzError
 from ..findings.store import atomic_write, list_findings
@@ -35,14 +37,29 @@ PARAM_SEEDS = ("", "myint=5", 'mycharp="a b" mybool', "myint=abc mybyte=999", "-
                # arrparam's (the params target picks the module by the first name set)
                'myints=1,2,3 mynames=a,"b c" mylabel=xyz', "myints=1,2,3,4,5 mylabel=" + "l" * 20,
                "mynames=a,b,c,d myints=,x")
+
+
+class ScenarioFields(TypedDict, total=False):
+    """Scenario's fields a seed sets (its module aside)."""
+    args: str
+    preload: int
+    syscall: str
+    init_result: int
+    flags: int
+    faithful: bool
+    faults: bool
+    plan_header: bytes
+    unload: str
+
+
 # Scenario seeds beyond "every corpus module as it is": (seed module, what the header says).
 # A preload of 2+ picks corpus/*.ko by name order (scenario.bundled_dependencies).
-SCENARIO_SEEDS = (
-    *(("hello", {"args": args}) for args in PARAM_SEEDS[1:]),
-    *(("hello", {"args": args}) for args in (
+SCENARIO_SEEDS: tuple[tuple[str, ScenarioFields], ...] = (
+    *(("hello", ScenarioFields(args=args)) for args in PARAM_SEEDS[1:]),
+    *(("hello", ScenarioFields(args=args)) for args in (
         "myint=0x10 mylong=-5 myulong=18446744073709551616", "mylong=-9223372036854775809 myshort=-0",
         "mybool=off myinvbool=n async_probe", "mycharp=" + "c" * 1100, "mybyte=0377 myushort=+7 -myint=3")),
-    *(("arrparam", {"args": args}) for args in (
+    *(("arrparam", ScenarioFields(args=args)) for args in (
         'myints=1,2,3 mynames=a,"b c" mylabel=xyz', "myints=1,2,3,4,5,6,7,8,9 mylabel=" + "l" * 100,
         "myints=1,,x mynames=" + "n" * 1100)),
     ("hello", {"preload": 1}),
@@ -51,7 +68,7 @@ SCENARIO_SEEDS = (
     ("hello", {"flags": 3}),
     ("hello", {"faithful": True}),
     ("hello", {"faults": True, "plan_header": bytes([0, 4, 0, 0])}),
-    *(("hello", {"unload": mode}) for mode in scenario.UNLOAD_MODES[1:]),
+    *(("hello", ScenarioFields(unload=mode)) for mode in scenario.UNLOAD_MODES[1:]),
     ("initexit", {"unload": "plain"}),
 )
 
@@ -177,7 +194,7 @@ def faults_seed_plans(module: bytes, preload: tuple) -> list[bytes]:
         runs = run_systematic(module, "", "hardened", preload).runs
     except BaselineError:
         return [NO_FAULT_PLAN, *(encode_fail_nth_plan(n) for n in (3, 15, 30))]
-    first = {}
+    first: dict[tuple, int] = {}      # unwind labels -> the first fail-nth that runs them
     for run in runs:
         if run.n <= MAX_NTH:
             first.setdefault(run.labels, run.n)
@@ -400,7 +417,8 @@ class Worker:
         self.pump = threading.Thread(target=self._pump, args=(lines,), daemon=True)
         self.pump.start()
 
-    def _pump(self, lines) -> None:
+    def _pump(self, lines: "queue.Queue") -> None:
+        assert self.proc.stdout is not None, "the worker was started with stdout=PIPE"
         for line in self.proc.stdout:
             self.log.write(line)
             self.log.flush()
@@ -478,7 +496,7 @@ def depth_counts(directory: Path) -> dict:
 
 
 def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], crashes: Path, work: Path,
-                 profile: str = "hardened", structured: bool = True, extra: list[str] = (),
+                 profile: str = "hardened", structured: bool = True, extra: Sequence[str] = (),
                  echo=print, harness: str = DEFAULT_HARNESS) -> Stats:
     """Keep ``jobs`` workers fuzzing until ``seconds`` have passed.  A worker that stops
     on a crash (recorded in the store by the harness) is replaced by a fresh one on the
@@ -510,7 +528,8 @@ def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], 
     lines: queue.Queue = queue.Queue()
     workers: dict[int, Worker] = {}
     startup_failures = dict.fromkeys(range(jobs), 0)
-    done_execs, last_print, launched, seen_titles = 0, 0.0, 0, set()
+    done_execs, last_print, launched = 0, 0.0, 0
+    seen_titles: set[str] = set()
     fatal = None
     previous = _install_sigterm()
     try:

@@ -15,6 +15,7 @@ allocations from the start of an attempt, so a resumed attempt could not honour 
 
 import io
 import pickle
+from typing import IO, Any
 
 from ..errors import Verdict
 from ..kernel.memory import DENSE_LIMIT
@@ -35,19 +36,36 @@ class Frozen:
     not copied.  Raises TypeError or pickle.PicklingError for a graph holding anything
     else that cannot be pickled."""
 
-    def __init__(self, state, shared: tuple):
+    def __init__(self, state: object, shared: tuple):
         self._shared = shared
-        ids = {id(obj): i for i, obj in enumerate(shared)}
         buf = io.BytesIO()
-        pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
-        pickler.persistent_id = lambda obj: ids.get(id(obj))
-        pickler.dump(state)
+        _SharingPickler(buf, shared).dump(state)
         self._blob = buf.getvalue()
 
-    def thaw(self):
-        unpickler = pickle.Unpickler(io.BytesIO(self._blob))
-        unpickler.persistent_load = self._shared.__getitem__
-        return unpickler.load()
+    def thaw(self) -> Any:
+        return _SharingUnpickler(io.BytesIO(self._blob), self._shared).load()
+
+
+class _SharingPickler(pickle.Pickler):
+    """Pickles each of the ``shared`` objects as a reference: its index."""
+
+    def __init__(self, file: IO[bytes], shared: tuple):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._ids = {id(obj): i for i, obj in enumerate(shared)}
+
+    def persistent_id(self, obj: object) -> int | None:
+        return self._ids.get(id(obj))
+
+
+class _SharingUnpickler(pickle.Unpickler):
+    """Resolves _SharingPickler's references to the ``shared`` objects themselves."""
+
+    def __init__(self, file: IO[bytes], shared: tuple):
+        super().__init__(file)
+        self._shared = shared
+
+    def persistent_load(self, pid: int) -> object:
+        return self._shared[pid]
 
 
 def shared_by_loads(kernel) -> tuple:
@@ -55,7 +73,7 @@ def shared_by_loads(kernel) -> tuple:
     parameters keep the image of the file its load read; the load wrote into it only up
     to move_module() (the file's struct module), long done when a kernel is frozen or a
     checkpoint taken after it."""
-    images = {id(p.info.image): p.info.image for mod in kernel.modules for p in mod.params}
+    images = {id(p.image): p.image for mod in kernel.modules for p in mod.params}
     return (kernel.symbols, kernel.keyring, kernel.profile, kernel.config, *images.values())
 
 

@@ -23,6 +23,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import TypedDict
 
 import atheris
 
@@ -65,13 +66,19 @@ SIGNED_SHARE = 0.5         # of the rest, for a signed module: the signature ope
 DEPTH_WRITE_S = 2.0     # how often the step counters go to --depth-file
 
 
+class StepCounts(TypedDict):
+    reached: int                # executions that got to the step
+    errnos: dict[str, int]      # errno name -> executions the step refused with it
+
+
 class Depth:
     """How deep inputs get: per pipeline step, how many executions reached it and the
     errnos it returned (from each LoadResult's trace), written now and then to a file
     the campaign sums over its workers (campaign.depth_counts)."""
 
     def __init__(self, path: Path | None):
-        self.path, self.counts, self.written = path, {"executions": {"reached": 0, "errnos": {}}}, time.monotonic()
+        self.path, self.written = path, time.monotonic()
+        self.counts: dict[str, StepCounts] = {"executions": {"reached": 0, "errnos": {}}}
 
     def add(self, result) -> None:
         if self.path is None:
@@ -90,6 +97,8 @@ class Depth:
 
     def write(self) -> None:
         from lkmfuzz.findings.store import atomic_write
+        if self.path is None:
+            raise ValueError("Depth.write: no --depth-file to write to (add() counts nothing then)")
         self.written = time.monotonic()
         atomic_write(self.path, json.dumps(self.counts).encode())
 
@@ -104,7 +113,7 @@ class Harness:
         self.ctx = Context.from_symbols(debian_symbols())
         self.decode = targets.decoder_for(target, profile)
         # Every params input loads one of a few modules: resume each from its checkpoint.
-        self.resumables = {}
+        self.resumables: dict[bytes, targets.Resumable] = {}
         # Build what decoding caches (the test key) before the clock starts.
         self.decode(bytes([scenario.TRUST_TEST_KEY]))
 
@@ -154,15 +163,16 @@ class Harness:
         head, args, module = scenario.split(data)
         roll = rng.random()
         if roll < SCENARIO_HEADER_SHARE:
-            head = bytearray(head)
-            head[rng.randrange(len(head))] = rng.randrange(256)
+            edited = bytearray(head)
+            edited[rng.randrange(len(edited))] = rng.randrange(256)
+            head = bytes(edited)
         elif roll < SCENARIO_HEADER_SHARE + SCENARIO_ARGS_SHARE:
             args = mutate_params(args, rng, scenario.MAX_ARGS)
         elif module.endswith(MODULE_SIG_STRING) and rng.random() < SIGNED_SHARE:
             module = signature_operator(module, rng) or module
         else:
             module = mutate_structured(module, rng, self.ctx, max(0, max_size - scenario.HEADER_SIZE - len(args)))
-        return scenario.join(bytes(head), args, module)[:max_size]
+        return scenario.join(head, args, module)[:max_size]
 
 
 COMMITTED_CORPUS = Path(__file__).resolve().parents[2] / "corpus"

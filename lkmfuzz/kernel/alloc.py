@@ -52,8 +52,8 @@ class Allocation:
 class Allocator:
     space: AddressSpace = field(default_factory=AddressSpace)
     injector: FaultInjector = field(default_factory=FaultInjector)
-    live: dict = field(default_factory=dict)
-    _ids: itertools.count = field(default_factory=itertools.count)
+    live: dict[int, Allocation] = field(default_factory=dict)    # id -> not yet freed
+    _ids: "itertools.count[int]" = field(default_factory=itertools.count)   # quoted: not subscriptable in 3.11
     _next_vmalloc: int = VMALLOC_START
     # Live module_alloc() spans (start, end), sorted: the module area is bounded, and
     # what an unloaded module freed is handed out again, first fit, as vmalloc would.

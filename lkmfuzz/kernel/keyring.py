@@ -76,7 +76,7 @@ class KeyringError(LkmfuzzError, ValueError):
 class Pkcs7Check:
     """The verdict of one verification with what the kernel would have logged."""
     errno: int
-    log: tuple
+    log: tuple[str, ...]
 
 
 def _load_certificate_bytes(blob: bytes) -> bytes:
@@ -114,7 +114,7 @@ def _trusted_certificate(der: bytes, crypto: CryptoConfig) -> X509Certificate:
 @dataclass
 class Keyring:
     """.builtin_trusted_keys + .secondary_trusted_keys: what module signatures verify against."""
-    certificates: list = field(default_factory=list)
+    certificates: list[X509Certificate] = field(default_factory=list)
     crypto: CryptoConfig = DEBIAN_6_1
 
     @classmethod
@@ -136,7 +136,7 @@ class Keyring:
     def check_pkcs7_signature(self, data: bytes, pkcs7: bytes) -> Pkcs7Check:
         """verify_pkcs7_signature(data, pkcs7, VERIFY_USE_SECONDARY_KEYRING,
         VERIFYING_MODULE_SIGNATURE), with the messages of the way there."""
-        log: list = []
+        log: list[str] = []
         msg = pkcs7_parse_message(bytes(pkcs7), self.crypto, log)
         if isinstance(msg, int):
             return Pkcs7Check(msg, tuple(log))

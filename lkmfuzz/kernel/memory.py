@@ -14,7 +14,9 @@ would oops), a write to a read-only range raises it too (STRICT_MODULE_RWX).
 import bisect
 import mmap
 import struct
+from collections.abc import Callable, Iterator
 from functools import partial
+from typing import Any
 
 from ..abi.arch import page_align
 from ..elf.reader import OutOfBounds
@@ -42,10 +44,11 @@ class Region:
         self.base = base
         self.size = size
         self.mapped = page_align(max(size, 1))
-        self.buf = bytearray(self.mapped) if self.mapped <= DENSE_LIMIT else mmap.mmap(-1, self.mapped)
+        self.buf: bytearray | mmap.mmap = (bytearray(self.mapped) if self.mapped <= DENSE_LIMIT
+                                           else mmap.mmap(-1, self.mapped))
         # x86 module_alloc() maps PAGE_KERNEL (read-write, no exec); complete_formation()
         # makes text executable and read-only data read-only.
-        self.perms = [(0, self.mapped, PERM_RW)]
+        self.perms: list[tuple[int, int, int]] = [(0, self.mapped, PERM_RW)]
         self.label = label
 
     @property
@@ -59,7 +62,7 @@ class Region:
         """Set permission on [start, end) (offsets), keeping runs sorted and merged."""
         if start >= end:
             return
-        runs = []
+        runs: list[tuple[int, int, int]] = []
         for s, e, p in self.perms:
             if e <= start or s >= end:
                 runs.append((s, e, p))
@@ -70,7 +73,7 @@ class Region:
                 runs.append((end, e, p))
         runs.append((start, end, perm))
         runs.sort()
-        merged = []
+        merged: list[tuple[int, int, int]] = []
         for run in runs:
             if merged and merged[-1][1] == run[0] and merged[-1][2] == run[2]:
                 merged[-1] = (merged[-1][0], run[1], run[2])
@@ -106,6 +109,8 @@ class TableView:
     def __init__(self, space: "AddressSpace", addr: int, entsize: int, count: int, what: str):
         self.space, self.addr, self.entsize, self.count, self.what = space, addr, entsize, count, what
         region = space.find(addr, entsize * count) if count else None
+        self.buf: bytearray | mmap.mmap | None   # the region's buffer; None: entries go through ``space``
+        self.off: int
         if region is None:
             self.buf, self.off = None, 0
         else:
@@ -115,12 +120,16 @@ class TableView:
         """Whether ``size`` bytes from entry i lie in the table (and so in its region)."""
         return self.buf is not None and 0 <= i and i * self.entsize + size <= self.count * self.entsize
 
-    def unpack(self, st: struct.Struct, i: int):
+    def unpack(self, st: struct.Struct, i: int) -> tuple[Any, ...]:
         if self.holds(i, st.size):
-            return st.unpack_from(self.buf, self.off + i * self.entsize)
+            # holds() is True only with a buffer, which mypy cannot see through the call.  The
+            # call stays (no narrowing of self.buf here): holds() is the one bounds check, the
+            # one tests/support/seeded_bug_harness.py replaces, and a check added for the type
+            # checker would cost every call on this hot path.
+            return st.unpack_from(self.buf, self.off + i * self.entsize)  # type: ignore[arg-type]
         return self.space.unpack(st, self.addr + i * self.entsize, f"{self.what} {i}")
 
-    def iter(self, st: struct.Struct):
+    def iter(self, st: struct.Struct) -> Iterator[tuple[Any, ...]]:
         """All entries in order; in one region, unpacked lazily from the live buffer.
 
         Not struct.iter_unpack over a memoryview slice: on CPython 3.11 that crashed the
@@ -146,7 +155,7 @@ class TableView:
                 table.cast("Q") as words:
             return words[field_offset // 8::words_per_entry].tolist()
 
-    def field_setter(self, st: struct.Struct, field_offset: int):
+    def field_setter(self, st: struct.Struct, field_offset: int) -> Callable[[int, Any], None]:
         """A function (i, value) that stores ``value`` (packed by ``st``) in the field at
         ``field_offset`` of entry i, for i < count: the loops that rewrite one field of
         every entry, where a write() per entry was a large share of a load."""
@@ -159,7 +168,7 @@ class TableView:
         """Entry i's bytes from ``field_offset`` on (a whole entry, or one field of it)."""
         if self.holds(i, field_offset + len(data)):
             start = self.off + i * self.entsize + field_offset
-            self.buf[start:start + len(data)] = data
+            self.buf[start:start + len(data)] = data  # type: ignore[index]  # buffer: holds() (see unpack)
         else:
             self.space.write(self.addr + i * self.entsize + field_offset, data, f"{self.what} {i}", check_perm=False)
 
@@ -167,7 +176,7 @@ class TableView:
 class AddressSpace:
     """Live regions sorted by base address."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._bases: list[int] = []
         self._regions: list[Region] = []
 
@@ -204,7 +213,7 @@ class AddressSpace:
         region, off = self._locate(addr, size, what, False)
         return bytes(region.buf[off:off + size])
 
-    def unpack(self, st: struct.Struct, addr: int, what: str = "read"):
+    def unpack(self, st: struct.Struct, addr: int, what: str = "read") -> tuple[Any, ...]:
         region, off = self._locate(addr, st.size, what, False)
         return st.unpack_from(region.buf, off)
 

@@ -2,8 +2,25 @@
 
 import enum
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from ..elf.reader import Image
+from .alloc import Allocation
 from .taint import taint_string
+
+
+class ModuleParam(Protocol):
+    """One of the module's struct kernel_param, as the loader decoded it (the loader's
+    kparams.BoundParam): named, and bound to the temporary copy it was read from."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def perm(self) -> int: ...
+
+    @property
+    def image(self) -> Image: ...
 
 
 class ModuleState(enum.IntEnum):
@@ -47,9 +64,9 @@ class Module:
     async_probe_requested: bool = False
     livepatch: bool = False
     # memory
-    core: object = None          # Allocation (module_alloc) holding text|ro|ro_after_init|data
-    init: object = None          # Allocation (module_alloc) for .init* sections, symtab, strtab
-    percpu: object = None        # Allocation (percpu)
+    core: Allocation | None = None     # module_alloc: text|ro|ro_after_init|data
+    init: Allocation | None = None     # module_alloc: .init* sections, symtab, strtab
+    percpu: Allocation | None = None   # percpu
     core_text_size: int = 0
     core_ro_size: int = 0
     core_ro_after_init_size: int = 0
@@ -58,24 +75,24 @@ class Module:
     init_ro_size: int = 0
     init_size: int = 0
     # module_use links: names of modules we use (targets) and that use us (sources)
-    targets: dict = field(default_factory=dict)   # name -> Allocation of the module_use
-    sources: set = field(default_factory=set)
+    targets: dict[str, Allocation] = field(default_factory=dict)   # name -> the module_use's allocation
+    sources: set[str] = field(default_factory=set)
     # pieces set up during the load
     args: bytes = b""
-    args_alloc: object = None
-    version: object = None       # Allocation of kstrdup'ed modinfo version
-    srcversion: object = None
-    exports: list = field(default_factory=list)   # ExportedSymbol
-    kallsyms: list = field(default_factory=list)  # (name, value, type) core symbols
-    params: list = field(default_factory=list)    # decoded struct kernel_param
-    param_allocs: dict = field(default_factory=dict)  # variable address -> Allocation (kmalloc_parameter)
-    section_addrs: dict = field(default_factory=dict)  # section index -> final address (SHF_ALLOC ones)
+    args_alloc: Allocation | None = None
+    version: Allocation | None = None      # kstrdup'ed modinfo version (None: absent)
+    srcversion: Allocation | None = None
+    exports: list[ExportedSymbol] = field(default_factory=list)
+    kallsyms: list[tuple[str, int, str]] = field(default_factory=list)  # (name, value, type) core symbols
+    params: list[ModuleParam] = field(default_factory=list)    # decoded struct kernel_param
+    param_allocs: dict[int, Allocation] = field(default_factory=dict)  # variable address -> kmalloc_parameter
+    section_addrs: dict[int, int] = field(default_factory=dict)  # section index -> final address (SHF_ALLOC ones)
     init_fn: int = 0
     exit_fn: int = 0
     sysfs_dir: str = ""
-    freeinit: object = None
-    elf_copy: object = None      # copy_module_elf() for livepatch modules
-    transitions: list = field(default_factory=list)
+    freeinit: Allocation | None = None
+    elf_copy: Allocation | None = None     # copy_module_elf() for livepatch modules
+    transitions: list[tuple[ModuleState, ModuleState]] = field(default_factory=list)
 
     def set_state(self, new: ModuleState) -> None:
         self.transitions.append((self.state, new))

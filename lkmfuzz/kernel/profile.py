@@ -43,8 +43,8 @@ class Config:
     constructors: bool = False         # CONFIG_CONSTRUCTORS (only with GCOV_KERNEL/KASAN; off in Debian)
     lockdown: bool = False             # lockdown=integrity: unsigned modules are EPERM
     modules_disabled: bool = False     # kernel.modules_disabled=1
-    blacklist: tuple = ()              # module_blacklist=
-    builtin_modules: tuple = ("kernel", "module", "printk", "rcupdate", "workqueue", "block", "vt")
+    blacklist: tuple[str, ...] = ()    # module_blacklist=
+    builtin_modules: tuple[str, ...] = ("kernel", "module", "printk", "rcupdate", "workqueue", "block", "vt")
     # The oracle VM (qemu -m 1024), measured with hello.ko whose struct module starts
     # core_layout.size high: vmalloc refuses more than totalram_pages (955 MiB panics,
     # 965 MiB is ENOMEM); below that, what the VM cannot back runs it out of memory with
@@ -90,8 +90,8 @@ UNDO = "undo_"
 class Profile:
     name: str
     hardened: bool
-    checks: frozenset = frozenset()    # HARDENING_CHECKS this profile runs
-    skipped_cleanup: frozenset = frozenset()   # CLEANUP_LABELS deleted (mutation testing only)
+    checks: frozenset[str] = frozenset()    # HARDENING_CHECKS this profile runs
+    skipped_cleanup: frozenset[str] = frozenset()   # CLEANUP_LABELS deleted (mutation testing only)
     release: str = DEBIAN_RELEASE
     vermagic: str = DEBIAN_VERMAGIC
     struct_module: StructModuleLayout = LINUX_6_1_X86_64

@@ -6,8 +6,9 @@ is what the invariant checker compares before and after an attempt.
 """
 
 import errno
+from collections.abc import Iterable
 
-from .alloc import Allocator
+from .alloc import Allocation, Allocator
 
 
 class SysfsError(Exception):
@@ -18,9 +19,9 @@ class SysfsError(Exception):
 
 
 class Sysfs:
-    def __init__(self, alloc: Allocator, builtin_modules=()):
+    def __init__(self, alloc: Allocator, builtin_modules: Iterable[str] = ()):
         self.alloc = alloc
-        self.nodes: dict[str, object] = {}
+        self.nodes: dict[str, Allocation | None] = {}   # None: a node from boot, allocated by nobody
         # /sys/module/<name> of built-in code with parameters exists from boot; a
         # module of the same name then fails in mod_sysfs_init (EINVAL).
         for name in builtin_modules:

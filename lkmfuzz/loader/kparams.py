@@ -41,6 +41,11 @@ class BoundParam:
         self.ops_addr = ops_addr
 
     @property
+    def image(self):
+        """The temporary copy the parameter was decoded from (a frozen checkpoint shares it)."""
+        return self.info.image
+
+    @property
     def ops(self):
         return self
 

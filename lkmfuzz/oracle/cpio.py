@@ -18,7 +18,7 @@ def _pad(length: int) -> bytes:
 class CpioWriter:
     """Collects entries in order; ``bytes()`` gives the finished archive."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._parts: list[bytes] = []
         self._ino = 0
 

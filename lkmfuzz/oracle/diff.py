@@ -11,6 +11,7 @@ agree, and the figure says how often unloading a mutant crashes the kernel.
 from dataclasses import dataclass, field
 
 from ..kernel.kernel import Kernel
+from ..kernel.module import Module
 from ..kernel.profile import get_profile
 from ..loader import finit_module, init_module
 from .cases import OracleCase
@@ -19,8 +20,8 @@ from .protocol import KernelOutcome
 
 @dataclass
 class ModelOutcome:
-    kinds: list = field(default_factory=list)      # LoadResult.kind of each attempt
-    details: list = field(default_factory=list)    # str(LoadResult) of each attempt
+    kinds: list[str] = field(default_factory=list)      # LoadResult.kind of each attempt
+    details: list[str] = field(default_factory=list)    # str(LoadResult) of each attempt
     taint: str = "-"                               # module taint letters after a load
 
 
@@ -38,7 +39,10 @@ def model_outcome(case: OracleCase, sig_enforce: bool = False) -> ModelOutcome:
         outcome.kinds.append(result.kind)
         outcome.details.append(str(result))
         if result.ok:
-            outcome.taint = result.module.taint_letters or "-"
+            module = result.module
+            if not isinstance(module, Module):
+                raise TypeError(f"a load that succeeded returned {module!r} as its module")
+            outcome.taint = module.taint_letters or "-"
         if result.kind == "kernel-fault":
             break
     return outcome

@@ -172,7 +172,10 @@ def setup(release: str = DEBIAN_RELEASE, say=print, deb: Path | None = None, ins
     # Debian's own scripts/sign-file, which the signing tests compare lkmfuzz's signer with.
     debian_cache().mkdir(parents=True, exist_ok=True)
     download_package(KBUILD_PACKAGE, debian_cache(), say)
-    return Kit(release, vmlinux, init, shutil.which("qemu-system-x86_64"))
+    qemu = shutil.which("qemu-system-x86_64")
+    if qemu is None:
+        raise OracleSetupError("qemu-system-x86_64 is not on PATH after installing qemu-system-x86")
+    return Kit(release, vmlinux, init, qemu)
 
 
 def find_kit(release: str = DEBIAN_RELEASE) -> tuple[Kit | None, str]:
@@ -184,4 +187,7 @@ def find_kit(release: str = DEBIAN_RELEASE) -> tuple[Kit | None, str]:
         return None, f"no kernel in {root}: run `lkmfuzz oracle setup`"
     if not init_is_current(root / "init", root / "init.sha256"):
         return None, f"the oracle /init in {root} is missing or stale: run `lkmfuzz oracle setup`"
-    return Kit(release, root / "vmlinux", root / "init", shutil.which("qemu-system-x86_64")), ""
+    qemu = shutil.which("qemu-system-x86_64")
+    if qemu is None:    # missing_tools() looked a moment ago
+        return None, "qemu-system-x86_64 is not on PATH"
+    return Kit(release, root / "vmlinux", root / "init", qemu), ""

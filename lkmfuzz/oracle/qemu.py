@@ -56,14 +56,17 @@ def qemu_command(kit: Kit, initrd: Path, start: int, sig_enforce: bool) -> list[
 
 def _lines(proc: subprocess.Popen, stats: RunStats, started: float):
     """Console lines until the guest powers off; stops early on host-side silence."""
+    console = proc.stdout
+    if console is None:
+        raise ValueError("_lines: qemu was started without stdout=PIPE")
     selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
+    selector.register(console, selectors.EVENT_READ)
     pending, limit, ready = b"", BOOT_SILENCE_S, False
     while True:
         if not selector.select(timeout=limit):
             yield None                      # silence: the caller kills the guest
             return
-        chunk = os.read(proc.stdout.fileno(), 65536)
+        chunk = os.read(console.fileno(), 65536)
         if not chunk:
             if pending:
                 yield pending.decode("utf-8", "replace")
@@ -99,7 +102,8 @@ def boot_once(kit: Kit, initrd: Path, start: int, sig_enforce: bool, stats: RunS
     return log
 
 
-def run_batch(kit: Kit, cases: list[OracleCase], sig_enforce: bool, stats: RunStats, progress=None) -> list:
+def run_batch(kit: Kit, cases: list[OracleCase], sig_enforce: bool, stats: RunStats,
+              progress=None) -> list[KernelOutcome]:
     """Outcomes of ``cases``, in order, rebooting past every case that stops the kernel."""
     outcomes: dict[int, KernelOutcome] = {}
     with tempfile.TemporaryDirectory(prefix="lkmfuzz-oracle-") as tmp:
@@ -119,9 +123,10 @@ def run_batch(kit: Kit, cases: list[OracleCase], sig_enforce: bool, stats: RunSt
     return [outcomes.get(n, KernelOutcome()) for n in range(len(cases))]
 
 
-def run_cases(kit: Kit, cases: list[OracleCase], sig_enforce: bool = False, progress=None) -> tuple[list, RunStats]:
+def run_cases(kit: Kit, cases: list[OracleCase], sig_enforce: bool = False,
+              progress=None) -> tuple[list[KernelOutcome], RunStats]:
     stats = RunStats()
-    outcomes = []
+    outcomes: list[KernelOutcome] = []
     for first in range(0, len(cases), BATCH_SIZE):
         batch = cases[first:first + BATCH_SIZE]
         done = len(outcomes)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class CryptoConfig:
     """The shash and akcipher algorithms crypto_alloc_*() can find (else ENOENT)."""
-    hashes: frozenset
-    akciphers: frozenset
+    hashes: frozenset[str]
+    akciphers: frozenset[str]
 
 
 _BUILTIN_HASHES = frozenset({"md5", "sha1", "sha224", "sha256"})          # CONFIG_CRYPTO_{MD5,SHA1,SHA256}=y

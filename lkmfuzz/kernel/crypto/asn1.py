@@ -65,7 +65,8 @@ MATCH__SKIP, MATCH__ACT, MATCH__JUMP, MATCH__ANY, MATCH__COND = 0x01, 0x02, 0x04
 MATCHES_TAG = Op.COND_MATCH_ANY_ACT_OR_SKIP
 END__SET, END__OF, END__ACT = 0x01, 0x02, 0x04
 # asn1_op_lengths[]: opcode + tag + jump target + action, as each op needs.
-OP_LENGTHS = {op: 1 for op in Op} | {
+# Keyed by Op, looked up with the raw bytecode int (an IntEnum hashes as its value).
+OP_LENGTHS: dict[int, int] = {**{op: 1 for op in Op},
     Op.MATCH: 2, Op.MATCH_OR_SKIP: 2, Op.MATCH_ACT: 3, Op.MATCH_ACT_OR_SKIP: 3, Op.MATCH_JUMP: 3,
     Op.MATCH_JUMP_OR_SKIP: 3, Op.MATCH_ANY_ACT: 2, Op.MATCH_ANY_ACT_OR_SKIP: 2, Op.COND_MATCH_OR_SKIP: 2,
     Op.COND_MATCH_ACT_OR_SKIP: 3, Op.COND_MATCH_JUMP_OR_SKIP: 3, Op.COND_MATCH_ANY_ACT: 2,

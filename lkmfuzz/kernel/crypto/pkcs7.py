@@ -30,7 +30,7 @@ class Pkcs7SignedInfo:
     index: int = 0
     authattrs: bytes | None = None
     msgdigest: bytes | None = None
-    aa_set: set = field(default_factory=set)
+    aa_set: set[str | None] = field(default_factory=set)   # authattr OIDs seen (registry names)
     signer: X509Certificate | None = None
     unsupported_crypto: bool = False
 
@@ -41,8 +41,8 @@ class Pkcs7Message:
     version: int = 0
     data_type: str | None = None
     data: bytes | None = None
-    certs: list = field(default_factory=list)
-    signed_infos: list = field(default_factory=list)
+    certs: list[X509Certificate] = field(default_factory=list)
+    signed_infos: list[Pkcs7SignedInfo] = field(default_factory=list)
     have_authattrs: bool = False
 
 
@@ -53,7 +53,7 @@ class Pkcs7ParseContext:
     crypto: CryptoConfig
     msg: Pkcs7Message = field(default_factory=Pkcs7Message)
     sinfo: Pkcs7SignedInfo = field(default_factory=Pkcs7SignedInfo)
-    certs: list = field(default_factory=list)
+    certs: list[X509Certificate] = field(default_factory=list)
     last_oid: str | None = None
     x509_index: int = 0
     sinfo_index: int = 0
@@ -61,7 +61,7 @@ class Pkcs7ParseContext:
     raw_issuer: bytes = b""
     raw_skid: bytes = b""
     expect_skid: bool = False
-    log: list = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
 
     def value(self, pos: int, vlen: int) -> bytes:
         return self.data[pos:pos + vlen]
@@ -239,7 +239,7 @@ PKCS7_ACTIONS = {
 PKCS7_DECODER = Asn1Decoder(tuple(int(b) for b in PKCS7_MACHINE), tuple(PKCS7_ACTIONS[a] for a in A))
 
 
-def pkcs7_parse_message(raw: bytes, crypto: CryptoConfig, log: list) -> Pkcs7Message | int:
+def pkcs7_parse_message(raw: bytes, crypto: CryptoConfig, log: list[str]) -> Pkcs7Message | int:
     """pkcs7_parse_message(): the message, or an errno."""
     ctx = Pkcs7ParseContext(raw, crypto, log=log)
     err = PKCS7_DECODER.decode(ctx, raw)

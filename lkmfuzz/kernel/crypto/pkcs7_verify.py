@@ -18,6 +18,8 @@ def pkcs7_digest(msg: Pkcs7Message, sinfo: Pkcs7SignedInfo, crypto: CryptoConfig
         return 0
     if not sinfo.sig.hash_algo:
         return errno.ENOPKG
+    if msg.data is None:
+        raise ValueError("pkcs7_digest: no detached data (the caller supplies it before pkcs7_verify)")
     digest = compute_digest(sinfo.sig.hash_algo, msg.data, crypto)
     if digest is None:
         return errno.ENOPKG                               # crypto_alloc_shash(): -ENOENT
@@ -32,9 +34,11 @@ def pkcs7_find_key(msg: Pkcs7Message, sinfo: Pkcs7SignedInfo) -> None:
 
 def pkcs7_verify_sig_chain(msg: Pkcs7Message, sinfo: Pkcs7SignedInfo, crypto: CryptoConfig) -> int:
     """Follow the signer's issuers through the message's certificates, verifying each link."""
-    for p in msg.certs:
-        p.seen = False
+    for cert in msg.certs:
+        cert.seen = False
     x509 = sinfo.signer
+    if x509 is None:
+        raise ValueError("pkcs7_verify_sig_chain: no signer (pkcs7_verify_one stops before the chain then)")
     while True:
         x509.seen = True
         if x509.self_signed:
@@ -74,7 +78,7 @@ def pkcs7_verify_one(msg: Pkcs7Message, sinfo: Pkcs7SignedInfo, crypto: CryptoCo
     return pkcs7_verify_sig_chain(msg, sinfo, crypto)
 
 
-def pkcs7_verify(msg: Pkcs7Message, crypto: CryptoConfig, log: list) -> int:
+def pkcs7_verify(msg: Pkcs7Message, crypto: CryptoConfig, log: list[str]) -> int:
     """pkcs7_verify(pkcs7, VERIFYING_MODULE_SIGNATURE)."""
     if msg.data_type != "data":
         log.append("Invalid module sig (not pkcs7-data)")

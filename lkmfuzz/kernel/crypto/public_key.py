@@ -9,6 +9,7 @@ kernel's own EINVAL/EBADMSG/EKEYREJECTED distinctions hold) and crypto/ecdsa.c (
 import errno
 import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cryptography import exceptions as crypto_exceptions
@@ -27,14 +28,15 @@ class PublicKeySignature:
     hash_algo: str | None = None
     s: bytes = b""
     digest: bytes | None = None
-    auth_ids: list = field(default_factory=lambda: [None, None])
+    auth_ids: list[bytes | None] = field(default_factory=lambda: [None, None])
 
 
 @dataclass(frozen=True)
 class PublicKey:
-    """struct public_key: the algorithm name the kernel gives it, and the key itself."""
+    """struct public_key: the algorithm name the kernel gives it ("rsa", "ecdsa-nist-p256", ...),
+    and the key itself: an RSA key for "rsa", else an EC key (x509._cert_public_key checks)."""
     pkey_algo: str
-    key: object
+    key: rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
 
 HASHLIB_NAMES = {"md5": "md5", "sha1": "sha1", "sha224": "sha224", "sha256": "sha256",
@@ -44,7 +46,7 @@ NO_DIGEST = b""       # the crypto API has the hash but Python cannot compute it
 
 def compute_digest(hash_algo: str | None, data: bytes, crypto: CryptoConfig) -> bytes | None:
     """crypto_alloc_shash() + digest: None when the hash is unavailable (ENOENT)."""
-    if hash_algo not in crypto.hashes:
+    if hash_algo is None or hash_algo not in crypto.hashes:
         return None
     name = HASHLIB_NAMES.get(hash_algo)
     # md4/streebog are never *compared*: pkcs1pad has no DigestInfo for them and
@@ -92,9 +94,10 @@ def public_key_verify_signature(pub: PublicKey, sig: PublicKeySignature, crypto:
     family = "rsa" if pub.pkey_algo == "rsa" else "ecdsa"
     if family not in crypto.akciphers:
         return errno.ENOENT                               # crypto_alloc_akcipher()
-    if family == "rsa":
-        return rsa_pkcs1pad_verify(pub.key.public_numbers(), sig)
-    return ecdsa_verify(pub.key, sig)
+    key = pub.key
+    if isinstance(key, rsa.RSAPublicKey):                 # family "rsa" (see PublicKey)
+        return rsa_pkcs1pad_verify(key.public_numbers(), sig)
+    return ecdsa_verify(key, sig)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -138,8 +141,9 @@ def rsa_pkcs1pad_verify(numbers: rsa.RSAPublicNumbers, sig: PublicKeySignature) 
     return 0
 
 
-ECDSA_HASHES = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
-                "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+ECDSA_HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+    "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256, "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512}
 
 
 def ecdsa_verify(key: ec.EllipticCurvePublicKey, sig: PublicKeySignature) -> int:
@@ -149,6 +153,8 @@ def ecdsa_verify(key: ec.EllipticCurvePublicKey, sig: PublicKeySignature) -> int
         asym_utils.decode_dss_signature(sig.s)
     except ValueError:
         return errno.EBADMSG
+    if sig.hash_algo is None:
+        raise ValueError("ecdsa_verify: no hash (software_key_determine_akcipher() refuses that first)")
     algorithm = ECDSA_HASHES[sig.hash_algo]()
     if not sig.digest or len(sig.digest) != algorithm.digest_size:
         return errno.EINVAL

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from cryptography import exceptions as crypto_exceptions
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from .api import CryptoConfig
 from .asn1 import (
@@ -128,9 +129,11 @@ def _cert_public_key(data: bytes, spki: tuple) -> PublicKey:
     elif algo == "id_ecPublicKey":
         if len(params) < 3 or params[0] != ASN1_OID or params[1] != len(params) - 2:
             raise X509Error(errno.EBADMSG, "bad EC parameters")       # parse_OID()
-        name = EC_CURVES.get(look_up_oid(params[2:]))
-        if name is None:
+        curve = look_up_oid(params[2:])
+        curve_name = EC_CURVES.get(curve) if curve is not None else None
+        if curve_name is None:
             raise X509Error(errno.ENOPKG, "unsupported EC curve")
+        name = curve_name
     else:
         raise X509Error(errno.ENOPKG, f"unsupported key algorithm {algo}")
     if bits[3] - bits[2] < 1 or data[bits[2]] != 0:
@@ -139,6 +142,10 @@ def _cert_public_key(data: bytes, spki: tuple) -> PublicKey:
         key = serialization.load_der_public_key(data[spki[1]:spki[3]])
     except (ValueError, crypto_exceptions.UnsupportedAlgorithm) as e:
         raise X509Error(errno.EBADMSG, f"public key: {e}") from None
+    # cryptography chose the key's class by the same algorithm OID: a mismatch is a bug.
+    expected = rsa.RSAPublicKey if name == "rsa" else ec.EllipticCurvePublicKey
+    if not isinstance(key, expected):
+        raise TypeError(f"x509: {algo} key {name} loaded as a {type(key).__name__}")
     return PublicKey(name, key)
 
 
