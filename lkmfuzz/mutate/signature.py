@@ -510,7 +510,7 @@ def pkcs7_signed_attributes(data: bytes) -> bytes:
 
     def edit(root):
         signer = first_signer_info(root)
-        signer.children.insert(3, _authattrs(module))
+        _elements(signer).insert(3, _authattrs(module))
     return _edit_tree(data, edit)
 
 
@@ -519,7 +519,7 @@ def pkcs7_unsigned_attributes(data: bytes) -> bytes:
     def edit(root):
         when = Node(0x17, b"240101000000Z")
         attribute = Node(TAG_SEQUENCE, children=[Node(TAG_OID, OID["signingTime"]), Node(TAG_SET, children=[when])])
-        first_signer_info(root).children.append(Node(TAG_CONTEXT_1, children=[attribute]))
+        _elements(first_signer_info(root)).append(Node(TAG_CONTEXT_1, children=[attribute]))
     return _edit_tree(data, edit)
 
 
@@ -530,7 +530,7 @@ def pkcs7_embedded_certificate(data: bytes) -> bytes:
 
     def edit(root):
         sd = signed_data(root)
-        sd.children.insert(3, Node(TAG_CONTEXT_0, children=[cert]))
+        _elements(sd).insert(3, Node(TAG_CONTEXT_0, children=[cert]))
     return _edit_tree(data, edit)
 
 
@@ -600,7 +600,7 @@ def duplicate_signer_info(data: bytes) -> bytes:
     """The same SignerInfo twice — unchanged verdict (each verifies on its own)."""
     def edit(root):
         infos = signer_infos(root)
-        infos.children.append(parse_tree(_child(infos, 0).encode()))
+        _elements(infos).append(parse_tree(_child(infos, 0).encode()))
     return _edit_tree(data, edit)
 
 
