@@ -151,6 +151,7 @@ def cmd_load(args) -> int:
             print(f"  unwind {label}")
     if result.ok:
         if args.trace:
+            assert result.module is not None, "a load that succeeded returns its module"
             print(f"  taints: {result.module.taint_letters or '-'}")
         if args.unload:
             try:

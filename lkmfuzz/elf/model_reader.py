@@ -10,6 +10,7 @@ renumbered to the header order ``write_elf`` emits (``writer.plan_sections``).
 import struct
 from collections import Counter
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import constants as C
 from .model import ElfModel, Reloc, Section, Symbol, decode_name
@@ -72,14 +73,23 @@ def _entries(data: bytes, shdrs: list[Shdr], index: int, st: struct.Struct) -> l
     return list(st.iter_unpack(_section_data(data, sh, index)))
 
 
+class _SymbolTables(NamedTuple):
+    """Header indices of the symbol table and of its string table (its sh_link)."""
+    symtab: int
+    strtab: int
+
+
 @dataclass
 class _FileRoles:
     """Which headers of a parsed file are derived (rebuilt by the writer) or content."""
-    symtab: int | None
-    strtab: int | None
+    tables: _SymbolTables | None  # None: the file has no symbol table
     relas: list[int]
     content: list[int]   # header indices, file order
     content_names: Counter  # how many content sections bear each name
+
+    @property
+    def symtab(self) -> int | None:
+        return None if self.tables is None else self.tables.symtab
 
 
 def _classify(shdrs: list[Shdr], names: list[str], shstrndx: int) -> _FileRoles:
@@ -88,16 +98,18 @@ def _classify(shdrs: list[Shdr], names: list[str], shstrndx: int) -> _FileRoles:
         raise ValueError(f"sections {symtabs}: more than one C.SHT_SYMTAB")
     symtab = symtabs[0] if symtabs else None
     strtab = None
+    tables = None
     if symtab is not None:
         strtab = shdrs[symtab].sh_link
         if not 0 < strtab < len(shdrs) or strtab == symtab:
             raise ValueError(f"section {symtab} (symtab): sh_link={strtab} is not a string table index")
+        tables = _SymbolTables(symtab, strtab)
     relas = [i for i, sh in enumerate(shdrs) if sh.sh_type == C.SHT_RELA]
     if shstrndx == symtab or shstrndx in relas:
         raise ValueError(f"e_shstrndx={shstrndx} names the symbol table or a relocation section")
     derived = {C.SHN_UNDEF, shstrndx, symtab, strtab, *relas}
     content = [i for i in range(len(shdrs)) if i not in derived]
-    return _FileRoles(symtab, strtab, relas, content, Counter(names[i] for i in content))
+    return _FileRoles(tables, relas, content, Counter(names[i] for i in content))
 
 
 def _read_sections(data: bytes, shdrs: list[Shdr], names: list[str], content: list[int]) -> list[Section]:
@@ -113,14 +125,15 @@ def _read_sections(data: bytes, shdrs: list[Shdr], names: list[str], content: li
 
 def _read_symbols(data: bytes, shdrs: list[Shdr], roles: _FileRoles) -> list[tuple[str, Sym]]:
     """(name, raw entry) for every symbol, NULL included; checks locals come first."""
-    if roles.symtab is None:
+    if roles.tables is None:
         return []
-    strtab = _section_data(data, shdrs[roles.strtab], roles.strtab)
-    syms = [Sym(*fields) for fields in _entries(data, shdrs, roles.symtab, SYM)]
+    symtab, strtab_index = roles.tables
+    strtab = _section_data(data, shdrs[strtab_index], strtab_index)
+    syms = [Sym(*fields) for fields in _entries(data, shdrs, symtab, SYM)]
     named = [(_cstring(strtab, s.st_name, f"symbol {k} st_name"), s) for k, s in enumerate(syms)]
-    first_nonlocal = shdrs[roles.symtab].sh_info
+    first_nonlocal = shdrs[symtab].sh_info
     if syms and not 0 < first_nonlocal <= len(syms):
-        raise ValueError(f"section {roles.symtab} (symtab): sh_info={first_nonlocal} is not in 1..{len(syms)}")
+        raise ValueError(f"section {symtab} (symtab): sh_info={first_nonlocal} is not in 1..{len(syms)}")
     for k in range(1, len(syms)):
         if (C.st_bind(syms[k].st_info) == C.STB_LOCAL) != (k < first_nonlocal):
             raise ValueError(f"symbol {k} ({named[k][0]!r}): binding {C.st_bind(syms[k].st_info)} is on the "
@@ -176,9 +189,9 @@ def _index_map(roles: _FileRoles, targets: dict[int, str], shstrndx: int, model:
     new_rela = {target: 1 + len(model.sections) + n for n, (target, _) in enumerate(plan.rela)}
     mapping = {old: new for new, old in enumerate(roles.content, 1)}
     mapping.update({old: new_rela[target] for old, target in targets.items()})
-    if roles.symtab is not None:
-        mapping[roles.symtab] = plan.symtab
-        mapping[roles.strtab] = plan.strtab
+    if roles.tables is not None:
+        mapping[roles.tables.symtab] = plan.symtab
+        mapping[roles.tables.strtab] = plan.strtab
     mapping[shstrndx] = plan.shstrtab  # after strtab: a shared table is named by e_shstrndx
     return mapping
 

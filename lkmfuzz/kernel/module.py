@@ -1,6 +1,7 @@
 """struct module, as far as the model needs it, and its state machine."""
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -84,7 +85,7 @@ class Module:
     srcversion: Allocation | None = None
     exports: list[ExportedSymbol] = field(default_factory=list)
     kallsyms: list[tuple[str, int, str]] = field(default_factory=list)  # (name, value, type) core symbols
-    params: list[ModuleParam] = field(default_factory=list)    # decoded struct kernel_param
+    params: Sequence[ModuleParam] = field(default_factory=list)    # decoded struct kernel_param
     param_allocs: dict[int, Allocation] = field(default_factory=dict)  # variable address -> kmalloc_parameter
     section_addrs: dict[int, int] = field(default_factory=dict)  # section index -> final address (SHF_ALLOC ones)
     init_fn: int = 0

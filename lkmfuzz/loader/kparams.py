@@ -10,9 +10,11 @@ model cannot run: they are taken to succeed.
 """
 
 import errno
+from typing import Final
 
 from ..abi.params import KERNEL_PARAM, KPARAM_ARRAY, KPARAM_OPS_FREE_OFFSET, KPARAM_STRING
 from ..abi.types import U32
+from ..elf.reader import Image
 from ..kernel.alloc import AllocFailed
 from ..kernel.lib.kstrtox import kstrtobool
 from .context import LoadInfo
@@ -23,17 +25,22 @@ from .params import (
     PARAM_TYPES,
     ParamError,
     ParamType,
+    ParamValue,
+    UnknownCallback,
     copystring_overflow_message,
     param_array_split,
     parse_args,
     report_setter_error,
 )
 
-ARRAY_OPS = "param_array_ops"
+ARRAY_OPS: Final = "param_array_ops"
+#: What an ops pointer designates: an exported param_ops_<type>, param_array_ops, or
+#: None for ops the module defines itself (module_param_cb).
+OpsKind = ParamType | str | None
 
 
 class BoundParam:
-    """One struct kernel_param: a ParamLike whose ops write module memory."""
+    """One struct kernel_param: a ParamLike (and its own ParamOps) whose ops write module memory."""
 
     def __init__(self, info: LoadInfo, index: int, name: str, ops_addr: int, perm: int, level: int, arg: int):
         self.info, self.index = info, index
@@ -41,12 +48,12 @@ class BoundParam:
         self.ops_addr = ops_addr
 
     @property
-    def image(self):
+    def image(self) -> Image:
         """The temporary copy the parameter was decoded from (a frozen checkpoint shares it)."""
         return self.info.image
 
     @property
-    def ops(self):
+    def ops(self) -> "BoundParam":
         return self
 
     @property
@@ -56,7 +63,7 @@ class BoundParam:
             return self.info.kernel.alloc.space.unpack(U32, self.ops_addr, f"ops of parameter {self.name}")[0]
         return kind.flags if isinstance(kind, ParamType) else 0
 
-    def _kind(self):
+    def _kind(self) -> OpsKind:
         """The ParamType, ARRAY_OPS, or None for the module's own ops."""
         return ops_kind(self.info, self.ops_addr, f"ops of parameter {self.name}")
 
@@ -64,12 +71,12 @@ class BoundParam:
         kind = self._kind()
         if kind is None:
             return 0
-        if kind == ARRAY_OPS:
-            return set_array(self.info, self.name, val, self.arg)
-        return set_scalar(self.info, kind, self.name, val, self.arg)
+        if isinstance(kind, ParamType):
+            return set_scalar(self.info, kind, self.name, val, self.arg)
+        return set_array(self.info, self.name, val, self.arg)  # kind is ARRAY_OPS
 
 
-def ops_kind(info: LoadInfo, addr: int, what: str):
+def ops_kind(info: LoadInfo, addr: int, what: str) -> OpsKind:
     ksym = info.kernel.symbols.at(addr)
     if ksym is not None and (ksym.name in PARAM_TYPES or ksym.name == ARRAY_OPS):
         return PARAM_TYPES.get(ksym.name, ARRAY_OPS)
@@ -86,17 +93,19 @@ def set_scalar(info: LoadInfo, ptype: ParamType, name: str, val: str | None, arg
     if err:
         report_setter_error(ptype, name, err, info.kernel.printk)
         return err
+    assert value is not None, f"{ptype.ops_symbol}: parse() gave no value and no errno"
     return store_value(info, ptype, name, value, arg)
 
 
-def store_value(info: LoadInfo, ptype: ParamType, name: str, value, arg: int) -> int:
+def store_value(info: LoadInfo, ptype: ParamType, name: str, value: ParamValue, arg: int) -> int:
     """The setter's write of a parsed value into the variable at ``arg``."""
     space = info.kernel.alloc.space
     what = f"param_set for parameter {name}"
     check_arg(info, arg, ptype.size, what)
-    if ptype.ops_symbol == "param_ops_charp":
-        return set_charp(info, name, value, arg)
-    if ptype.ops_symbol == "param_ops_string":
+    if ptype.ops_symbol in ("param_ops_charp", "param_ops_string"):
+        assert isinstance(value, str), f"{ptype.ops_symbol} parsed {value!r}, not a string"
+        if ptype.ops_symbol == "param_ops_charp":
+            return set_charp(info, name, value, arg)
         maxlen, buf = space.unpack(KPARAM_STRING, arg, what)
         data = value.encode("latin-1") + b"\0"
         if len(data) > maxlen:
@@ -105,6 +114,8 @@ def store_value(info: LoadInfo, ptype: ParamType, name: str, value, arg: int) ->
         check_arg(info, buf, len(data), what)
         space.write(buf, data, what)
         return 0
+    # Only charp and string (handled above) store through a pointer, without an encoder.
+    assert ptype.encode is not None, f"{ptype.ops_symbol} has no encoder"
     space.write(arg, ptype.encode(value), what)
     return 0
 
@@ -134,7 +145,7 @@ def set_array(info: LoadInfo, name: str, val: str | None, arg: int) -> int:
     if not isinstance(kind, ParamType):
         return 0   # the module's own element setter (or a nested array): module code
 
-    def store_element(index: int, value) -> int:
+    def store_element(index: int, value: ParamValue) -> int:
         return store_value(info, kind, name, value, elem + index * elemsize)
 
     err, stored = param_array_split(val, max_elems, kind, name, info.kernel.printk, store_element)
@@ -164,7 +175,7 @@ def decode_params(info: LoadInfo) -> list[BoundParam]:
     return out
 
 
-def unknown_module_param_cb(info: LoadInfo):
+def unknown_module_param_cb(info: LoadInfo) -> UnknownCallback:
     def unknown(param: str, val: str | None, doing: str) -> int:
         if param == "async_probe":
             err, value = kstrtobool(val)
@@ -180,9 +191,9 @@ def module_parse_args(info: LoadInfo) -> None:
     Sets: parameter variables in module memory.  Errors: the last failing parameter's
     errno (EINVAL, ERANGE, ENOSPC, ENOMEM)."""
     mod = info.mod
-    mod.params = decode_params(info)
+    mod.params = params = decode_params(info)
     try:
-        after = parse_args(mod.name, mod.args.decode("latin-1"), mod.params,
+        after = parse_args(mod.name, mod.args.decode("latin-1"), params,
                            LOAD_MODULE_MIN_LEVEL, LOAD_MODULE_MAX_LEVEL, unknown_module_param_cb(info),
                            printk=info.kernel.printk)
     except ParamError as failed:

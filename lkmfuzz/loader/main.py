@@ -20,7 +20,7 @@ from ..abi.module import MODULE_HEAD, MODULE_NAME_LEN, MODULE_REF_BASE
 from ..elf.reader import OutOfBounds
 from ..errors import AccessVerdict, LoadError, UnvalidatedAccess, Verdict
 from ..kernel import taint as T
-from ..kernel.module import ModuleState
+from ..kernel.module import Module, ModuleState
 from ..kernel.profile import CLEANUP_LABELS
 from .arch import module_arch_cleanup, module_finalize
 from .context import MODULE_INIT_FLAGS, LoadInfo
@@ -53,12 +53,12 @@ VALID_FLAGS = sum(MODULE_INIT_FLAGS.values())
 class LoadResult:
     verdict: Verdict | None
     name: str = ""
-    trace: list = field(default_factory=list)
-    unwound: list = field(default_factory=list)
-    module: object = None
+    trace: list[tuple[str, str]] = field(default_factory=list)   # (step, outcome) in order
+    unwound: list[str] = field(default_factory=list)              # the cleanup labels that ran
+    module: Module | None = None   # the struct module, once the load got as far as allocating it
     # (step, what): data the kernel used without validating it, where a real kernel's
     # profile went on (hardened stops there: unvalidated-access) — predicted silent trouble.
-    trusted: list = field(default_factory=list)
+    trusted: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self):
         # A verdict is a value, not a crash: its traceback's frames (and those of the
@@ -181,7 +181,7 @@ class UndoStack:
     belongs to (info.undo is it): no reference cycle keeps a finished load alive until
     the garbage collector comes by."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.labels: list[str] = []
         self.ran: list[str] = []
 

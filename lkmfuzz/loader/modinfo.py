@@ -25,8 +25,9 @@ def _next_string(info: LoadInfo, p: int, size: int) -> tuple[int, int] | None:
     size countdown runs out first.  Raises OutOfBounds where the kernel would read past
     the image before its countdown stops."""
     image = info.image
+    buf: bytes | bytearray
     if p + size <= image.len:        # the whole countdown lies in the file: search in place
-        buf, start, stop = image.data.obj, p, p + size
+        buf, start, stop = image.buf, p, p + size
     else:                            # clipped at the image's mapped end (zero slack included)
         buf, start = image.window(p, size, "modinfo"), 0
         stop = len(buf)
@@ -75,7 +76,7 @@ def modinfo_walk(info: LoadInfo) -> tuple[list[tuple[int, bytes | None]], OutOfB
     if not sec.sh_size:
         which = "an empty .modinfo" if info.index.info else "section 0"
         info.unchecked(f"get_next_modinfo reads the first string of {which} at file offset {sec.sh_offset:#x}")
-    data, length = info.image.data.obj, info.image.len
+    data, length = info.image.buf, info.image.len
     entries: list[tuple[int, bytes | None]] = []
     fault = None
     cur: tuple[int, int] | None = (sec.sh_offset, sec.sh_size)

@@ -38,6 +38,8 @@ __all__ = [
     "ParamLike",
     "ParamOps",
     "ParamType",
+    "ParamValue",
+    "ParseResult",
     "Printk",
     "UnknownCallback",
     "copystring_overflow_message",
@@ -67,6 +69,11 @@ _UINT_MASK = (1 << 32) - 1
 _DEFAULT_BASE = 0  # every param_set_<int>() passes base 0 (auto-detect)
 
 UnknownCallback = Callable[[str, "str | None", str], int]
+#: What a setter parses a value into: an int (the integer types and bint), a bool
+#: (bool, invbool) or the C string (charp, string).
+ParamValue = int | bool | str
+#: A setter's parse: (0, value) or (errno, None).
+ParseResult = tuple[int, "ParamValue | None"]
 #: Where pr_err() lines go: the simulated kernel's log (Kernel.printk).
 Printk = Callable[[str], None]
 
@@ -75,24 +82,31 @@ Printk = Callable[[str], None]
 
 
 class ParamOps(Protocol):
-    """struct kernel_param_ops, reduced to what parse_one() uses.
+    """struct kernel_param_ops, reduced to what parse_one() uses (it only reads it).
 
     ``set(val)`` returns 0 or a POSITIVE errno (negative values are tolerated and
     read as -errno).  ``flags`` may hold KERNEL_PARAM_OPS_FL_NOARG; an ops object
     without a ``flags`` attribute counts as flags == 0.
     """
 
-    flags: int
+    @property
+    def flags(self) -> int: ...
 
     def set(self, val: str | None) -> int: ...
 
 
 class ParamLike(Protocol):
-    """struct kernel_param, reduced to what parse_args() uses."""
+    """struct kernel_param, reduced to what parse_args() uses.  parse_args() only reads
+    these, so read-only attributes (properties) satisfy the protocol."""
 
-    name: str
-    level: int
-    ops: ParamOps
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def level(self) -> int: ...
+
+    @property
+    def ops(self) -> ParamOps: ...
 
 
 @dataclass(frozen=True)
@@ -109,8 +123,8 @@ class ParamType:
 
     ops_symbol: str
     size: int
-    parse: Callable[[str | None], tuple[int, object]]
-    encode: Callable[[object], bytes] | None
+    parse: Callable[[str | None], ParseResult]
+    encode: Callable[[ParamValue], bytes] | None
     flags: int = 0
     error_message: Callable[[str, int], str | None] | None = None
 
@@ -138,11 +152,11 @@ class ParamError(Exception):
 # --- kernel/params.c: the standard setters ------------------------------------
 
 
-def _int_encoder(size: int) -> Callable[[object], bytes]:
+def _int_encoder(size: int) -> Callable[[ParamValue], bytes]:
     """Store an integer as the C variable does: two's complement, little-endian."""
     mask = (1 << (8 * size)) - 1
 
-    def encode(value: object) -> bytes:
+    def encode(value: ParamValue) -> bytes:
         return (int(value) & mask).to_bytes(size, "little")
 
     return encode
@@ -151,13 +165,13 @@ def _int_encoder(size: int) -> Callable[[object], bytes]:
 _StrToX = Callable[[str, int], "tuple[int, int | None]"]
 
 
-def _int_parser(strtox: _StrToX) -> Callable[[str | None], tuple[int, object]]:
+def _int_parser(strtox: _StrToX) -> Callable[[str | None], ParseResult]:
     """STANDARD_PARAM_DEF's param_set_<name>(): strtolfn(val, 0, kp->arg).
 
     val == NULL never reaches it (parse_one() refuses first); here it is EINVAL.
     """
 
-    def parse(val: str | None) -> tuple[int, object]:
+    def parse(val: str | None) -> ParseResult:
         if val is None:
             return errno.EINVAL, None
         return strtox(val, _DEFAULT_BASE)
@@ -165,24 +179,27 @@ def _int_parser(strtox: _StrToX) -> Callable[[str | None], tuple[int, object]]:
     return parse
 
 
-def _parse_bool(val: str | None) -> tuple[int, object]:
+def _parse_bool(val: str | None) -> tuple[int, bool | None]:
     """param_set_bool(): no "=" means "set", then strtobool()."""
     return kstrtox.kstrtobool("1" if val is None else val)
 
 
-def _parse_invbool(val: str | None) -> tuple[int, object]:
+def _parse_invbool(val: str | None) -> ParseResult:
     """param_set_invbool(): param_set_bool() into a temporary, stored negated."""
     err, value = _parse_bool(val)
     return (err, None) if err else (0, not value)
 
 
-def _parse_bint(val: str | None) -> tuple[int, object]:
+def _parse_bint(val: str | None) -> ParseResult:
     """param_set_bint(): param_set_bool(), stored as an int 0/1."""
     err, value = _parse_bool(val)
-    return (err, None) if err else (0, int(value))
+    if err:
+        return err, None
+    assert value is not None, "kstrtobool() gave no value and no errno"
+    return 0, int(value)
 
 
-def _parse_charp(val: str | None) -> tuple[int, object]:
+def _parse_charp(val: str | None) -> ParseResult:
     """param_set_charp(): any string up to CHARP_MAX_LEN bytes.
 
     The kernel has no NULL check (parse_one() keeps NULL away); here it is EINVAL.
@@ -199,7 +216,7 @@ def _charp_message(name: str, err: int) -> str | None:
     return f"{name}: string parameter too long" if err == errno.ENOSPC else None
 
 
-def _encode_bool(value: object) -> bytes:
+def _encode_bool(value: ParamValue) -> bytes:
     return b"\x01" if value else b"\x00"
 
 
@@ -208,7 +225,7 @@ def string_param_type(maxlen: int | None) -> ParamType:
     ``char[maxlen]`` (kparam_string.maxlen).  ``maxlen=None`` means unknown: no
     length check (PARAM_TYPES' entry, which cannot know the buffer size)."""
 
-    def parse(val: str | None) -> tuple[int, object]:
+    def parse(val: str | None) -> ParseResult:
         if val is None:
             return errno.EINVAL, None  # the kernel would strlen(NULL); parse_one() prevents it
         val = c_string(val)
@@ -264,11 +281,11 @@ PARAM_TYPES: dict[str, ParamType] = _build_param_types()
 
 
 # Where an array element's parsed value goes: store(index, value) -> 0 or errno.
-StoreElement = Callable[[int, object], int]
+StoreElement = Callable[[int, ParamValue], int]
 
 
 def param_array(name: str, val: str | None, min_elems: int, max_elems: int,
-                elem: ParamType, printk: Printk, store: StoreElement | None = None) -> tuple[int, list[object]]:
+                elem: ParamType, printk: Printk, store: StoreElement | None = None) -> tuple[int, list[ParamValue]]:
     """param_array(): comma-separated elements, each through the element setter.
 
     The setter is ``elem.parse`` then, when given, ``store`` (the write into the
@@ -281,7 +298,7 @@ def param_array(name: str, val: str | None, min_elems: int, max_elems: int,
     if val is None:
         return errno.EINVAL, []  # param_array_ops has no FL_NOARG: parse_one() refuses NULL
     s = c_string(val)
-    values: list[object] = []
+    values: list[ParamValue] = []
     pos = 0
     while True:
         if len(values) == max_elems:
@@ -293,6 +310,7 @@ def param_array(name: str, val: str | None, min_elems: int, max_elems: int,
         if err:
             report_setter_error(elem, name, err, printk)
             return err, values
+        assert value is not None, f"{elem.ops_symbol}: parse() gave no value and no errno"
         err = store(len(values), value) if store is not None else 0
         if err:
             return err, values
@@ -307,7 +325,7 @@ def param_array(name: str, val: str | None, min_elems: int, max_elems: int,
 
 
 def param_array_split(val: str | None, max_elems: int, elem: ParamType, name: str, printk: Printk,
-                      store: StoreElement | None = None) -> tuple[int, list[object]]:
+                      store: StoreElement | None = None) -> tuple[int, list[ParamValue]]:
     """param_array_set(): param_array() with at least one element.  See param_array()."""
     return param_array(name, val, 1, max_elems, elem, printk, store)
 

@@ -213,7 +213,7 @@ class Node:
     """One DER element: primitive (value) or constructed (children), and how to encode it."""
     tag: int
     value: bytes = b""
-    children: list | None = None
+    children: list["Node"] | None = None
     indefinite: bool = False          # BER 0x80 ... 00 00 (constructed only)
     length_bytes: int = 0             # force the long form with this many length octets
     length_delta: int = 0             # lie about the length by this much
@@ -240,7 +240,8 @@ def _parse_element(data: bytes, elem, depth: int) -> Node:
         raise ValueError("nested too deeply")
     if not elem.tag & 0x20:
         return Node(elem.tag, data[elem.value:elem.end])
-    children, pos = [], elem.value
+    children: list[Node] = []
+    pos = elem.value
     while pos < elem.end:
         child = der_read(data, pos, elem.end)
         children.append(_parse_element(data, child, depth + 1))
@@ -255,6 +256,13 @@ def _child(node: Node, index: int, tag: int | None = None) -> Node:
     if tag is not None and child.tag != tag:
         raise ValueError(f"tag {child.tag:#x}, expected {tag:#x}")
     return child
+
+
+def _elements(node: Node) -> list[Node]:
+    """A constructed node's children; ValueError (as from _child) for a primitive one."""
+    if node.children is None:
+        raise ValueError(f"tag {node.tag:#x} is not constructed")
+    return node.children
 
 
 def signed_data(root: Node) -> Node:
@@ -275,7 +283,7 @@ def first_signer_info(root: Node) -> Node:
 
 def _signer_field(root: Node, tag: int, nth: int = 0) -> Node:
     """The nth child of the first SignerInfo with this tag (after version and sid)."""
-    matches = [c for c in first_signer_info(root).children[2:] if c.tag == tag]
+    matches = [c for c in _elements(first_signer_info(root))[2:] if c.tag == tag]
     if len(matches) <= nth:
         raise ValueError("SignerInfo field not found")
     return matches[nth]
@@ -327,7 +335,7 @@ def pkcs7_long_form_length(data: bytes) -> bytes:
     return _edit_tree(data, lambda root: setattr(root, "length_bytes", 3))
 
 
-def _indefinite(node: Node, keep: list) -> None:
+def _indefinite(node: Node, keep: list[Node]) -> None:
     if node.children is None or any(node is k for k in keep):
         return
     node.indefinite = True
@@ -335,10 +343,10 @@ def _indefinite(node: Node, keep: list) -> None:
         _indefinite(child, keep)
 
 
-def _algorithm_identifiers(root: Node) -> list:
+def _algorithm_identifiers(root: Node) -> list[Node]:
     digests = _child(signed_data(root), 1, TAG_SET)
     signer = first_signer_info(root)
-    return [*digests.children, *(c for c in signer.children[2:] if c.tag == TAG_SEQUENCE)]
+    return [*_elements(digests), *(c for c in _elements(signer)[2:] if c.tag == TAG_SEQUENCE)]
 
 
 def pkcs7_ber_indefinite(data: bytes) -> bytes:
@@ -502,7 +510,7 @@ def pkcs7_signed_attributes(data: bytes) -> bytes:
 
     def edit(root):
         signer = first_signer_info(root)
-        signer.children.insert(3, _authattrs(module))
+        _elements(signer).insert(3, _authattrs(module))
     return _edit_tree(data, edit)
 
 
@@ -511,7 +519,7 @@ def pkcs7_unsigned_attributes(data: bytes) -> bytes:
     def edit(root):
         when = Node(0x17, b"240101000000Z")
         attribute = Node(TAG_SEQUENCE, children=[Node(TAG_OID, OID["signingTime"]), Node(TAG_SET, children=[when])])
-        first_signer_info(root).children.append(Node(TAG_CONTEXT_1, children=[attribute]))
+        _elements(first_signer_info(root)).append(Node(TAG_CONTEXT_1, children=[attribute]))
     return _edit_tree(data, edit)
 
 
@@ -522,7 +530,7 @@ def pkcs7_embedded_certificate(data: bytes) -> bytes:
 
     def edit(root):
         sd = signed_data(root)
-        sd.children.insert(3, Node(TAG_CONTEXT_0, children=[cert]))
+        _elements(sd).insert(3, Node(TAG_CONTEXT_0, children=[cert]))
     return _edit_tree(data, edit)
 
 
@@ -579,20 +587,20 @@ def add_unknown_signer(data: bytes) -> bytes:
     """A second SignerInfo by an unknown key after the real one: one trusted signer is
     enough — unchanged verdict (ENOKEY for that signer is skipped)."""
     module = _split(data)[0]
-    return _edit_tree(data, lambda root: signer_infos(root).children.append(_unknown_signer_info(module)))
+    return _edit_tree(data, lambda root: _elements(signer_infos(root)).append(_unknown_signer_info(module)))
 
 
 def unknown_signer_first(data: bytes) -> bytes:
     """The unknown key's SignerInfo before the real one — unchanged verdict."""
     module = _split(data)[0]
-    return _edit_tree(data, lambda root: signer_infos(root).children.insert(0, _unknown_signer_info(module)))
+    return _edit_tree(data, lambda root: _elements(signer_infos(root)).insert(0, _unknown_signer_info(module)))
 
 
 def duplicate_signer_info(data: bytes) -> bytes:
     """The same SignerInfo twice — unchanged verdict (each verifies on its own)."""
     def edit(root):
         infos = signer_infos(root)
-        infos.children.append(parse_tree(_child(infos, 0).encode()))
+        _elements(infos).append(parse_tree(_child(infos, 0).encode()))
     return _edit_tree(data, edit)
 
 

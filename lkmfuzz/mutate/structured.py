@@ -8,6 +8,7 @@ value).  None means "not applicable to this input" and the engine tries another.
 """
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..abi.arch import PAGE_SIZE
@@ -64,7 +65,7 @@ def boundary_values(size: int, data: bytes, field_value: int, others: list[int])
     return values + others
 
 
-def set_boundary(data: bytes, rng: random.Random, f: Field, others: list[int] = ()) -> bytes:
+def set_boundary(data: bytes, rng: random.Random, f: Field, others: Sequence[int] = ()) -> bytes:
     value = rng.choice(boundary_values(f.size, data, read_field(data, f), list(others)))
     return write_field(data, f, value)
 

@@ -119,7 +119,7 @@ def mutant_cases(corpus: Path, count: int, seed: int = 0) -> list[OracleCase]:
     seeds = cases_from_files([corpus])
     ctx = Context.from_symbols(debian_symbols())
     rng = random.Random(seed)
-    cases = []
+    cases: list[OracleCase] = []
     while len(cases) < count:
         base = seeds[len(cases) % len(seeds)]
         data = mutate_structured(base.module, rng, ctx)

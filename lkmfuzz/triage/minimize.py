@@ -17,6 +17,7 @@ Every candidate is kept only if ``still_fails`` says the same bug still happens
 import dataclasses
 from typing import Callable
 
+from ..case import TestCase
 from ..elf import constants as C
 from ..elf.model import ElfModel
 from ..elf.model_reader import read_model
@@ -196,7 +197,7 @@ def _delete_chunks(data: bytes, test: Budget) -> bytes:
 
 # --- whole test cases -----------------------------------------------------------------------
 
-def minimize_case(case, still_fails: Callable[[object], bool], limit: int = MAX_TESTS):
+def minimize_case(case: TestCase, still_fails: Callable[[TestCase], bool], limit: int = MAX_TESTS) -> TestCase:
     """Shrink plan, args and module of a fuzzing TestCase while ``still_fails(case)``."""
     if not case.plan.empty and still_fails(dataclasses.replace(case, plan=FaultPlan())):
         case = dataclasses.replace(case, plan=FaultPlan())

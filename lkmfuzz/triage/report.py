@@ -182,9 +182,10 @@ def triage_one(directory: Path, reruns: int) -> Bug:
         raise store.StoreError(f"{directory}: finding.json has no title or kind")
     titles = [replay(case, finding)[0] for _ in range(reruns)]
     title = titles[0]
-    reliable = title is not None and all(t == title for t in titles)
+    reliable = False
     small = case
-    if reliable:
+    if title is not None and all(t == title for t in titles):
+        reliable = True
         small = minimize_finding(case, finding, title)
         store.atomic_write(directory / "minimized.ko", small.module)
     step = _step_of(finding)

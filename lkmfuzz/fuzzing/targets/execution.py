@@ -31,14 +31,14 @@ from ...findings.title import (
 )
 from ...invariants import check_attempt, snapshot
 from ...loader.hardening import SHARED_STEPS
-from ...loader.main import STEP_INDEX
+from ...loader.main import STEP_INDEX, LoadResult
 from ..checkpoint import CheckpointError
 from . import kernels
 from .findings import Finding
 from .unload_modes import AFTER_LOAD
 
 
-def execute(case: TestCase, resumable: "kernels.Resumable | None" = None):
+def execute(case: TestCase, resumable: "kernels.Resumable | None" = None) -> LoadResult:
     """Run one test case on a fresh kernel; return the LoadResult or raise Finding.
 
     With a ``resumable`` prepared for cases like this one (same everything but the
@@ -46,7 +46,7 @@ def execute(case: TestCase, resumable: "kernels.Resumable | None" = None):
     try:
         if resumable is not None and resumable.fits(case):
             before = resumable.before
-            kernel, result = resumable.checkpoint.resume(case.arg_bytes)
+            kernel, result = resumable.resume(case)
         else:
             kernel = kernels.fresh_kernel(case)
             before = snapshot(kernel)
@@ -86,7 +86,7 @@ def asks_second_opinion(case: TestCase) -> bool:
     return zlib.crc32(case.arg_bytes, zlib.crc32(case.module)) % SECOND_OPINION_EVERY == 0
 
 
-def check_second_opinions(case: TestCase, result) -> None:
+def check_second_opinions(case: TestCase, result: LoadResult) -> None:
     """Hardened refuses at least what each real kernel refuses: run the case there too
     (unless a validation check refused it: that refusal stands on its own) and raise a
     Finding when hardened loads what the real kernel refuses or crashes on, or when the
@@ -111,11 +111,11 @@ def check_second_opinions(case: TestCase, result) -> None:
 
 # Checkpoints of the second opinions' loads, for cases that differ only in their arguments
 # (the params target: a few modules, any string): resuming costs a fifth of a load.
-SECOND_OPINION_CHECKPOINTS: dict = {}
+SECOND_OPINION_CHECKPOINTS: dict[TestCase, kernels.Resumable] = {}
 SECOND_OPINION_CHECKPOINTS_MAX = 16
 
 
-def second_opinion(case: TestCase, via_checkpoint: bool):
+def second_opinion(case: TestCase, via_checkpoint: bool) -> LoadResult:
     """The LoadResult of ``case`` (on a real kernel's profile); ``via_checkpoint`` (the
     hardened load got as far as the arguments): through a checkpoint before them, which
     the next case that differs only in its arguments resumes (a fifth of a load)."""
@@ -131,12 +131,8 @@ def second_opinion(case: TestCase, via_checkpoint: bool):
         if len(SECOND_OPINION_CHECKPOINTS) >= SECOND_OPINION_CHECKPOINTS_MAX:
             SECOND_OPINION_CHECKPOINTS.clear()
         SECOND_OPINION_CHECKPOINTS[base] = resumable
-    return resumable.checkpoint.resume(case.arg_bytes, case.init_result)[1]
+    return resumable.resume(case)[1]
 
 
-def _trace(result) -> str:
-    return "\n".join(f"{step}: {outcome}" for step, outcome in result.trace)
-
-
-def _trace(result) -> str:
+def _trace(result: LoadResult) -> str:
     return "\n".join(f"{step}: {outcome}" for step, outcome in result.trace)

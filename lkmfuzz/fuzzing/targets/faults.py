@@ -5,6 +5,7 @@ The plan header is also the scenario header's fault plan (lkmfuzz.fuzzing.scenar
 """
 
 import re
+from collections.abc import Callable, Iterable
 
 from ...case import TestCase
 from ...faults import SITES, FaultPlan
@@ -15,6 +16,8 @@ PLAN_HEADER = 4
 NO_FAULT_PLAN = bytes([2, 0, 0, 0])     # probability 0/1024: the header of a plan that fails nothing
 DEPENDS = re.compile(rb"depends=([^\0]*)\0")
 MODULE_NAME = re.compile(rb"\0name=([^\0]*)\0")
+#: A module's name= (modinfo bytes) -> the module's bytes.
+ModuleLibrary = dict[bytes, bytes]
 
 
 def decode_plan(head: bytes) -> FaultPlan:
@@ -43,7 +46,7 @@ def encode_faults(plan_head: bytes, module: bytes) -> bytes:
     return plan_head.ljust(PLAN_HEADER, b"\0")[:PLAN_HEADER] + module
 
 
-def decode_faults(data: bytes, profile: str = "hardened", library: dict | None = None) -> TestCase:
+def decode_faults(data: bytes, profile: str = "hardened", library: ModuleLibrary | None = None) -> TestCase:
     """First 4 bytes choose the fault plan (decode_plan); the rest is the module, loaded
     as modprobe loads it: after the modules its depends= names, from ``library`` (name
     -> bytes), so that the unwind has module_use links to undo."""
@@ -52,16 +55,16 @@ def decode_faults(data: bytes, profile: str = "hardened", library: dict | None =
                     preload=modprobe_preload(module, library or {}))
 
 
-def modprobe_preload(module: bytes, library: dict) -> tuple:
+def modprobe_preload(module: bytes, library: ModuleLibrary) -> tuple[bytes, ...]:
     """The modules of ``library`` that ``module``'s first depends= names, in its order."""
     found = DEPENDS.search(module)
     names = found.group(1).split(b",") if found else []
     return tuple(library[name] for name in names if name in library)
 
 
-def module_library(modules) -> dict:
+def module_library(modules: Iterable[bytes]) -> ModuleLibrary:
     """name= -> bytes, for the modules of a corpus."""
-    library = {}
+    library: ModuleLibrary = {}
     for data in modules:
         found = MODULE_NAME.search(data)
         if found:
@@ -69,6 +72,6 @@ def module_library(modules) -> dict:
     return library
 
 
-def decoder(profile: str):
+def decoder(profile: str) -> Callable[[bytes], TestCase]:
     library = module_library(bundled_dependencies())
     return lambda data: decode_faults(data, profile, library)

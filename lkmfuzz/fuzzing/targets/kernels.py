@@ -12,14 +12,14 @@ import pickle
 from dataclasses import dataclass
 
 from ...case import TestCase
-from ...invariants import snapshot
+from ...invariants import KernelState, snapshot
 from ...kernel.kernel import Kernel
 from ...kernel.profile import get_profile
-from ...loader import finit_module, init_module
+from ...loader import LoadResult, finit_module, init_module
 from ..checkpoint import Checkpoint, CheckpointError, Frozen, all_dense, shared_by_loads
 
 
-def run_syscall(kernel: Kernel, case: TestCase):
+def run_syscall(kernel: Kernel, case: TestCase) -> LoadResult:
     if case.syscall == "init_module":
         return init_module(kernel, case.module, case.arg_bytes, fault_plan=case.plan, init_result=case.init_result)
     return finit_module(kernel, case.module, case.arg_bytes, case.flags, fault_plan=case.plan,
@@ -30,7 +30,7 @@ def run_syscall(kernel: Kernel, case: TestCase):
 # keys, preloads): a preload is a whole load, and thawing a copy costs a fifth of it.
 # Campaigns preload from a few corpus modules, so a few dozen cover them; a case that
 # preloads its own (mutated) module is rarely repeated and is not kept.
-FROZEN_KERNELS: dict = {}
+FROZEN_KERNELS: dict[tuple, Frozen | None] = {}
 FROZEN_KERNELS_MAX = 128
 
 
@@ -75,7 +75,7 @@ class Resumable:
     (tests/test_fuzzing.py checks it)."""
     base: TestCase
     checkpoint: Checkpoint
-    before: object     # the invariants' snapshot of the kernel before the load
+    before: KernelState     # the invariants' snapshot of the kernel before the load
 
     @classmethod
     def prepare(cls, case: TestCase) -> "Resumable":
@@ -89,3 +89,11 @@ class Resumable:
 
     def fits(self, case: TestCase) -> bool:
         return dataclasses.replace(case, args="") == self.base
+
+    def resume(self, case: TestCase) -> tuple[Kernel, LoadResult]:
+        """The load of ``case`` (which fits) finished from the checkpoint: with its
+        arguments and its init result, on a fresh copy of the stopped kernel."""
+        kernel, result = self.checkpoint.resume(case.arg_bytes, case.init_result)
+        # Checkpoint.resume() declares the kernel it thaws as object; it is this load's Kernel.
+        assert isinstance(kernel, Kernel), f"a checkpoint resumed on {type(kernel).__name__}, not a Kernel"
+        return kernel, result

@@ -15,7 +15,9 @@ def _argument_end(s: str, pos: int, in_quote: bool) -> int:
     """next_arg()'s scan: the first blank at or after ``pos`` outside double quotes
     (each quote toggles), or len(s)."""
     while True:
-        pos = _PLAIN_RUN.match(s, pos).end()
+        run = _PLAIN_RUN.match(s, pos)
+        assert run is not None, "a run of plain characters, maybe empty, matches anywhere"
+        pos = run.end()
         if pos >= len(s):
             return pos
         if s[pos] == '"':

@@ -92,7 +92,7 @@ def kstrtoll(s: str, base: int = AUTO_BASE) -> tuple[int, int | None]:
     s = c_string(s)
     if s[:1] == "-":
         err, magnitude = _kstrtoull(s[1:], base)
-        if err:
+        if magnitude is None:       # err is set exactly when there is no value
             return err, None
         negated = -magnitude & _U64_MASK
         # (long long)-tmp > 0 -> ERANGE: "-0" is fine, "-9223372036854775808" is LLONG_MIN.
@@ -100,7 +100,7 @@ def kstrtoll(s: str, base: int = AUTO_BASE) -> tuple[int, int | None]:
             return errno.ERANGE, None
         return 0, -magnitude
     err, value = kstrtoull(s, base)
-    if err:
+    if value is None:
         return err, None
     if value >= 1 << 63:  # (long long)tmp < 0
         return errno.ERANGE, None
@@ -115,7 +115,7 @@ def _narrowing(name: str, bits: int, signed: bool) -> Callable[..., tuple[int, i
 
     def kstrto(s: str, base: int = AUTO_BASE) -> tuple[int, int | None]:
         err, value = wide(s, base)
-        if err:
+        if value is None:
             return err, None
         if not low <= value < high:
             return errno.ERANGE, None

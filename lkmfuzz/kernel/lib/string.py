@@ -16,7 +16,9 @@ def c_string(s: str) -> str:
 
 def skip_spaces_at(s: str, pos: int) -> int:
     """Index of the first non-space at or after ``pos``."""
-    return _SPACE_RUN.match(s, pos).end()
+    run = _SPACE_RUN.match(s, pos)
+    assert run is not None, "a run of spaces, maybe empty, matches anywhere"
+    return run.end()
 
 
 def skip_spaces(s: str) -> str:
