@@ -6,6 +6,7 @@ bash scripts/setup.sh test
 # The real kernel under qemu for the tests marked `qemu`; they skip, saying why, if it
 # cannot be prepared here (no network, not root and qemu missing...).
 .venv/bin/lkmfuzz oracle setup || echo "test.sh: oracle setup failed; the qemu tests will skip" >&2
-# Lint first: pyproject.toml's [tool.ruff] is the project's style.
+# Lint and types first: pyproject.toml's [tool.ruff] and [tool.mypy] are the project's rules.
 .venv/bin/ruff check .
+.venv/bin/mypy
 exec .venv/bin/python -m pytest "$@"
