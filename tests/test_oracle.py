@@ -283,3 +283,31 @@ def test_a_kernel_fault_prediction_is_confirmed_by_an_oops_and_recorded(tmp_path
     kernel = json.loads((Path(crash) / "kernel.json").read_text())
     assert kernel["kernel"] == ["kernel-fault"] and "fortify_panic" in kernel["detail"]
     assert any("__fortify_strlen" in line for line in kernel["klog"])
+
+
+def test_a_kernel_that_only_prints_its_own_messages_is_a_hang(monkeypatch):
+    """A kernel stuck in a loop (a mutant's init that never returns) keeps the console
+    busy with soft-lockup reports while /init never runs again: only /init's protocol
+    lines count as signs of life, so the boot ends as a hang instead of running on."""
+    import subprocess
+    import sys
+    import time
+
+    from lkmfuzz.oracle import qemu
+    monkeypatch.setattr(qemu, "HOST_SILENCE_S", 0.5)
+    script = ("import time\nprint('READY 1', flush=True)\nprint('CASE 0 START', flush=True)\n"
+              "while True:\n    print('watchdog: BUG: soft lockup - CPU#0 stuck for 22s!', flush=True)\n"
+              "    time.sleep(0.05)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    started = time.monotonic()
+    try:
+        lines = []
+        for line in qemu._lines(proc, qemu.RunStats(), started):
+            lines.append(line)
+            if line is None or time.monotonic() - started > 10:
+                break
+    finally:
+        proc.kill()
+        proc.wait()
+    assert lines[-1] is None and lines[:2] == ["READY 1", "CASE 0 START"]
+    assert any("soft lockup" in str(line) for line in lines) and time.monotonic() - started < 5

@@ -85,6 +85,14 @@ def _note_rip(outcome: KernelOutcome, text: str) -> None:
         outcome.oops_module = match.group(2)
 
 
+PROTOCOL_HEADS = frozenset({"READY", "DONE", "STOP", "CASE", "PRE", "UNLOAD", "FORCED", "KLOG"})
+
+
+def is_protocol_line(line: str) -> bool:
+    """A line /init printed (the kernel's own console messages are anything else)."""
+    return line.split(" ", 1)[0] in PROTOCOL_HEADS
+
+
 def parse_line(log: BatchLog, line: str) -> None:
     words = line.split()
     if not words:

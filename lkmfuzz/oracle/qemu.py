@@ -19,10 +19,10 @@ from ..errors import LkmfuzzError
 from .cases import OracleCase
 from .initramfs import build_initramfs
 from .kit import Kit
-from .protocol import BatchLog, KernelOutcome, end_without_report, parse_line
+from .protocol import BatchLog, KernelOutcome, end_without_report, is_protocol_line, parse_line
 
 GUEST_WATCHDOG_S = 10          # per syscall, inside the guest
-HOST_SILENCE_S = 60            # no console line for this long: the guest is stuck
+HOST_SILENCE_S = 60            # no line from /init for this long: the guest is stuck
 BOOT_SILENCE_S = 120           # the first line (READY) may take longer on a loaded host
 BATCH_SIZE = 200               # cases per initramfs
 MEMORY_MB = 1024
@@ -55,15 +55,19 @@ def qemu_command(kit: Kit, initrd: Path, start: int, sig_enforce: bool) -> list[
 
 
 def _lines(proc: subprocess.Popen, stats: RunStats, started: float):
-    """Console lines until the guest powers off; stops early on host-side silence."""
+    """Console lines until the guest powers off; stops early (yields None) when /init has
+    printed nothing for HOST_SILENCE_S.  Only /init's own lines count as signs of life:
+    a kernel stuck in a loop keeps printing too (the soft-lockup detector reports every
+    twenty-odd seconds on the console), and that boot must end as a hang, not run on."""
     console = proc.stdout
     if console is None:
         raise ValueError("_lines: qemu was started without stdout=PIPE")
     selector = selectors.DefaultSelector()
     selector.register(console, selectors.EVENT_READ)
-    pending, limit, ready = b"", BOOT_SILENCE_S, False
+    pending, ready = b"", False
+    deadline = time.monotonic() + BOOT_SILENCE_S
     while True:
-        if not selector.select(timeout=limit):
+        if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
             yield None                      # silence: the caller kills the guest
             return
         chunk = os.read(console.fileno(), 65536)
@@ -76,8 +80,10 @@ def _lines(proc: subprocess.Popen, stats: RunStats, started: float):
         for raw in complete:
             line = raw.decode("utf-8", "replace").rstrip("\r")
             if not ready and line.startswith("READY"):
-                ready, limit = True, HOST_SILENCE_S
+                ready = True
                 stats.boot_seconds.append(time.monotonic() - started)
+            if ready and is_protocol_line(line):
+                deadline = time.monotonic() + HOST_SILENCE_S
             yield line
 
 
