@@ -112,7 +112,6 @@ class LoadInfo:
     step: str = ""
     undo: UndoStack = None  # type: ignore[assignment]   # copy_module()
     trusted: list[tuple[str, str]] = field(default_factory=list)   # (step, what) used unvalidated (real kernels)
-    _content_spans: list[tuple[int, int, int]] | None = None   # see content_spans()
     image: Image = field(init=False)
 
     def __post_init__(self) -> None:
@@ -186,10 +185,12 @@ class LoadInfo:
     def content_spans(self) -> list:
         """(start, end, index) of every section's contents in the file (not NULL, not
         NOBITS, not empty).  Where contents lie never changes after elf_validity_check()."""
-        if self._content_spans is None:
-            self._content_spans = [(sh.sh_offset, sh.sh_offset + sh.sh_size, i) for i, sh in enumerate(self.sechdrs)
-                                   if sh.sh_size and sh.sh_type not in (SHT_NULL, SHT_NOBITS)]
-        return self._content_spans
+        copy = self.copy
+        if copy.content_spans is None:
+            copy.content_spans = [(sh.sh_offset, sh.sh_offset + sh.sh_size, i)
+                                  for i, sh in enumerate(self.sechdrs)
+                                  if sh.sh_size and sh.sh_type not in (SHT_NULL, SHT_NOBITS)]
+        return copy.content_spans
 
     # --- section headers -------------------------------------------------
     def shdr(self, i: int, what: str = "section") -> Shdr:

@@ -40,6 +40,9 @@ class CopyView:
     versions: list[bytes] = field(default_factory=list)   # __versions names read so far, from entry 0
     versions_index: dict[bytes, int] = field(default_factory=dict)   # name -> its first entry among those
     modinfo: tuple | None = None            # (index.info, the strings get_next_modinfo visits, the fault ending it)
+    # (start, end, index) of every section's contents in the file: where they lie never
+    # changes after elf_validity_check(), so no write forgets them.
+    content_spans: list[tuple[int, int, int]] | None = None
     # memo name -> [start, end) of the copy's bytes it was read from
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)
 
