@@ -590,7 +590,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, func, text in (("run", cmd_oracle_run, "load each case on the real kernel; print what it did"),
                              ("diff", cmd_oracle_diff, "model (linux-6.1) against the real kernel, case by case")):
         cmd = osub.add_parser(name, help=text)
-        cmd.add_argument("paths", nargs="*", help="modules or directories (diff default: corpus + DESIGN.md set)")
+        cmd.add_argument("paths", nargs="*",
+                         help="modules or directories (diff default: corpus + the measured corruption set)")
         cmd.add_argument("--params", dest="params", action="append", default=[], help="module parameters")
         cmd.add_argument("--flags", default="", help="finit_module flags: IGNORE_MODVERSIONS,IGNORE_VERMAGIC,...")
         cmd.add_argument("--syscall", choices=("finit_module", "init_module"), default="finit_module")

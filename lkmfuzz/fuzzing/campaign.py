@@ -100,8 +100,8 @@ def scenario_seeds(corpus_dirs: list[Path]) -> dict[str, bytes]:
 
 
 def corruption_seeds(modules: dict) -> dict[str, bytes]:
-    """The DESIGN.md corruption set (the oracle's catalogue, each one measured on the real
-    kernel) as scenario inputs, and three refusals no catalogue entry reaches: .ctors with
+    """The measured corruption set (mutate/corruptions.py: the oracle's catalogue, each one
+    measured on the real kernel) as scenario inputs, and three refusals no catalogue entry reaches: .ctors with
     .init_array on a CONFIG_CONSTRUCTORS kernel, a per-CPU section larger than the
     reserved area, and the allocation of a module's use of another failing."""
     from ..mutate.corruptions import HELLO_CORRUPTIONS, ctors_and_init_array

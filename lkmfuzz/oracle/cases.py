@@ -99,7 +99,7 @@ def cases_from_files(paths: list[Path], args: str | bytes = b"", flags: int = 0,
 
 def design_cases(corpus: Path) -> list[OracleCase]:
     """The corpus itself (each seed through finit_module and init_module) and every
-    DESIGN.md corruption of the hello seed."""
+    measured corruption of the hello seed (mutate/corruptions.py)."""
     seeds = cases_from_files([corpus])
     cases = seeds + [OracleCase(f"{c.name} (init_module)", c.module, syscall="init", preload=c.preload)
                      for c in seeds]
