@@ -415,12 +415,18 @@ def _oracle_progress(done: int, total: int) -> None:
     print(f"\r  {done}/{total} cases", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
 
-def _run_on_kernel(cases, sig_enforce: bool):
+def _run_on_kernel(cases):
     from .oracle.qemu import run_cases
-    return run_cases(_oracle_kit(), cases, sig_enforce, _oracle_progress)
+    return run_cases(_oracle_kit(), cases, _oracle_progress)
 
 
 def _oracle_cases(args):
+    """The cases of `oracle run`/`diff`, booted with module.sig_enforce=1 under --sig-enforce."""
+    from .oracle.cases import enforcing
+    return enforcing(_oracle_case_list(args)) if args.sig_enforce else _oracle_case_list(args)
+
+
+def _oracle_case_list(args):
     from pathlib import Path
 
     from .oracle.cases import cases_from_files, design_cases, mutant_cases
@@ -481,7 +487,7 @@ def cmd_oracle_setup(args) -> int:
 def cmd_oracle_run(args) -> int:
     _check_json_target(args.json)
     cases = _oracle_cases(args)
-    outcomes, stats = _run_on_kernel(cases, args.sig_enforce)
+    outcomes, stats = _run_on_kernel(cases)
     for case, outcome in zip(cases, outcomes, strict=False):
         taint = f" taint {outcome.module_taint}" if outcome.results[-1:] == [0] else ""
         print(f"{case.name}: {outcome.describe()}{taint}")
@@ -495,8 +501,8 @@ def cmd_oracle_diff(args) -> int:
     from .oracle.diff import compare
     _check_json_target(args.json)
     cases = _oracle_cases(args)
-    outcomes, stats = _run_on_kernel(cases, args.sig_enforce)
-    report = compare(cases, outcomes, args.sig_enforce)
+    outcomes, stats = _run_on_kernel(cases)
+    report = compare(cases, outcomes)
     print(report.render())
     print(f"{stats.boots} boot(s), {stats.seconds:.1f} s on the real kernel")
     _write_json(args.json, {"figures": report.figures(), "rows": [row.to_json() for row in report.rows]})
@@ -508,14 +514,17 @@ def _repro_on_kernel(path, case) -> int:
 
     from .findings.store import atomic_write
     from .oracle.cases import OracleCase
-    if case.plan != FaultPlan():
-        print("note: the real kernel runs the case without its fault plan (qemu injects no faults)")
-    oracle_case = OracleCase(Path(path).name, case.module, case.arg_bytes, case.flags, preload=case.preload)
-    sig_enforce = bool(dict(case.config).get("sig_enforce"))
-    (outcome,), _stats = _run_on_kernel([oracle_case], sig_enforce)
+    from .oracle.diff import model_outcome
+    oracle_case = OracleCase(Path(path).name, case)    # the whole test case: syscall, flags, config...
+    for note in oracle_case.unsupported():
+        print(f"note: the real kernel runs the case without {note}")
+    model = model_outcome(oracle_case)
+    (outcome,), _stats = _run_on_kernel([oracle_case])
+    print(f"model (linux-6.1, as the kernel runs it): {' then '.join(model.details)}")
     print(f"real kernel: {outcome.describe()}")
     record = {"kernel": outcome.kinds(), "detail": outcome.describe(), "taint": outcome.module_taint,
-              "klog": outcome.klog, "sig_enforce": sig_enforce}
+              "klog": outcome.klog, "sig_enforce": oracle_case.sig_enforce, "model": model.kinds,
+              "not_run": oracle_case.unsupported()}
     atomic_write(Path(path) / "kernel.json", json.dumps(record, indent=1).encode())
     return EXIT_REFUSED if outcome.oops or outcome.hang else EXIT_LOADED
 

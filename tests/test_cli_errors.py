@@ -76,7 +76,7 @@ def test_non_latin1_params_through_load_and_faults_exit_zero(command):
 
 
 def test_oracle_case_args_go_to_the_initramfs_as_bytes():
-    from lkmfuzz.oracle.cases import OracleCase
+    from lkmfuzz.oracle.cases import oracle_case
     from lkmfuzz.oracle.initramfs import _Files, manifest_lines
 
     class Cpio:
@@ -86,8 +86,8 @@ def test_oracle_case_args_go_to_the_initramfs_as_bytes():
         def file(self, name, data, executable=False):
             self.files[name] = data
     cpio = Cpio()
-    manifest_lines(0, OracleCase("x", b"m", os.fsencode(os.fsdecode(b"mycharp=\xff"))), _Files(cpio))
-    manifest_lines(1, OracleCase("y", b"m", "mycharp=€"), _Files(cpio))
+    manifest_lines(0, oracle_case("x", b"m", os.fsencode(os.fsdecode(b"mycharp=\xff"))), _Files(cpio))
+    manifest_lines(1, oracle_case("y", b"m", "mycharp=€"), _Files(cpio))
     assert sorted(v for k, v in cpio.files.items() if k.endswith(".args")) == sorted(
         [b"mycharp=\xff\0", "mycharp=€".encode() + b"\0"])
 

@@ -15,7 +15,7 @@ from conftest import CORPUS, seed_bytes
 
 from lkmfuzz.cli import main
 from lkmfuzz.mutate.corruptions import HELLO_CORRUPTIONS, _unterminated_name
-from lkmfuzz.oracle.cases import OracleCase, cases_from_files, design_cases, mutant_cases
+from lkmfuzz.oracle.cases import OracleCase, cases_from_files, design_cases, mutant_cases, oracle_case
 from lkmfuzz.oracle.cpio import CpioWriter
 from lkmfuzz.oracle.diff import compare, model_outcome
 from lkmfuzz.oracle.initramfs import build_initramfs
@@ -68,7 +68,7 @@ def test_cpio_archive_is_newc_with_aligned_entries():
 
 def test_initramfs_stores_each_module_once_and_lists_every_attempt():
     hello, consumer = seed_bytes("hello"), seed_bytes("consumer")
-    cases = [OracleCase("a", hello, attempts=2), OracleCase("b", consumer, "x=1", 2, "init", preload=(hello,))]
+    cases = [oracle_case("a", hello, attempts=2), oracle_case("b", consumer, "x=1", 2, "init", preload=(hello,))]
     entries = read_newc(build_initramfs(b"INIT", cases))
     manifest = entries["cases/manifest"][1].decode().splitlines()
     assert [line.split()[:4] for line in manifest] == [
@@ -158,7 +158,7 @@ def test_oopses_in_module_code_and_in_unload_are_told_apart_from_loader_oopses()
     assert init_crash.in_module_code and not unload_crash.in_module_code
     assert unload_crash.in_unload and unload_crash.kinds() == ["loaded"]
     assert unload_crash.describe() == "loaded, then oops in module_destroy_params while unloading"
-    report = compare([OracleCase("init", hello), OracleCase("unload", hello)], [init_crash, unload_crash])
+    report = compare([oracle_case("init", hello), oracle_case("unload", hello)], [init_crash, unload_crash])
     assert [row.category for row in report.rows] == ["module-code oops", "unload oops"]
     figures = report.figures()
     assert (figures["loader_oopses"], figures["unload_oopses"], figures["agree"]) == (0, 1, 1)
@@ -184,6 +184,7 @@ def test_a_dependency_not_given_is_left_out_and_named(tmp_path, capsys):
     assert model_outcome(case).kinds == ["ENOENT"]
     from lkmfuzz.cli import _oracle_cases
     args = argparse.Namespace(mutants=0, paths=[str(tmp_path)], corpus_dir=str(CORPUS), syscall="finit_module",
+                              sig_enforce=False,
                               params="", flags="", twice=False)
     assert [c.name for c in _oracle_cases(args)] == ["consumer.ko"]
     err = capsys.readouterr().err.strip().splitlines()
@@ -192,7 +193,7 @@ def test_a_dependency_not_given_is_left_out_and_named(tmp_path, capsys):
 
 def test_compare_separates_disagreements_from_module_code_oopses():
     hello = seed_bytes("hello")
-    cases = [OracleCase("ok", hello), OracleCase("wrong", hello), OracleCase("init crashed", hello)]
+    cases = [oracle_case("ok", hello), oracle_case("wrong", hello), oracle_case("init crashed", hello)]
     crashed = KernelOutcome(results=[], oops="hello_init", oops_module="hello")
     report = compare(cases, [KernelOutcome(results=[0], module_taint="OE"), KernelOutcome(results=[8]), crashed])
     assert [row.category for row in report.rows] == ["agree", "DISAGREE", "module-code oops"]
@@ -202,7 +203,7 @@ def test_compare_separates_disagreements_from_module_code_oopses():
 
 
 def test_model_side_predicts_the_fortify_panic_of_an_unterminated_name():
-    outcome = model_outcome(OracleCase("long name", _unterminated_name(seed_bytes("hello"))))
+    outcome = model_outcome(oracle_case("long name", _unterminated_name(seed_bytes("hello"))))
     assert outcome.kinds == ["kernel-fault"] and "fortify_panic" in outcome.details[0]
 
 
@@ -311,3 +312,73 @@ def test_a_kernel_that_only_prints_its_own_messages_is_a_hang(monkeypatch):
         proc.wait()
     assert lines[-1] is None and lines[:2] == ["READY 1", "CASE 0 START"]
     assert any("soft lockup" in str(line) for line in lines) and time.monotonic() - started < 5
+
+
+def _manifest_back(initramfs_files: dict, manifest: str) -> list[dict]:
+    """Read a manifest as init.c reads it: ``<n> <P|M> <f|i> <flags> <module> <args|->``."""
+    cases: dict = {}
+    for line in manifest.splitlines():
+        n, role, syscall, flags, module, args = line.split()
+        case = cases.setdefault(int(n), {"preload": [], "attempts": []})
+        blob = initramfs_files[module.lstrip("/")]
+        if role == "P":
+            case["preload"].append(blob)
+        else:
+            arg_bytes = initramfs_files[args.lstrip("/")].rstrip(b"\0") if args != "-" else b""
+            case["attempts"].append((syscall, int(flags), blob, arg_bytes))
+    return [cases[n] for n in sorted(cases)]
+
+
+def test_a_test_case_reaches_the_real_kernel_whole(monkeypatch):
+    """Issue 19: the oracle runs the test case itself — syscall, flags, parameter bytes,
+    preloads and config reach the initramfs and the kernel command line; what qemu
+    cannot do (fault plan, trusted keys, init result, unload mode, hardened) is named,
+    and the model's side runs exactly what the kernel runs."""
+    from lkmfuzz.case import TestCase
+    from lkmfuzz.faults import FaultPlan
+    from lkmfuzz.oracle import initramfs, qemu
+    hello, consumer = seed_bytes("hello"), seed_bytes("consumer")
+    case = TestCase(consumer, "x=\xff", plan=FaultPlan(fail_nth=3), flags=2, profile="hardened", preload=(hello,),
+                    config=(("sig_enforce", True), ("lockdown", True)), trusted=(b"\x30\x00",),
+                    syscall="init_module", init_result=-12, unload="held")
+    oracle = OracleCase("whole", case, attempts=2)
+    files: dict = {}
+
+    class Cpio:
+        def __init__(self):
+            pass
+
+        def directory(self, name):
+            files[name + "/"] = b""
+
+        def char_device(self, name, major, minor):
+            files[name] = b""
+
+        def file(self, name, data, executable=False):
+            files[name] = data
+
+        def __bytes__(self):
+            return b""
+    monkeypatch.setattr(initramfs, "CpioWriter", Cpio)
+    initramfs.build_initramfs(b"init", [oracle])
+    [back] = _manifest_back(files, files["cases/manifest"].decode())
+    assert back["preload"] == [hello]
+    assert back["attempts"] == [("i", 2, consumer, b"x=\xff")] * 2
+    assert "module.sig_enforce=1" in qemu.kernel_command_line(0, oracle.sig_enforce).split()
+    assert oracle.unsupported() == [
+        "its fault plan (qemu injects no faults)",
+        "its extra trusted keys (the kernel trusts its build certificate only)",
+        "init returning -12 (the module's own init runs)",
+        "unload mode held (/init deletes the module, forced if refused)",
+        "config switches lockdown",
+        "the hardened profile (the kernel is linux-6.1; the model runs that)"]
+    run = oracle.as_run()
+    assert (run.module, run.arg_bytes, run.flags, run.syscall, run.preload) == (consumer, b"x=\xff", 2,
+                                                                                   "init_module", (hello,))
+    assert (run.profile, run.config, run.plan.empty, run.trusted, run.init_result, run.unload) == (
+        "linux-6.1", (("sig_enforce", True),), True, (), 0, "plain")
+    # init_module(2) takes no flags, and an unsigned module under sig_enforce is refused first
+    assert model_outcome(oracle).kinds == ["EKEYREJECTED", "EKEYREJECTED"]
+    # cases booted apart: a run cannot mix enforcing and not
+    with pytest.raises(ValueError, match="sig_enforce"):
+        qemu.run_cases(None, [oracle, oracle_case("plain", hello)])

@@ -1,21 +1,34 @@
-"""What the oracle runs: one case = one module load attempt sequence on a fresh-ish kernel.
+"""What the oracle runs: one case = one test case (lkmfuzz.case) on a fresh-ish kernel.
 
-A case is independent of where it runs: the same ``OracleCase`` goes to the model
-(``diff.model_kinds``) and into the initramfs manifest (``initramfs.build``).
-Dependencies are found the way modprobe finds them: the ``depends=`` entry of the
-module's .modinfo, resolved by module name among the files given with it.
+An ``OracleCase`` is a ``TestCase`` under a name, its load attempted once or twice.  The
+same case goes to the model (``diff.model_outcome``) and into the initramfs manifest
+(``initramfs.build_initramfs``): nothing of it is dropped on the way.  What the real
+kernel cannot do of a test case (a fault plan, extra trusted keys...) is named by
+``OracleCase.unsupported()``, and both sides then run what the kernel runs
+(``OracleCase.as_run``).  Dependencies are found the way modprobe finds them: the
+``depends=`` entry of the module's .modinfo, resolved by module name among the files
+given with it.
 """
 
+import dataclasses
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..case import TestCase
 from ..elf.patch import PatchError
 from ..errors import LkmfuzzError
+from ..faults import FaultPlan
 from ..inspect import inspect_module
+from ..loader.syscall import user_args
 from ..mutate.corruptions import HELLO_CORRUPTIONS
 
 SYSCALLS = ("finit", "init")
+REAL_PROFILE = "linux-6.1"
+# /init deletes what a case loaded, then forces the delete if it is refused.
+REAL_UNLOAD_MODES = ("plain", "forced")
+# Switches the oracle's kernel command line sets.
+REAL_CONFIG = ("sig_enforce",)
 
 
 class CaseError(LkmfuzzError, ValueError):
@@ -24,13 +37,79 @@ class CaseError(LkmfuzzError, ValueError):
 
 @dataclass(frozen=True)
 class OracleCase:
+    """A test case for the real kernel, under ``name``; ``attempts`` 2 loads it twice
+    (EEXIST the second time)."""
     name: str
-    module: bytes
-    args: str | bytes = b""     # as finit_module takes them (a str is encoded as UTF-8)
-    flags: int = 0
-    syscall: str = "finit"       # finit_module(2) or init_module(2)
-    attempts: int = 1            # 2: load the same bytes twice (EEXIST the second time)
-    preload: tuple = ()          # dependency modules (bytes), loaded first with finit_module
+    case: TestCase
+    attempts: int = 1
+
+    @property
+    def module(self) -> bytes:
+        return self.case.module
+
+    @property
+    def args(self) -> bytes:
+        """The parameter string as finit_module takes it."""
+        return self.case.arg_bytes
+
+    @property
+    def flags(self) -> int:
+        return self.case.flags
+
+    @property
+    def preload(self) -> tuple:
+        return self.case.preload
+
+    @property
+    def syscall(self) -> str:
+        """``finit`` or ``init``: the manifest's word for the case's system call."""
+        return "init" if self.case.syscall == "init_module" else "finit"
+
+    @property
+    def sig_enforce(self) -> bool:
+        return bool(dict(self.case.config).get("sig_enforce"))
+
+    def unsupported(self) -> list[str]:
+        """What of the test case the real kernel under qemu does not do."""
+        case, notes = self.case, []
+        if not case.plan.empty:
+            notes.append("its fault plan (qemu injects no faults)")
+        if case.trusted:
+            notes.append("its extra trusted keys (the kernel trusts its build certificate only)")
+        if case.init_result:
+            notes.append(f"init returning {case.init_result} (the module's own init runs)")
+        if case.unload not in REAL_UNLOAD_MODES:
+            notes.append(f"unload mode {case.unload} (/init deletes the module, forced if refused)")
+        other = sorted(k for k, _ in case.config if k not in REAL_CONFIG)
+        if other:
+            notes.append(f"config switches {', '.join(other)}")
+        if case.profile != REAL_PROFILE:
+            notes.append(f"the {case.profile} profile (the kernel is {REAL_PROFILE}; the model runs that)")
+        return notes
+
+    def as_run(self) -> TestCase:
+        """The test case as the real kernel runs it: the model's side of the comparison."""
+        config = tuple((k, v) for k, v in self.case.config if k in REAL_CONFIG)
+        unload = self.case.unload if self.case.unload in REAL_UNLOAD_MODES else "plain"
+        return dataclasses.replace(self.case, plan=FaultPlan(), trusted=(), init_result=0, unload=unload,
+                                   config=config, profile=REAL_PROFILE)
+
+
+def enforcing(cases: list[OracleCase]) -> list[OracleCase]:
+    """The same cases on a kernel booted with module.sig_enforce=1."""
+    return [dataclasses.replace(c, case=dataclasses.replace(c.case, config=(("sig_enforce", True),)))
+            for c in cases]
+
+
+def oracle_case(name: str, module: bytes, args: str | bytes = b"", flags: int = 0, syscall: str = "finit",
+                attempts: int = 1, preload: tuple = (), sig_enforce: bool = False) -> OracleCase:
+    """A case from its parts; ``args`` as finit_module takes them (a str is UTF-8)."""
+    if syscall not in SYSCALLS:
+        raise CaseError(f"unknown system call {syscall!r}; choose one of: {', '.join(SYSCALLS)}")
+    case = TestCase(module, user_args(args).decode("latin-1"), flags=flags, profile=REAL_PROFILE,
+                    preload=tuple(preload), config=(("sig_enforce", True),) if sig_enforce else (),
+                    syscall=f"{syscall}_module", unload="plain")
+    return OracleCase(name, case, attempts)
 
 
 def module_name(data: bytes) -> str | None:
@@ -91,7 +170,7 @@ def cases_from_files(paths: list[Path], args: str | bytes = b"", flags: int = 0,
     cases = []
     for f, d in datas.items():
         lacking: list = []
-        cases.append(OracleCase(f.name, d, args, flags, syscall, attempts, preload_for(d, library, lacking)))
+        cases.append(oracle_case(f.name, d, args, flags, syscall, attempts, preload_for(d, library, lacking)))
         if lacking and missing is not None:
             missing[f.name] = sorted(set(lacking))
     return cases
@@ -101,12 +180,12 @@ def design_cases(corpus: Path) -> list[OracleCase]:
     """The corpus itself (each seed through finit_module and init_module) and every
     measured corruption of the hello seed (mutate/corruptions.py)."""
     seeds = cases_from_files([corpus])
-    cases = seeds + [OracleCase(f"{c.name} (init_module)", c.module, syscall="init", preload=c.preload)
+    cases = seeds + [oracle_case(f"{c.name} (init_module)", c.module, syscall="init", preload=c.preload)
                      for c in seeds]
     hello = (corpus / "hello.ko").read_bytes()
     for name, (corrupt, args, flags, attempts) in HELLO_CORRUPTIONS.items():
         try:
-            cases.append(OracleCase(f"hello: {name}", corrupt(hello), args, flags, "finit", attempts))
+            cases.append(oracle_case(f"hello: {name}", corrupt(hello), args, flags, "finit", attempts))
         except (PatchError, StopIteration, IndexError) as e:
             raise CaseError(f"cannot build corruption {name!r} of hello.ko: {e}") from None
     return cases
@@ -123,5 +202,5 @@ def mutant_cases(corpus: Path, count: int, seed: int = 0) -> list[OracleCase]:
     while len(cases) < count:
         base = seeds[len(cases) % len(seeds)]
         data = mutate_structured(base.module, rng, ctx)
-        cases.append(OracleCase(f"{base.name} mutant {len(cases)}", data, preload=base.preload))
+        cases.append(oracle_case(f"{base.name} mutant {len(cases)}", data, preload=base.preload))
     return cases

@@ -25,17 +25,19 @@ class ModelOutcome:
     taint: str = "-"                               # module taint letters after a load
 
 
-def model_outcome(case: OracleCase, sig_enforce: bool = False) -> ModelOutcome:
-    """Run ``case`` on a fresh simulated linux-6.1 kernel, as /init runs it on the real one."""
-    kernel = Kernel(get_profile("linux-6.1", sig_enforce=sig_enforce))
+def model_outcome(oracle: OracleCase) -> ModelOutcome:
+    """Run the case on a fresh simulated kernel as /init runs it on the real one: the test
+    case as the real kernel runs it (``OracleCase.as_run``: linux-6.1, no fault plan...)."""
+    case = oracle.as_run()
+    kernel = Kernel(get_profile(case.profile, **dict(case.config)))
     for dep in case.preload:
         finit_module(kernel, dep)
     outcome = ModelOutcome()
-    for _ in range(case.attempts):
-        if case.syscall == "init":
-            result = init_module(kernel, case.module, case.args)
+    for _ in range(oracle.attempts):
+        if case.syscall == "init_module":
+            result = init_module(kernel, case.module, case.arg_bytes)
         else:
-            result = finit_module(kernel, case.module, case.args, case.flags)
+            result = finit_module(kernel, case.module, case.arg_bytes, case.flags)
         outcome.kinds.append(result.kind)
         outcome.details.append(str(result))
         if result.ok:
@@ -129,6 +131,6 @@ class DiffReport:
         return "\n".join(lines)
 
 
-def compare(cases: list[OracleCase], outcomes: list[KernelOutcome], sig_enforce: bool = False) -> DiffReport:
-    return DiffReport([Row(case.name, model_outcome(case, sig_enforce), kernel)
+def compare(cases: list[OracleCase], outcomes: list[KernelOutcome]) -> DiffReport:
+    return DiffReport([Row(case.name, model_outcome(case), kernel)
                        for case, kernel in zip(cases, outcomes, strict=False)])

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import LkmfuzzError
-from .cases import OracleCase
+from .cases import CaseError, OracleCase
 from .initramfs import build_initramfs
 from .kit import Kit
 from .protocol import BatchLog, KernelOutcome, end_without_report, is_protocol_line, parse_line
@@ -129,8 +129,13 @@ def run_batch(kit: Kit, cases: list[OracleCase], sig_enforce: bool, stats: RunSt
     return [outcomes.get(n, KernelOutcome()) for n in range(len(cases))]
 
 
-def run_cases(kit: Kit, cases: list[OracleCase], sig_enforce: bool = False,
-              progress=None) -> tuple[list[KernelOutcome], RunStats]:
+def run_cases(kit: Kit, cases: list[OracleCase], progress=None) -> tuple[list[KernelOutcome], RunStats]:
+    """Outcomes of ``cases``, in order.  The kernel boots with module.sig_enforce=1 when the
+    cases' config asks for it: cases of one run share their boots, so they must agree."""
+    enforcing = {case.sig_enforce for case in cases}
+    if len(enforcing) > 1:
+        raise CaseError("cases with and without sig_enforce cannot share the kernel's boots: run them apart")
+    sig_enforce = enforcing.pop() if enforcing else False
     stats = RunStats()
     outcomes: list[KernelOutcome] = []
     for first in range(0, len(cases), BATCH_SIZE):
