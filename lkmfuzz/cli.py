@@ -242,6 +242,8 @@ def cmd_repro(args) -> int:
         return _repro_on_kernel(args.crash, case)
     if finding.get("kind") == "property":
         return _repro_property(args.crash, finding, case)
+    if finding.get("kind") == "disagreement":
+        return _repro_disagreement(args.crash, finding, case)
     title, summary = replay(case, finding)
     if title is None:
         print(f"does not reproduce: {summary}")
@@ -498,15 +500,60 @@ def cmd_oracle_run(args) -> int:
 
 
 def cmd_oracle_diff(args) -> int:
+    from pathlib import Path
+
+    from .findings.store import check_writable
     from .oracle.diff import compare
     _check_json_target(args.json)
+    check_writable(Path(args.crashes))
     cases = _oracle_cases(args)
     outcomes, stats = _run_on_kernel(cases)
     report = compare(cases, outcomes)
     print(report.render())
     print(f"{stats.boots} boot(s), {stats.seconds:.1f} s on the real kernel")
     _write_json(args.json, {"figures": report.figures(), "rows": [row.to_json() for row in report.rows]})
-    return EXIT_REFUSED if report.count(lambda row: row.category == "DISAGREE") else EXIT_LOADED
+    saved = save_disagreements(report, cases, Path(args.crashes))
+    if saved:
+        print(f"{len(saved)} disagreeing case(s) saved under {args.crashes}/ "
+              f"(lkmfuzz repro DIR replays the model, repro --kernel DIR the kernel)")
+    return EXIT_REFUSED if saved else EXIT_LOADED
+
+
+def save_disagreements(report, cases, crashes) -> list:
+    """Each case where the model and the kernel disagree, as a crash directory (the test
+    case as the kernel ran it, and both outcomes): ``repro`` replays the model on it,
+    ``repro --kernel`` the kernel."""
+    from .findings import store
+    saved = []
+    for row, oracle in zip(report.rows, cases, strict=True):
+        if row.category != "DISAGREE":
+            continue
+        case = oracle.as_run()
+        model, kernel = " then ".join(row.model.kinds), " then ".join(row.kernel.kinds()) or "no result"
+        detail = json.dumps(dict(row.to_json(), attempts=oracle.attempts))
+        saved.append(store.record(crashes, f"oracle disagreement: model {model}, kernel {kernel}", "disagreement",
+                                  "load", f"{oracle.name}: model {model} | kernel {row.kernel.describe()}", detail,
+                                  case.module, case.meta(), case.preload))
+    return saved
+
+
+def _repro_disagreement(path, finding, case) -> int:
+    """A saved disagreement replayed in the model: it still reproduces while the model's
+    verdicts differ from what the kernel did."""
+    from pathlib import Path
+
+    from .oracle.cases import OracleCase
+    from .oracle.diff import model_outcome
+    recorded = json.loads(finding.get("detail") or "{}")
+    kernel, attempts = recorded.get("kernel"), recorded.get("attempts", 1)
+    if not isinstance(kernel, list) or not isinstance(attempts, int):
+        raise UsageError(f"{path}: finding.json does not hold the kernel's outcome of the disagreement")
+    model = model_outcome(OracleCase(Path(path).name, case, attempts))
+    if model.kinds == kernel:
+        print(f"does not reproduce: the model now agrees with the kernel ({' then '.join(kernel)})")
+        return EXIT_LOADED
+    print(f"reproduces: model {' then '.join(model.details)} | kernel {recorded.get('kernel_detail', kernel)}")
+    return EXIT_REFUSED
 
 
 def _repro_on_kernel(path, case) -> int:
@@ -610,6 +657,8 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--seed", type=int, default=0, help="rng seed of --mutants")
         cmd.add_argument("--corpus-dir", default="corpus", help="seed corpus (default corpus/)")
         cmd.add_argument("--json", help="also write the results here")
+        if name == "diff":
+            cmd.add_argument("--crashes", default="crashes", help="where disagreeing cases go (default crashes/)")
         cmd.set_defaults(func=func)
 
     minimize = sub.add_parser("minimize", help="shrink a stored crash while it keeps its title")

@@ -247,7 +247,7 @@ VARIES_BETWEEN_BOOTS = {"hello: ctors and init_array": ("agree", "unload oops")}
 @needs_kernel
 def test_model_agrees_with_the_real_kernel_on_corpus_and_design_set(tmp_path, capsys):
     out = tmp_path / "diff.json"
-    status = main(["oracle", "diff", "--corpus-dir", str(CORPUS), "--json", str(out)])
+    status = main(["oracle", "diff", "--corpus-dir", str(CORPUS), "--json", str(out), "--crashes", str(tmp_path)])
     report = json.loads(out.read_text())
     # The load verdict is compared; what the real kernel does *afterwards* may vary from
     # boot to boot (it sometimes oopses unloading the ctors/init_array case).  Such a case
@@ -382,3 +382,28 @@ def test_a_test_case_reaches_the_real_kernel_whole(monkeypatch):
     # cases booted apart: a run cannot mix enforcing and not
     with pytest.raises(ValueError, match="sig_enforce"):
         qemu.run_cases(None, [oracle, oracle_case("plain", hello)])
+
+
+def test_a_disagreement_is_saved_and_replayed_by_repro(tmp_path, capsys):
+    """Issue 19: diff.json did not hold the inputs.  Each disagreeing case is now a crash
+    directory holding the test case as the kernel ran it and both outcomes; `repro`
+    replays the model on it (exit 1 while it still disagrees)."""
+    import json
+
+    from lkmfuzz.cli import main, save_disagreements
+    hello = seed_bytes("hello")
+    cases = [oracle_case("agrees", hello), oracle_case("differs", hello, "myint=5", preload=())]
+    outcomes = [KernelOutcome(results=[0], module_taint="OE"), KernelOutcome(results=[22])]
+    report = compare(cases, outcomes)
+    [saved] = save_disagreements(report, cases, tmp_path)
+    finding = json.loads((saved / "finding.json").read_text())
+    assert finding["kind"] == "disagreement" and finding["title"] == "oracle disagreement: model loaded, kernel EINVAL"
+    assert json.loads((saved / "testcase.json").read_text())["args"] == "myint=5"
+    assert main(["repro", str(saved)]) == 1
+    assert "reproduces: model loaded hello | kernel EINVAL" in capsys.readouterr().out
+    # once the model gives what the kernel gave, the disagreement no longer reproduces
+    detail = json.loads(finding["detail"])
+    finding["detail"] = json.dumps(dict(detail, kernel=["loaded"]))
+    (saved / "finding.json").write_text(json.dumps(finding))
+    assert main(["repro", str(saved)]) == 0
+    assert "does not reproduce: the model now agrees" in capsys.readouterr().out
