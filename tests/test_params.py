@@ -701,3 +701,20 @@ def test_setter_lines_come_before_parse_args_line(args, setter_line):
     assert not result.ok
     assert log == [setter_line, f"arrparam: `{value}' {'invalid' if result.kind == 'EINVAL' else 'too large'} "
                                 f"for parameter `{param}'"]
+
+
+def test_parameter_names_are_read_only_when_the_kernel_reads_them():
+    """Issue 19: 6.1's parse_args() compares names only when there are arguments, and sysfs
+    reads the names of parameters with a permission only.  A parameter without one whose
+    name pointer is garbage loads (the real kernel loaded such a module); given any
+    argument, parse_args() reads that name and faults."""
+    from lkmfuzz.elf import patch
+    hello = seed_bytes("hello")
+    data = patch.set_relocation(hello, ".rela__param", 0, addend=1 << 40)     # kernel_param 0's name
+    off, _ = patch.section_bytes(data, "__param")
+    data = data[:off + 24] + bytes(2) + data[off + 26:]                        # its perm: 0
+    assert finit_module(Kernel("linux-6.1"), data).ok
+    faulted = finit_module(Kernel("linux-6.1"), data, "myint=3")
+    assert faulted.kind == "kernel-fault" and faulted.verdict.site == "module_parse_args", str(faulted)
+    assert "name of kernel_param 0" in str(faulted)
+    assert finit_module(Kernel("hardened"), data).verdict.check == "validate_kernel_params"

@@ -42,10 +42,20 @@ OpsKind = ParamType | str | None
 class BoundParam:
     """One struct kernel_param: a ParamLike (and its own ParamOps) whose ops write module memory."""
 
-    def __init__(self, info: LoadInfo, index: int, name: str, ops_addr: int, perm: int, level: int, arg: int):
+    def __init__(self, info: LoadInfo, index: int, name_ptr: int, ops_addr: int, perm: int, level: int, arg: int):
         self.info, self.index = info, index
-        self.name, self.perm, self.level, self.arg = name, perm, level, arg
+        self.name_ptr, self.perm, self.level, self.arg = name_ptr, perm, level, arg
         self.ops_addr = ops_addr
+        self._name: str | None = None
+
+    @property
+    def name(self) -> str:
+        """kp->name, read through its pointer when the kernel first reads it: parse_args()
+        compares names only when there are arguments, sysfs reads those of parameters with
+        a permission (a garbage pointer the kernel never follows does no harm there)."""
+        if self._name is None:
+            self._name = read_param_name(self.info, self.index, self.name_ptr)
+        return self._name
 
     @property
     def image(self) -> Image:
@@ -162,17 +172,22 @@ def check_arg(info: LoadInfo, addr: int, size: int, what: str) -> None:
 
 
 def decode_params(info: LoadInfo) -> list[BoundParam]:
+    """mod->kp: each struct kernel_param read from module memory (names are read when the
+    kernel reads them: BoundParam.name)."""
     s = info.sections
     space = info.kernel.alloc.space
     out = []
     for i in range(s.num_kp):
         addr = s.kp + i * KERNEL_PARAM.size
         name_ptr, _mod, ops, perm, level, _flags, arg = space.unpack(KERNEL_PARAM, addr, f"kernel_param {i}")
-        if not info.mod.within(name_ptr):
-            info.unchecked(f"name of kernel_param {i} at {name_ptr:#x}, outside the module")
-        name = space.cstring(name_ptr, f"name of kernel_param {i}").decode("latin-1")
-        out.append(BoundParam(info, i, name, ops, perm, level, arg))
+        out.append(BoundParam(info, i, name_ptr, ops, perm, level, arg))
     return out
+
+
+def read_param_name(info: LoadInfo, i: int, name_ptr: int) -> str:
+    if not info.mod.within(name_ptr):
+        info.unchecked(f"name of kernel_param {i} at {name_ptr:#x}, outside the module")
+    return info.kernel.alloc.space.cstring(name_ptr, f"name of kernel_param {i}").decode("latin-1")
 
 
 def unknown_module_param_cb(info: LoadInfo) -> UnknownCallback:
