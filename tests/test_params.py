@@ -708,11 +708,8 @@ def test_parameter_names_are_read_only_when_the_kernel_reads_them():
     reads the names of parameters with a permission only.  A parameter without one whose
     name pointer is garbage loads (the real kernel loaded such a module); given any
     argument, parse_args() reads that name and faults."""
-    from lkmfuzz.elf import patch
-    hello = seed_bytes("hello")
-    data = patch.set_relocation(hello, ".rela__param", 0, addend=1 << 40)     # kernel_param 0's name
-    off, _ = patch.section_bytes(data, "__param")
-    data = data[:off + 24] + bytes(2) + data[off + 26:]                        # its perm: 0
+    from lkmfuzz.mutate.corruptions import HELLO_CORRUPTIONS
+    data = HELLO_CORRUPTIONS["parameter name unread without arguments"][0](seed_bytes("hello"))
     assert finit_module(Kernel("linux-6.1"), data).ok
     faulted = finit_module(Kernel("linux-6.1"), data, "myint=3")
     assert faulted.kind == "kernel-fault" and faulted.verdict.site == "module_parse_args", str(faulted)

@@ -7,6 +7,7 @@ import struct
 KERNEL_PARAM = struct.Struct("<QQQHbB4xQ")
 KERNEL_PARAM_NAME_OFFSET = 0
 KERNEL_PARAM_OPS_OFFSET = 16
+KERNEL_PARAM_PERM_OFFSET = 24
 # struct kparam_array { unsigned int max; unsigned int elemsize; unsigned int *num; ops; void *elem; }
 KPARAM_ARRAY = struct.Struct("<IIQQQ")
 # struct kparam_string { unsigned int maxlen; char *string; }

@@ -10,7 +10,7 @@ import struct
 
 from ..abi.module import LINUX_6_1_X86_64 as STRUCT_MODULE
 from ..abi.module import MODULE_NAME_LEN, MODVERSION_INFO_SIZE, MODVERSION_NAME_OFFSET
-from ..abi.params import KERNEL_PARAM_OPS_OFFSET
+from ..abi.params import KERNEL_PARAM_OPS_OFFSET, KERNEL_PARAM_PERM_OFFSET
 from ..abi.types import U8, U32, U64
 from ..elf import constants as C
 from ..elf import patch
@@ -82,6 +82,23 @@ def _slash_in_name(data: bytes) -> bytes:
     name = off + STRUCT_MODULE.name_offset
     data = data[:name] + b"a/b\0\0" + data[name + 5:]
     return patch.replace_in_section(data, ".modinfo", b"name=hello\0", b"name=a/b\0\0\0")
+
+
+def _empty_name(data: bytes) -> bytes:
+    """hello with an empty name (struct module and modinfo): /init prints nothing after NAME."""
+    off, _ = patch.section_bytes(data, ".gnu.linkonce.this_module")
+    name = off + STRUCT_MODULE.name_offset
+    data = data[:name] + b"\0" * 5 + data[name + 5:]
+    return patch.replace_in_section(data, ".modinfo", b"name=hello\0", b"name=\0\0\0\0\0\0")
+
+
+def _unread_param_name(data: bytes) -> bytes:
+    """kernel_param 0 without a permission, its name pointer 1 TiB off: nothing reads it
+    unless arguments are given (parse_args) — sysfs skips parameters without one."""
+    data = patch.set_relocation(data, ".rela__param", 0, addend=1 << 40)
+    off, _ = patch.section_bytes(data, "__param")
+    perm = off + KERNEL_PARAM_PERM_OFFSET
+    return data[:perm] + bytes(2) + data[perm + 2:]
 
 
 def _vermagic(data: bytes, old: bytes, new: bytes) -> bytes:
@@ -168,6 +185,10 @@ HELLO_CORRUPTIONS = {
         d, ".symtab", sh_link=patch.section_index(d, ".gnu.linkonce.this_module")), "", 0, 1),
     # Read as "" in the file's zero slack by layout_symtab, past init memory by add_kallsyms.
     "null symbol st_name 0x2000": (lambda d: patch.set_symbol(d, 0, st_name=0x2000), "", 0, 1),
+    # Issue 19: found by the oracle on mutants.
+    "empty module name": (_empty_name, "", 0, 1),
+    "parameter name unread without arguments": (_unread_param_name, "", 0, 1),
+    "parameter name read with arguments": (_unread_param_name, "myint=3", 0, 1),     # parse_args() oopses
     # apply_returns() decodes the kernel's own text: mapped (found by `oracle diff --seed 43`).
     "return site relocated against _printk": (_return_site_against(b"_printk"), "", 0, 1),
 }
