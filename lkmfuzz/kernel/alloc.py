@@ -26,7 +26,8 @@ PERCPU_MODULE_RESERVE = 8 << 10  # PERCPU_MODULE_RESERVE in include/linux/percpu
 
 
 class AllocFailed(Exception):
-    """An injected allocation failure; carries the errno the site returns."""
+    """An allocation that fails — injected by a fault plan, or a module_alloc() with no room
+    left in the module area — carrying the errno the site returns."""
 
     def __init__(self, site: str, caller: str, err: int = errno.ENOMEM):
         super().__init__(f"{caller}: {site} allocation failed")
@@ -57,7 +58,7 @@ class Allocator:
     _next_vmalloc: int = VMALLOC_START
     # Live module_alloc() spans (start, end), sorted: the module area is bounded, and
     # what an unloaded module freed is handed out again, first fit, as vmalloc would.
-    _module_spans: list = field(default_factory=list)
+    _module_spans: list[tuple[int, int]] = field(default_factory=list)
     _next_kmalloc: int = KMALLOC_START
     percpu_used: int = 0
     dense_bytes: int = 0      # bytes held in bytearray-backed regions (mmap ones are lazy)
