@@ -264,7 +264,12 @@ def test_model_agrees_with_the_real_kernel_on_corpus_and_design_set(tmp_path, ca
     assert by_case["hello: printk crc wrong"]["kernel"] == ["EINVAL"]
     assert by_case["proprietary.ko"]["kernel_taint"] == "POE"
     oopses = [name for name, row in by_case.items() if row["kernel"] == ["kernel-fault"]]
-    assert report["figures"]["loader_oopses"] == report["figures"]["oopses_predicted"] == len(oopses) == 7
+    assert report["figures"]["loader_oopses"] == report["figures"]["oopses_predicted"] == len(oopses) == 8
+    # Issue 19: an empty name is refused by sysfs; a name nobody reads does no harm, until
+    # an argument makes parse_args() read it.
+    assert by_case["hello: empty module name"]["kernel"] == ["EINVAL"]
+    assert by_case["hello: parameter name unread without arguments"]["kernel"] == ["loaded"]
+    assert by_case["hello: parameter name read with arguments"]["kernel"] == ["kernel-fault"]
     assert by_case["hello: struct module taints P"]["kernel_taint"] == "POE"
     assert by_case["hello: struct module over a __versions crc"]["kernel"] == ["EINVAL"]
     # /proc/modules says a/b, sysfs a!b: the /init reads the taint where sysfs has it.

@@ -44,13 +44,22 @@ def mod_sysfs_setup(info: LoadInfo) -> None:
             sysfs.create(link, mod.name, "add_usage_links")
             links.append(link)
     except (SysfsError, AllocFailed) as failed:
-        for link in links:
-            sysfs.remove_tree(link)
-        sysfs.remove_tree(path)
-        err = failed.errno
-        raise info.refuse(err, f"{mod.name}: {failed}") from None
+        _remove_setup(sysfs, path, links)
+        raise info.refuse(failed.errno, f"{mod.name}: {failed}") from None
+    except BaseException:
+        # A fault reading a parameter's name (add_sysfs_param): an oops in the kernel, which
+        # undoes nothing — but the model must not leak what it had created.
+        _remove_setup(sysfs, path, links)
+        raise
     _add_sect_attrs(info, path)
     mod.sysfs_dir = path
+
+
+def _remove_setup(sysfs, path: str, links: list[str]) -> None:
+    """mod_sysfs_setup()'s error path: the usage links, then the module's directory."""
+    for link in links:
+        sysfs.remove_tree(link)
+    sysfs.remove_tree(path)
 
 
 def _modinfo_attr_names(mod):
