@@ -102,13 +102,12 @@ def enforcing(cases: list[OracleCase]) -> list[OracleCase]:
 
 
 def oracle_case(name: str, module: bytes, args: str | bytes = b"", flags: int = 0, syscall: str = "finit",
-                attempts: int = 1, preload: tuple = (), sig_enforce: bool = False) -> OracleCase:
+                attempts: int = 1, preload: tuple = ()) -> OracleCase:
     """A case from its parts; ``args`` as finit_module takes them (a str is UTF-8)."""
     if syscall not in SYSCALLS:
         raise CaseError(f"unknown system call {syscall!r}; choose one of: {', '.join(SYSCALLS)}")
     case = TestCase(module, user_args(args).decode("latin-1"), flags=flags, profile=REAL_PROFILE,
-                    preload=tuple(preload), config=(("sig_enforce", True),) if sig_enforce else (),
-                    syscall=f"{syscall}_module", unload="plain")
+                    preload=tuple(preload), syscall=f"{syscall}_module", unload="plain")
     return OracleCase(name, case, attempts)
 
 

@@ -10,10 +10,7 @@ agree, and the figure says how often unloading a mutant crashes the kernel.
 
 from dataclasses import dataclass, field
 
-from ..kernel.kernel import Kernel
-from ..kernel.module import Module
-from ..kernel.profile import get_profile
-from ..loader import finit_module, init_module
+from ..fuzzing.targets.kernels import build_kernel, run_syscall
 from .cases import OracleCase
 from .protocol import KernelOutcome
 
@@ -27,24 +24,18 @@ class ModelOutcome:
 
 def model_outcome(oracle: OracleCase) -> ModelOutcome:
     """Run the case on a fresh simulated kernel as /init runs it on the real one: the test
-    case as the real kernel runs it (``OracleCase.as_run``: linux-6.1, no fault plan...)."""
+    case as the real kernel runs it (``OracleCase.as_run``: linux-6.1, no fault plan...),
+    on the kernel and through the system call the fuzz targets use."""
     case = oracle.as_run()
-    kernel = Kernel(get_profile(case.profile, **dict(case.config)))
-    for dep in case.preload:
-        finit_module(kernel, dep)
+    kernel = build_kernel(case)
     outcome = ModelOutcome()
     for _ in range(oracle.attempts):
-        if case.syscall == "init_module":
-            result = init_module(kernel, case.module, case.arg_bytes)
-        else:
-            result = finit_module(kernel, case.module, case.arg_bytes, case.flags)
+        result = run_syscall(kernel, case)
         outcome.kinds.append(result.kind)
         outcome.details.append(str(result))
         if result.ok:
-            module = result.module
-            if not isinstance(module, Module):
-                raise TypeError(f"a load that succeeded returned {module!r} as its module")
-            outcome.taint = module.taint_letters or "-"
+            assert result.module is not None, "a load that succeeded has its module"
+            outcome.taint = result.module.taint_letters or "-"
         if result.kind == "kernel-fault":
             break
     return outcome
