@@ -544,10 +544,15 @@ def _repro_disagreement(path, finding, case) -> int:
 
     from .oracle.cases import OracleCase
     from .oracle.diff import model_outcome
-    recorded = json.loads(finding.get("detail") or "{}")
-    kernel, attempts = recorded.get("kernel"), recorded.get("attempts", 1)
+    damaged = UsageError(f"{path}: finding.json does not hold the kernel's outcome of the disagreement")
+    try:
+        recorded = json.loads(finding.get("detail") or "{}")
+    except ValueError:
+        raise damaged from None
+    kernel = recorded.get("kernel") if isinstance(recorded, dict) else None
+    attempts = recorded.get("attempts", 1) if isinstance(recorded, dict) else None
     if not isinstance(kernel, list) or not isinstance(attempts, int):
-        raise UsageError(f"{path}: finding.json does not hold the kernel's outcome of the disagreement")
+        raise damaged
     model = model_outcome(OracleCase(Path(path).name, case, attempts))
     if model.kinds == kernel:
         print(f"does not reproduce: the model now agrees with the kernel ({' then '.join(kernel)})")

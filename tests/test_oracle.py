@@ -412,3 +412,8 @@ def test_a_disagreement_is_saved_and_replayed_by_repro(tmp_path, capsys):
     (saved / "finding.json").write_text(json.dumps(finding))
     assert main(["repro", str(saved)]) == 0
     assert "does not reproduce: the model now agrees" in capsys.readouterr().out
+    # a damaged record is one line and exit 2, never a traceback
+    for damaged in ("not json{", "[1, 2]", json.dumps({"kernel": "loaded"})):
+        (saved / "finding.json").write_text(json.dumps(dict(finding, detail=damaged)))
+        assert main(["repro", str(saved)]) == 2
+        assert "does not hold the kernel's outcome" in capsys.readouterr().err
