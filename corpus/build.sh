@@ -34,7 +34,7 @@ set -euo pipefail
 
 CORPUS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$CORPUS")
-DATA=$REPO/lkmfuzz/kernel/data
+DATA=$REPO/lkmfuzz/kernel/data/linux-6.1
 SRC=$CORPUS/src
 CACHE_ROOT=${LKMFUZZ_CACHE:-$HOME/.cache/lkmfuzz}
 DEBS=$CACHE_ROOT/debian
@@ -307,7 +307,7 @@ build_corpus() {
 write_data() {
 	mkdir -p "$DATA"
 	local symvers=$HDR/Module.symvers config=$HDR/.config
-	local deb_sha sym_sha cfg_sha deb_name deb_ver cfg_name=config-$KREL
+	local deb_sha sym_sha cfg_sha deb_name deb_ver cfg_name=config
 	deb_name=$(basename "$DEB_ARCH")
 	deb_ver=$(dpkg-deb -f "$DEB_ARCH" Version)
 	deb_sha=$(sha256sum "$DEB_ARCH" | cut -d' ' -f1)
@@ -317,10 +317,8 @@ write_data() {
 	# Same input + same xz => same bytes (single-threaded, fixed preset).
 	xz -9 -T1 --check=crc64 -c "$symvers" >"$DATA/Module.symvers.xz.tmp"
 	mv "$DATA/Module.symvers.xz.tmp" "$DATA/Module.symvers.xz"
-	rm -f "$DATA"/config-*-"$ARCH_FLAVOUR".xz.tmp
+	rm -f "$DATA/config.xz.tmp"
 	xz -9 -T1 --check=crc64 -c "$config" >"$DATA/$cfg_name.xz.tmp"
-	# drop configs of other ABIs so that exactly one is shipped
-	find "$DATA" -maxdepth 1 -name "config-*-$ARCH_FLAVOUR.xz" ! -name "$cfg_name.xz" -delete
 	mv "$DATA/$cfg_name.xz.tmp" "$DATA/$cfg_name.xz"
 	[[ $(xz -dc "$DATA/Module.symvers.xz" | sha256sum | cut -d' ' -f1) == "$sym_sha" ]] \
 		|| die "Module.symvers.xz does not round-trip"

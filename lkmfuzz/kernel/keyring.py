@@ -53,7 +53,6 @@ a keyring verifies with ``DEBIAN_6_1`` unless given another.
 import errno
 import functools
 from dataclasses import dataclass, field
-from importlib import resources
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -64,8 +63,7 @@ from .crypto.pkcs7 import pkcs7_parse_message
 from .crypto.pkcs7_trust import pkcs7_validate_trust
 from .crypto.pkcs7_verify import pkcs7_verify
 from .crypto.x509 import X509Certificate, X509Error, x509_cert_parse
-
-DEBIAN_CERT_RESOURCE = "debian-6.1-signing-cert.der"
+from .release import CERTIFICATE, LINUX_6_1
 
 
 class KeyringError(LkmfuzzError, ValueError):
@@ -92,8 +90,7 @@ def _load_certificate_bytes(blob: bytes) -> bytes:
 @functools.lru_cache(maxsize=1)
 def _debian_certificate() -> X509Certificate:
     """The build-time key of Debian's 6.1.0-56-amd64 (package data)."""
-    return _trusted_certificate(resources.files("lkmfuzz.kernel").joinpath("data", DEBIAN_CERT_RESOURCE).read_bytes(),
-                                DEBIAN_6_1)
+    return _trusted_certificate(LINUX_6_1.data(CERTIFICATE), LINUX_6_1.crypto)
 
 
 # Parsed once per (certificate, crypto config): keyrings only read a trusted

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 
 from ..abi.module import LINUX_6_1_X86_64, StructModuleLayout
 from ..errors import LkmfuzzError
+from .release import LINUX_6_1
 
-DEBIAN_RELEASE = "6.1.0-56-amd64"
-DEBIAN_VERMAGIC = DEBIAN_RELEASE + " SMP preempt mod_unload modversions "
+DEBIAN_RELEASE = LINUX_6_1.uname
+DEBIAN_VERMAGIC = LINUX_6_1.vermagic
 
 
 class ProfileError(LkmfuzzError, ValueError):

@@ -9,13 +9,12 @@ The parsed table is cached per process: it is 1.7 MB of text.
 import functools
 import lzma
 from dataclasses import dataclass
-from importlib import resources
 
 from ..errors import LkmfuzzError
+from .release import LINUX_6_1, SYMVERS, Release
 
 KERNEL_TEXT_BASE = 0xFFFFFFFF81000000
 SYMBOL_STRIDE = 16
-SYMVERS_RESOURCE = "Module.symvers.xz"
 
 
 @dataclass(frozen=True)
@@ -75,8 +74,12 @@ class KernelSymbolTable:
         return KERNEL_TEXT_BASE <= addr < self.end
 
 
-@functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=None)
+def release_symbols(release: Release) -> KernelSymbolTable:
+    """The exports of one release's vmlinux (its Module.symvers, package data)."""
+    return KernelSymbolTable(parse_symvers(lzma.decompress(release.data(SYMVERS)).decode("utf-8")))
+
+
 def debian_symbols() -> KernelSymbolTable:
-    """The table of the Debian 6.1 kernel the corpus was built against (package data)."""
-    raw = resources.files("lkmfuzz.kernel").joinpath("data", SYMVERS_RESOURCE).read_bytes()
-    return KernelSymbolTable(parse_symvers(lzma.decompress(raw).decode("utf-8")))
+    """The table of the Debian 6.1 kernel the corpus was built against."""
+    return release_symbols(LINUX_6_1)
