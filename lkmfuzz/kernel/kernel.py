@@ -5,7 +5,7 @@ from .alloc import Allocator
 from .keyring import Keyring
 from .module import Module, ModuleState
 from .profile import DEFAULT_PROFILE, Profile, get_profile
-from .symbols import KernelSymbolTable, debian_symbols
+from .symbols import KernelSymbolTable, release_symbols
 from .sysfs import Sysfs
 
 # alternatives_smp_module_add/del, module_bug_finalize/cleanup, the COMING/GOING
@@ -17,7 +17,7 @@ class Kernel:
     def __init__(self, profile: Profile | str | None = None, symbols: KernelSymbolTable | None = None):
         self.profile = profile if isinstance(profile, Profile) else get_profile(profile or DEFAULT_PROFILE)
         self.config = self.profile.config
-        self.symbols = symbols if symbols is not None else debian_symbols()
+        self.symbols = symbols if symbols is not None else release_symbols(self.profile.release)
         self.alloc = Allocator()
         self.sysfs = Sysfs(self.alloc, self.config.builtin_modules)
         self.modules: list[Module] = []   # list_add_rcu() adds at the head

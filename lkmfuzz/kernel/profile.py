@@ -17,9 +17,9 @@ profile of another release or architecture names another layout.
 import dataclasses
 from dataclasses import dataclass, field
 
-from ..abi.module import LINUX_6_1_X86_64, StructModuleLayout
+from ..abi.module import StructModuleLayout
 from ..errors import LkmfuzzError
-from .release import LINUX_6_1
+from .release import LINUX_6_1, Release
 
 DEBIAN_RELEASE = LINUX_6_1.uname
 DEBIAN_VERMAGIC = LINUX_6_1.vermagic
@@ -93,10 +93,16 @@ class Profile:
     hardened: bool
     checks: frozenset[str] = frozenset()    # HARDENING_CHECKS this profile runs
     skipped_cleanup: frozenset[str] = frozenset()   # CLEANUP_LABELS deleted (mutation testing only)
-    release: str = DEBIAN_RELEASE
-    vermagic: str = DEBIAN_VERMAGIC
-    struct_module: StructModuleLayout = LINUX_6_1_X86_64
+    release: Release = LINUX_6_1
     config: Config = field(default_factory=Config)
+
+    @property
+    def vermagic(self) -> str:
+        return self.release.vermagic
+
+    @property
+    def struct_module(self) -> StructModuleLayout:
+        return self.release.struct_module
 
     def without(self, part: str, name: str) -> "Profile":
         """This profile with one of its validation checks, or (``undo_LABEL``) one of
