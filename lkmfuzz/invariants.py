@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from .abi.arch import PAGE_SIZE
 from .kernel.memory import PERM_W, PERM_X
 from .kernel.module import LEGAL_TRANSITIONS, ModuleState
+from .loader.regions import MODULE_LAYOUT, MODULE_MEMORY
 
 RESOURCE_FACTOR = 8
 RESOURCE_SLACK = 1 << 20
@@ -94,6 +95,10 @@ def _compare_modules(before: tuple, after: tuple, step: str) -> list[Violation]:
     return out
 
 
+# The init regions of every layout scheme, by the tag their allocation carries.
+INIT_REGIONS = MODULE_LAYOUT.init_regions | MODULE_MEMORY.init_regions
+
+
 def check_transitions(mod, step: str) -> list[Violation]:
     return [Violation("state-transition", step, f"module {mod.name}: {old.name} -> {new.name}")
             for old, new in mod.transitions if old != new and (old, new) not in LEGAL_TRANSITIONS]
@@ -104,13 +109,16 @@ def check_loaded(kernel, mod, step: str = "load") -> list[Violation]:
     out = []
     if mod.state != ModuleState.LIVE:
         out.append(Violation("state", step, f"module {mod.name} is {mod.state.name} after a successful load"))
-    for start, end, perm in mod.core.region.perms:
-        if perm & PERM_W and perm & PERM_X:
-            out.append(Violation("w^x", step, f"module {mod.name} core [{start:#x}, {end:#x}) is writable and "
-                                              f"executable"))
-    if mod.init is not None or any(a.owner == mod.name and a.tag == "init" for a in kernel.alloc.live.values()):
+    for name, area in mod.mem.items():
+        for start, end, perm in area.region.perms:
+            if perm & PERM_W and perm & PERM_X:
+                out.append(Violation("w^x", step, f"module {mod.name} {name} [{start:#x}, {end:#x}) is writable "
+                                                  f"and executable"))
+    if mod.has_init_memory() or any(a.owner == mod.name and a.site == "module_alloc" and a.tag in INIT_REGIONS
+                                    for a in kernel.alloc.live.values()):
         out.append(Violation("init-freed", step, f"module {mod.name} still holds its init memory"))
-    if not all(not mod.core.region.writable(off, 1) for off in _pages(mod.core_ro_size, mod.core_ro_after_init_size)):
+    if any(area.region.writable(off, 1) for area, span in mod.span_areas("ro_after_init")
+           for off in _pages(span.start, span.end)):
         out.append(Violation("ro-after-init", step, f"module {mod.name} ro_after_init data is writable"))
     out += check_duplicate_exports(kernel, step)
     return out

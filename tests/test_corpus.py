@@ -34,7 +34,7 @@ def test_seed_loads_and_unloads_cleanly(kernel, name):
     mod = result.module
     assert str(result) == f"loaded {name}"
     assert mod.state == ModuleState.LIVE and mod.refcnt == 1
-    assert mod.init is None, "init memory must be freed after do_init_module"
+    assert not mod.has_init_memory(), "init memory must be freed after do_init_module"
     assert f"module/{name}" in kernel.sysfs.listing()
     expected = {"proprietary": "POE", "livepatch": "OEK"}.get(name, "OE")   # out of tree, unsigned
     assert mod.taint_letters == expected
@@ -47,11 +47,11 @@ def test_seed_memory_is_never_writable_and_executable(kernel, name):
     for dep in DEPENDS.get(name, ()):
         finit_module(kernel, seed_bytes(dep))
     mod = finit_module(kernel, seed_bytes(name)).module
-    runs = mod.core.region.perms
+    runs = [run for area in mod.mem.values() for run in area.region.perms]
     assert not [r for r in runs if r[2] & PERM_W and r[2] & PERM_X]
     assert any(r[2] & PERM_X for r in runs), "text must be executable"
-    ro_after_init = (mod.core_ro_size, mod.core_ro_after_init_size)
-    assert all(not mod.core.region.writable(off, 1) for off in range(*ro_after_init))
+    for area, span in mod.span_areas("ro_after_init"):
+        assert all(not area.region.writable(off, 1) for off in range(span.start, span.end))
 
 
 def test_hello_exports_resolve_for_consumer(kernel):
@@ -118,7 +118,7 @@ def test_every_relocation_matches_an_independent_recomputation(kernel):
         target = sh.sh_info
         if sh.sh_type != SHT_RELA or target not in mod.section_addrs:
             continue
-        if mod.init is None and mod.section_addrs[target] >= mod.core.addr + mod.core_size:
+        if not mod.within(mod.section_addrs[target]):
             continue   # init memory, already freed
         for r_offset, r_info, addend in patch.relocations(data, patch.section_name(data, index)):
             recipe = X86_64_RELA[r_info & 0xFFFFFFFF]
@@ -176,7 +176,8 @@ def test_core_kallsyms_in_the_moved_struct_describe_the_kept_symbols(kernel, hel
     core_kallsyms = struct_addr + LINUX_6_1_X86_64.core_kallsyms_offset
     symtab, num_symtab, strtab, typetab = space.unpack(MOD_KALLSYMS, core_kallsyms)
     assert num_symtab == len(mod.kallsyms) + 1
-    assert mod.core.addr <= symtab < strtab < typetab < mod.core.addr + mod.core.size
+    core = mod.mem["core"]
+    assert core.addr <= symtab < strtab < typetab < core.addr + core.size
     # The null symbol is SHN_UNDEF: "U".
     assert space.read(typetab, num_symtab).decode() == "U" + "".join(letter for _n, _v, letter in mod.kallsyms)
     assert space.cstring(strtab + 1) == mod.kallsyms[0][0].encode()

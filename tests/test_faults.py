@@ -194,9 +194,9 @@ def test_the_module_area_is_bounded_and_reused():
     assert check_attempt(kernel, before, result, len(seed_bytes("hello"))) == []
     kernel.alloc.free(hog)
     first = finit_module(kernel, seed_bytes("hello"))
-    assert first.ok and first.module.core.addr == MODULES_VADDR
+    assert first.ok and first.module.mem["core"].addr == MODULES_VADDR
     for _ in range(3):   # load and unload again and again: the same addresses come back
         delete_module(kernel, "hello", 0)
         assert kernel.find_module("hello") is None
         again = finit_module(kernel, seed_bytes("hello"))
-        assert again.ok and again.module.core.addr == MODULES_VADDR
+        assert again.ok and again.module.mem["core"].addr == MODULES_VADDR

@@ -16,7 +16,7 @@ from lkmfuzz.elf import patch
 from lkmfuzz.errors import KernelFault, LoadError, UnvalidatedAccess
 from lkmfuzz.fuzzing.targets import Finding, execute, execution, kernels
 from lkmfuzz.kernel.kernel import Kernel
-from lkmfuzz.kernel.profile import HARDENING_CHECKS, ProfileError, get_profile
+from lkmfuzz.kernel.profile import HARDENING_CHECKS, UPSTREAM_CHANGES, ProfileError, get_profile
 from lkmfuzz.loader import finit_module, hardening
 from lkmfuzz.mutate.corruptions import HELLO_CORRUPTIONS
 
@@ -44,6 +44,13 @@ def _export_twice(d: bytes) -> bytes:
     return patch.set_relocation(d, ".rela__ksymtab_gpl", name_reloc(".rela__ksymtab_gpl"), info=info, addend=addend)
 
 
+def _second_symbol_table(d: bytes) -> bytes:
+    """.comment made a copy of .symtab ahead of it: 6.1 reads the first, which is sound."""
+    symtab = patch.shdrs(d)[patch.section_index(d, ".symtab")]
+    return patch.set_shdr(d, ".comment", sh_type=C.SHT_SYMTAB, sh_offset=symtab.sh_offset, sh_size=symtab.sh_size,
+                          sh_link=symtab.sh_link, sh_info=symtab.sh_info, sh_entsize=symtab.sh_entsize)
+
+
 def _relocation_past_its_section(d: bytes) -> bytes:
     size = patch.shdrs(d)[patch.section_index(d, ".text")].sh_size
     return patch.set_relocation(d, ".rela.text", 0, offset=size)
@@ -56,8 +63,7 @@ CASES = {
     "elf_validity_cache_index_info": (lambda d: patch.rename_section(d, ".comment", ".modinfo"), ""),
     "validate_modinfo": (_modinfo_unterminated, ""),
     "elf_validity_cache_index_mod": (lambda d: corrupt("this_module size 0x370"), ""),
-    "elf_validity_cache_index_sym": (lambda d: patch.set_shdr(d, ".shstrtab", sh_type=C.SHT_SYMTAB,
-                                                              sh_link=patch.section_index(d, ".strtab")), ""),
+    "elf_validity_cache_index_sym": (_second_symbol_table, ""),
     "elf_validity_cache_strtab": (lambda d: corrupt("init symbol st_name 0x80000000"), ""),
     "validate_section_overlaps": (lambda d: patch.set_shdr(d, ".note.Linux", sh_offset=patch.ehdr(d).e_shoff), ""),
     "validate_null_symbol": (lambda d: patch.set_symbol(d, 0, st_shndx=225), ""),
@@ -78,8 +84,36 @@ CASES = {
 
 
 def test_every_check_is_registered_once_in_pipeline_order():
-    assert tuple(f.__name__ for f in hardening.ALL_CHECKS) == HARDENING_CHECKS
+    names = [f.__name__ for f in hardening.ALL_CHECKS]
+    assert tuple(name for name in names if name in HARDENING_CHECKS) == HARDENING_CHECKS
+    # The others are kernels' own checks that close no oops class (a type field): changes only.
+    assert set(names) - set(HARDENING_CHECKS) <= set(UPSTREAM_CHANGES) and len(set(names)) == len(names)
     assert set(CASES) == set(HARDENING_CHECKS)
+
+
+def test_a_profile_has_its_release_changes_and_its_checks():
+    hardened, faithful = get_profile("hardened"), get_profile("linux-6.1")
+    assert all(hardened.has(name) for name in (*UPSTREAM_CHANGES, *HARDENING_CHECKS))
+    assert not any(faithful.has(name) for name in (*UPSTREAM_CHANGES, *HARDENING_CHECKS))
+    minus = get_profile("hardened-minus-early_mod_check")
+    assert not minus.has("early_mod_check") and minus.has("elf_validity_cache_index_mod")
+    minus = get_profile("hardened-minus-elf_validity_cache_index_mod")
+    assert not minus.has("elf_validity_cache_index_mod") and "elf_validity_cache_index_mod" not in minus.checks
+
+
+def test_the_symbol_string_table_must_be_strtab_in_later_kernels():
+    # 6.12's elf_validity_cache_index_str: a type field, nothing read out of bounds.
+    data = patch.set_shdr(HELLO, ".strtab", sh_type=C.SHT_PROGBITS)
+    assert finit_module(Kernel("linux-6.1"), data).ok
+    result = finit_module(Kernel("hardened"), data)
+    assert result.kind == "ENOEXEC" and result.verdict.step == "elf_validity_cache_index_str", str(result)
+
+
+def test_the_section_name_table_must_be_strtab_in_later_kernels():
+    data = patch.set_shdr(HELLO, ".shstrtab", sh_type=C.SHT_PROGBITS)
+    assert finit_module(Kernel("linux-6.1"), data).ok
+    result = finit_module(Kernel("hardened"), data)
+    assert result.kind == "ENOEXEC" and "section name table type" in str(result), str(result)
 
 
 def test_profiles_are_named_by_what_they_delete():

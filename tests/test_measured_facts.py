@@ -332,7 +332,7 @@ def test_the_layout_counts_on_from_the_files_core_size():
     data = corrupt("struct module core_layout.size 64 MiB")
     result = load(data, profile="linux-6.1")
     plain = load(HELLO, profile="linux-6.1")
-    assert result.ok and result.module.core_size == plain.module.core_size + (64 << 20)
+    assert result.ok and result.module.mem["core"].size == plain.module.mem["core"].size + (64 << 20)
     assert load(data, profile="hardened").verdict.check == "validate_struct_module_fields"
 
 

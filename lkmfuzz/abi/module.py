@@ -25,20 +25,27 @@ class StructModuleLayout:
     name_offset: int            # char name[MODULE_NAME_LEN]
     init_offset: int            # int (*init)(void)
     exit_offset: int            # void (*exit)(void)
-    core_layout_offset: int     # struct module_layout core_layout
-    init_layout_offset: int     # struct module_layout init_layout
     taints_offset: int          # unsigned long taints
     kallsyms_offset: int        # struct mod_kallsyms __rcu *kallsyms
     core_kallsyms_offset: int   # struct mod_kallsyms core_kallsyms
     percpu_offset: int          # void __percpu *percpu
     klp_offset: int             # bool klp (CONFIG_LIVEPATCH)
+    # Up to 6.3: struct module_layout core_layout, init_layout.
+    core_layout_offset: int = 0
+    init_layout_offset: int = 0
+    # From 6.4 on: struct module_memory mem[MOD_MEM_NUM_TYPES], and the size of one.
+    mem_offset: int | None = None
+    module_memory_size: int = 0
 
     @property
     def core_size_offset(self) -> int:
+        """core_layout.size (a struct with module_layouts only)."""
+        assert self.mem_offset is None, "struct module of 6.4 on has mem[], not core_layout"
         return self.core_layout_offset + LAYOUT_SIZE_OFFSET
 
     @property
     def init_size_offset(self) -> int:
+        assert self.mem_offset is None, "struct module of 6.4 on has mem[], not init_layout"
         return self.init_layout_offset + LAYOUT_SIZE_OFFSET
 
 
@@ -47,10 +54,14 @@ LINUX_6_1_X86_64 = StructModuleLayout(
     core_layout_offset=0x140, init_layout_offset=0x190, taints_offset=0x1F8,
     kallsyms_offset=0x220, core_kallsyms_offset=0x228, percpu_offset=0x260, klp_offset=0x320)
 
+# enum mod_mem_type (6.4 on), by the loader's names for its regions (loader/regions.py).
+MOD_MEM_TYPES = ("text", "data", "rodata", "ro_after_init", "init_text", "init_data", "init_rodata")
+
 # struct module starts with `enum module_state state; struct list_head list;`
 MODULE_HEAD = struct.Struct("<I4xQQ")
 
 # struct module_layout { void *base; unsigned int size, text_size, ro_size, ro_after_init_size; }
+# (struct module_memory of 6.4 begins the same: void *base; unsigned int size;)
 LAYOUT_BASE_OFFSET = 0x0
 LAYOUT_SIZE_OFFSET = 0x8
 LAYOUT_SIZES = struct.Struct("<IIII")     # from size on

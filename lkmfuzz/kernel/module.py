@@ -54,6 +54,17 @@ class ExportedSymbol:
     namespace_addr: int | None = None
 
 
+@dataclass(frozen=True)
+class Span:
+    """A run [start, end) of one of the module's memory regions with one purpose ("text",
+    "rodata", "ro_after_init", "data"), in init memory or not (loader/regions.py)."""
+    region: str
+    start: int
+    end: int
+    kind: str
+    init: bool
+
+
 @dataclass(eq=False)
 class Module:
     name: str
@@ -64,17 +75,11 @@ class Module:
     using_gplonly_symbols: bool = False
     async_probe_requested: bool = False
     livepatch: bool = False
-    # memory
-    core: Allocation | None = None     # module_alloc: text|ro|ro_after_init|data
-    init: Allocation | None = None     # module_alloc: .init* sections, symtab, strtab
+    # memory: the regions move_module() allocated (6.1: "core", "init"; 6.4 on: one per
+    # mod_mem_type) and what each part of them is for
+    mem: dict[str, Allocation] = field(default_factory=dict)
+    spans: list[Span] = field(default_factory=list)
     percpu: Allocation | None = None   # percpu
-    core_text_size: int = 0
-    core_ro_size: int = 0
-    core_ro_after_init_size: int = 0
-    core_size: int = 0
-    init_text_size: int = 0
-    init_ro_size: int = 0
-    init_size: int = 0
     # module_use links: names of modules we use (targets) and that use us (sources)
     targets: dict[str, Allocation] = field(default_factory=dict)   # name -> the module_use's allocation
     sources: set[str] = field(default_factory=set)
@@ -104,16 +109,19 @@ class Module:
         return taint_string(self.taints, module_only=True)
 
     def within(self, addr: int) -> bool:
-        """within_module_core() || within_module_init(): anywhere in its layouts."""
-        core = self.core
-        if core is not None and core.addr <= addr < core.addr + core.size:
-            return True
-        init = self.init
-        return init is not None and init.addr <= addr < init.addr + init.size
+        """within_module_core() || within_module_init(): anywhere in its memory."""
+        return any(area.addr <= addr < area.addr + area.size for area in self.mem.values())
 
     def within_text(self, addr: int) -> bool:
-        core = self.core
-        if core is not None and core.addr <= addr < core.addr + self.core_text_size:
-            return True
-        init = self.init
-        return init is not None and init.addr <= addr < init.addr + self.init_text_size
+        return any(span.start <= addr - self.mem[span.region].addr < span.end
+                   for span in self.spans if span.kind == "text" and span.region in self.mem)
+
+    def span_areas(self, kind: str):
+        """(allocation, span) of every allocated span of this kind."""
+        return [(self.mem[span.region], span) for span in self.spans if span.kind == kind and span.region in self.mem]
+
+    def has_init_memory(self) -> bool:
+        return any(span.init and span.region in self.mem for span in self.spans)
+
+    def init_regions(self) -> list[str]:
+        return sorted({span.region for span in self.spans if span.init and span.region in self.mem})

@@ -1,17 +1,18 @@
 """Kernel profiles: which kernel the model imitates, and its configuration.
 
+A profile is data: a kernel ``Release`` (kernel/release.py: its packages, symbols,
+certificate, struct module layout), the loader *changes* that release contains beyond
+Debian's 6.1 (``UPSTREAM_CHANGES``, each named after the function or commit that
+brought it), and — for ``hardened`` — the validation checks no kernel has yet
+(``HARDENING_CHECKS``, loader/hardening.py).  The loader asks ``profile.has(name)``,
+never which profile it runs.
+
 ``linux-6.1`` is Debian 12's kernel, check for check and in the kernel's order;
 where that kernel would touch memory out of bounds, the model returns the
 *kernel-fault* verdict.  ``hardened`` (the default) runs the same pipeline with
-named validation checks (``HARDENING_CHECKS``, loader/hardening.py) that refuse,
-before the data is used, everything real kernels still trust; past them an
-out-of-bounds access is the *unvalidated-access* verdict — a missing check.
-
-The release and vermagic were read off Debian's own build (see data/SOURCE.md and
-corpus/BUILD-INFO.txt).  6.1 works on the whole struct module the file brings in
-``.gnu.linkonce.this_module`` (see loader/modstruct.py); a profile points to the
-layout of that struct (``abi.module.StructModuleLayout``, Debian's offsets), so a
-profile of another release or architecture names another layout.
+every named change and check, refusing before the data is used everything real
+kernels still trust; past them an out-of-bounds access is the *unvalidated-access*
+verdict — a missing check.
 """
 
 import dataclasses
@@ -55,6 +56,23 @@ class Config:
     module_alloc_oom: int = 881 << 20
 
 
+# Loader changes after Debian's 6.1 that the model knows, by name: a release lists those
+# it contains (kernel/release.py Release.changes).  Each refusal names the change.
+UPSTREAM_CHANGES = {
+    "elf_validity_cache_secstrings": "6.12 (elf_validity_cache_* split): the section name table is a non-empty, "
+                                     "NUL-terminated SHT_STRTAB and every non-NULL section's sh_name lies inside it",
+    "elf_validity_cache_index_info": "6.12: at most one .modinfo; the name is read from it right away",
+    "elf_validity_cache_index_mod": "6.12 (module: add sanity check for ELF module section): exactly one "
+                                    ".gnu.linkonce.this_module, ALLOC, not NOBITS, of sizeof(struct module)",
+    "elf_validity_cache_index_sym": "6.12: exactly one SHT_SYMTAB",
+    "elf_validity_cache_index_str": "6.12: the symbol table's sh_link names an SHT_STRTAB",
+    "elf_validity_cache_strtab": "d979e3dffa93 (6.13): the symbol string table NUL at both ends, st_name inside it",
+    "early_mod_check": "6.4 (module: move early sanity checks into a helper): EEXIST/EBUSY for a module already "
+                       "loaded or loading, before anything is allocated",
+    "module_augment_kernel_taints": "6.4: the license, staging, out-of-tree, livepatch and test taints are "
+                                    "applied after the module is listed, not in check_modinfo()",
+}
+
 # The hardened profile's validation checks, by name (loader/hardening.py implements
 # each; the loader asks ``profile.checks``).  Named after the upstream change each
 # models, or after the oops class it closes where no kernel has the check yet.
@@ -90,11 +108,18 @@ UNDO = "undo_"
 @dataclass(frozen=True)
 class Profile:
     name: str
-    hardened: bool
+    hardened: bool                          # past its checks an out-of-bounds access is a finding
     checks: frozenset[str] = frozenset()    # HARDENING_CHECKS this profile runs
     skipped_cleanup: frozenset[str] = frozenset()   # CLEANUP_LABELS deleted (mutation testing only)
     release: Release = LINUX_6_1
     config: Config = field(default_factory=Config)
+    changes: frozenset[str] = frozenset()   # UPSTREAM_CHANGES beyond the release's own (hardened: all)
+    deleted: frozenset[str] = frozenset()   # changes deleted (mutation testing only)
+
+    def has(self, name: str) -> bool:
+        """Whether the loader of this profile contains the named change or check."""
+        return (name in self.release.changes or name in self.changes or name in self.checks) \
+            and name not in self.deleted
 
     @property
     def vermagic(self) -> str:
@@ -109,11 +134,11 @@ class Profile:
         load_module()'s cleanup labels, deleted: a mutant of the loader."""
         if part.startswith(UNDO) and part[len(UNDO):] in CLEANUP_LABELS:
             return dataclasses.replace(self, name=name, skipped_cleanup=self.skipped_cleanup | {part[len(UNDO):]})
-        if part not in self.checks:
+        if part not in self.checks and not (part in UPSTREAM_CHANGES and self.has(part)):
             raise ProfileError(f"profile {self.name!r} has no check {part!r} and no cleanup label by that name; "
                                f"its checks: {', '.join(sorted(self.checks)) or 'none'}; labels: "
                                f"{', '.join(UNDO + label for label in CLEANUP_LABELS)}")
-        return dataclasses.replace(self, name=name, checks=self.checks - {part})
+        return dataclasses.replace(self, name=name, checks=self.checks - {part}, deleted=self.deleted | {part})
 
     def with_config(self, **switches) -> "Profile":
         known = {f.name for f in dataclasses.fields(Config)}
@@ -125,7 +150,8 @@ class Profile:
 
 PROFILES = {
     "linux-6.1": Profile("linux-6.1", hardened=False),
-    "hardened": Profile("hardened", hardened=True, checks=frozenset(HARDENING_CHECKS)),
+    "hardened": Profile("hardened", hardened=True, checks=frozenset(HARDENING_CHECKS),
+                        changes=frozenset(UPSTREAM_CHANGES)),
 }
 DEFAULT_PROFILE = "hardened"
 

@@ -31,6 +31,7 @@ class Release:
     image_compression: str          # the bzImage payload: "xz" or "zstd"
     struct_module: StructModuleLayout
     crypto: CryptoConfig
+    changes: frozenset[str] = frozenset()   # kernel/profile.py UPSTREAM_CHANGES it contains
     arch: str = "x86_64"
 
     @property

@@ -53,8 +53,7 @@ def _check_sites(info: LoadInfo, name: bytes, sec) -> None:
 def _text_mapped(mod) -> bool:
     """The module's text lies in its mapped memory (unless layout sizes wrapped 32 bits):
     then an instruction inside it is read without fault."""
-    return all(area is None or text_size <= area.region.mapped
-               for area, text_size in ((mod.core, mod.core_text_size), (mod.init, mod.init_text_size)))
+    return all(span.end <= area.region.mapped for area, span in mod.span_areas("text"))
 
 
 def _check_alternatives(info: LoadInfo, sec) -> None:

@@ -142,6 +142,10 @@ class LoadInfo:
     def hardened(self) -> bool:
         return self.kernel.profile.hardened
 
+    def has(self, change: str) -> bool:
+        """Whether the profile's loader has this named change or check (kernel/profile.py)."""
+        return self.kernel.profile.has(change)
+
     @property
     def shnum(self) -> int:
         return self.hdr.e_shnum

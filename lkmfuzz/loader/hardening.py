@@ -46,6 +46,7 @@ from .arch import ALT_INSTR, ALTINSTR_FLAG_INV, MAX_CPU_FEATURE, MAX_PATCH_LEN, 
 from .context import LoadInfo
 from .kparams import ARRAY_OPS
 from .params import PARAM_TYPES
+from .regions import scheme_of
 
 STRING_OPS = "param_ops_string"
 
@@ -74,17 +75,21 @@ def reject(info: LoadInfo, check: str, reason: str) -> LoadError:
 def run_checks(info: LoadInfo, checks: tuple, *shared) -> None:
     """Run those of ``checks`` the profile has, in order, each given ``shared`` too (what a
     group's checks all read, read once)."""
-    enabled = info.kernel.profile.checks
+    profile = info.kernel.profile
     for check in checks:
-        if check.__name__ in enabled:
+        if profile.has(check.__name__):
             check(info, *shared)
 
 
 # --- on the file: the elf_validity_cache_*() split of later kernels --------------------
 
 def elf_validity_cache_secstrings(info: LoadInfo) -> None:
-    """Every section's sh_name inside the section name table (not only SHF_ALLOC ones').
+    """The section name table is an SHT_STRTAB, and every section's sh_name lies inside
+    it (not only SHF_ALLOC ones').  (6.1 checked it non-empty and NUL-terminated.)
     Use site: LoadInfo.sec_name()."""
+    strtype = info.sechdrs[info.hdr.e_shstrndx].sh_type
+    if strtype != C.SHT_STRTAB:
+        raise reject(info, "elf_validity_cache_secstrings", f"Invalid ELF section name table type: {strtype}")
     for i, sh in enumerate(info.sechdrs):
         if sh.sh_type != C.SHT_NULL and sh.sh_name >= info.secstrings_size:
             raise reject(info, "elf_validity_cache_secstrings",
@@ -165,6 +170,16 @@ def elf_validity_cache_index_sym(info: LoadInfo) -> None:
     info.cached.add("sym")
 
 
+def elf_validity_cache_index_str(info: LoadInfo) -> None:
+    """The symbol table's sh_link names an SHT_STRTAB.  Requires: index.sym (6.1's way
+    when elf_validity_cache_index_sym is not run).  Use site: LoadInfo.strtab_string()."""
+    sym = info.index.sym or next(iter(symbol_tables(info)), 0)
+    link = info.sechdrs[sym].sh_link if sym else C.SHN_UNDEF
+    if sym and 0 < link < info.shnum and info.sechdrs[link].sh_type != C.SHT_STRTAB:
+        raise reject(info, "elf_validity_cache_index_str",
+                     f"Invalid ELF symbol string table type: {info.sechdrs[link].sh_type} (section {link})")
+
+
 def symbol_tables(info: LoadInfo) -> list:
     return [i for i in range(1, info.shnum) if info.sechdrs[i].sh_type == C.SHT_SYMTAB]
 
@@ -195,7 +210,8 @@ def elf_validity_cache_strtab(info: LoadInfo) -> None:
 
 
 ELF_CHECKS = (elf_validity_cache_secstrings, validate_null_sections, elf_validity_cache_index_info,
-              elf_validity_cache_index_mod, elf_validity_cache_index_sym, elf_validity_cache_strtab)
+              elf_validity_cache_index_mod, elf_validity_cache_index_sym, elf_validity_cache_index_str,
+              elf_validity_cache_strtab)
 # In setup_load_info(), once index.info is known, before the module's name is read from it.
 MODINFO_CHECKS = (validate_modinfo,)
 
@@ -218,9 +234,10 @@ def validate_struct_module_fields(info: LoadInfo) -> None:
     """The struct module the file brings leaves zero what the loader computes: percpu
     (free_percpu() would free the file's pointer) and the layout sizes (module_get_offset()
     adds onto them).  Use sites: modstruct.read_layouts(), modstruct.free_file_percpu()."""
-    sh, layout = info.sechdrs[info.index.mod], info.kernel.profile.struct_module
-    for name, offset in (("percpu", layout.percpu_offset), ("core_layout.size", layout.core_size_offset),
-                         ("init_layout.size", layout.init_size_offset)):
+    sh, layout, scheme = info.sechdrs[info.index.mod], info.kernel.profile.struct_module, scheme_of(info)
+    fields = [("percpu", layout.percpu_offset)] + [(f"{region} size", scheme.size_field(layout, region))
+                                                    for region in scheme.regions]
+    for name, offset in fields:
         if offset + U64.size > sh.sh_size:
             continue        # past a short struct: elf_validity_cache_index_mod's to refuse
         value = info.image.unpack(U64, sh.sh_offset + offset, f"struct module {name}")[0]
@@ -437,16 +454,14 @@ RELOCATED_CHECKS = (validate_patch_sites, validate_init_exit)
 
 class ModuleMemory:
     """Where the module's memory lies, for checks that test many pointers against it:
-    its layouts (core, then init) and in each the part that stays writable while
-    parameters are set — the data and ro_after_init after text and rodata."""
+    its regions, and in each the part that stays writable while parameters are set —
+    the data and ro_after_init spans."""
     __slots__ = ("areas", "writable")
 
     def __init__(self, mod):
-        self.areas = [(area.addr, area.addr + area.size, area.region) for area in (mod.core, mod.init)
-                      if area is not None]
-        self.writable = [(area.addr + ro, area.addr + total)
-                         for area, ro, total in ((mod.core, mod.core_ro_size, mod.core_size),
-                                                 (mod.init, mod.init_ro_size, mod.init_size)) if area is not None]
+        self.areas = [(area.addr, area.addr + area.size, area.region) for area in mod.mem.values()]
+        self.writable = [(area.addr + span.start, area.addr + span.end)
+                         for kind in ("ro_after_init", "data") for area, span in mod.span_areas(kind)]
 
     def string(self, addr: int) -> bytes | None:
         """The NUL-terminated string at ``addr`` if it lies wholly in the module's memory."""

@@ -48,9 +48,7 @@ def do_init_module(info, init_result: int = 0) -> None:
     mod.set_state(ModuleState.LIVE)
     mod.refcnt -= 1                       # drop the initial reference
     module_enable_protections(mod, after_init=True)
-    kernel.alloc.free(mod.init)           # freed by the init_free_wq worker
-    mod.init = None
-    mod.init_text_size = mod.init_ro_size = mod.init_size = 0
+    free_init_memory(kernel, mod)         # by the init_free_wq worker
     kernel.alloc.free(mod.freeinit)
     mod.freeinit = None
 
@@ -92,12 +90,25 @@ def free_module(kernel, mod) -> None:
     mod.elf_copy = None
     unlink_module(kernel, mod)
     kernel.unregister("bug_list", mod.name)
-    kernel.alloc.free(mod.init)
+    free_init_memory(kernel, mod)
     kernel.alloc.free(mod.args_alloc)
     kernel.alloc.free(mod.percpu)
-    kernel.alloc.free(mod.core)
-    mod.init = mod.args_alloc = mod.percpu = mod.core = None
+    free_module_memory(kernel, mod)
+    mod.args_alloc = mod.percpu = None
     release_params(mod)
+
+
+def free_init_memory(kernel, mod) -> None:
+    """The init regions go; what is left of the module's memory is its core."""
+    for region in mod.init_regions():
+        kernel.alloc.free(mod.mem.pop(region))
+    mod.spans = [span for span in mod.spans if not span.init]
+
+
+def free_module_memory(kernel, mod) -> None:
+    for area in mod.mem.values():
+        kernel.alloc.free(area)
+    mod.mem.clear()
 
 
 def unlink_module(kernel, mod) -> None:
@@ -105,4 +116,5 @@ def unlink_module(kernel, mod) -> None:
         kernel.modules.remove(mod)
 
 
-__all__ = ["do_init_module", "free_module", "read_init_exit", "unlink_module"]
+__all__ = ["do_init_module", "free_init_memory", "free_module", "free_module_memory", "read_init_exit",
+           "unlink_module"]

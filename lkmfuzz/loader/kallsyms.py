@@ -7,13 +7,14 @@ never checks st_name against the string table, so strlen()/strscpy() run as far 
 the bytes let them.
 """
 
-from ..abi.types import U64, U64_MASK
+from ..abi.types import U32_MAX, U64, U64_MASK
 from ..elf import constants as C
 from ..elf.structs import SYM, Sym
 from ..kernel.memory import TableView
 from .context import LoadInfo
 from .modstruct import is_livepatch_module, set_core_num_symtab, set_kallsyms_pointers
-from .sizes import INIT_OFFSET_MASK, align_u32, get_offset, strict_align
+from .regions import Scheme, scheme_of
+from .sizes import align_u32, get_offset
 
 SIZEOF_MOD_KALLSYMS = 32
 ALIGNOF_MOD_KALLSYMS = 8
@@ -40,7 +41,7 @@ def is_core_section(info: LoadInfo, st_shndx: int) -> bool:
         return False
     if not info.kernel.config.kallsyms_all and not sec.sh_flags & C.SHF_EXECINSTR:
         return False
-    return not sec.sh_entsize & INIT_OFFSET_MASK
+    return not scheme_of(info).is_init(sec.sh_entsize)
 
 
 def keeps_symbol(info: LoadInfo, i: int, st_name: int, st_shndx: int, core_sections: dict) -> bool:
@@ -50,16 +51,17 @@ def keeps_symbol(info: LoadInfo, i: int, st_name: int, st_shndx: int, core_secti
     return i == 0 or info.mod.livepatch or is_core_symbol(info, st_name, st_shndx, core_sections)
 
 
-def layout_symtab(info: LoadInfo, core, init) -> None:
-    """Put the symbol and string tables at the end of init memory, and room for the core
-    symbols at the end of core memory.  Requires: layout_sections().  Sets: symoffs,
+def layout_symtab(info: LoadInfo, scheme: Scheme, layouts: dict) -> None:
+    """Put the symbol and string tables at the end of init (data) memory, and room for the
+    core symbols at the end of core (data) memory.  Requires: layout_sections().  Sets: symoffs,
     stroffs, core_typeoffs, init_typeoffs, mod.livepatch (is_livepatch_module(): mod->klp
     of the file's struct, set by check_modinfo() or by the file itself)."""
     info.mod.livepatch = is_livepatch_module(info)
     symsect = info.sechdrs[info.index.sym]
     strsect = info.sechdrs[info.index.str]
+    core, init = layouts[scheme.kallsyms_core], layouts[scheme.kallsyms_init]
     symsect.sh_flags |= C.SHF_ALLOC
-    symsect.sh_entsize = get_offset(info, init, info.index.sym) | INIT_OFFSET_MASK
+    symsect.sh_entsize = scheme.encode(scheme.kallsyms_init, get_offset(info, init, info.index.sym))
     nsrc = symsect.sh_size // C.SYM_SIZE
     strtab_size = ndst = 0
     core_syms = info.core_syms = []
@@ -83,15 +85,15 @@ def layout_symtab(info: LoadInfo, core, init) -> None:
     info.stroffs = core.size = (info.symoffs + ndst * C.SYM_SIZE) & 0xFFFFFFFF
     core.size = (core.size + strtab_size) & 0xFFFFFFFF
     info.core_typeoffs = core.size
-    core.size = strict_align(core.size + ndst)
+    core.size = scheme.close_table((core.size + ndst) & U32_MAX)
     info.core_ndst = ndst
     strsect.sh_flags |= C.SHF_ALLOC
-    strsect.sh_entsize = get_offset(info, init, info.index.str) | INIT_OFFSET_MASK
+    strsect.sh_entsize = scheme.encode(scheme.kallsyms_init, get_offset(info, init, info.index.str))
     init.size = align_u32(init.size, ALIGNOF_MOD_KALLSYMS)
     info.mod_kallsyms_init_off = init.size
-    init.size += SIZEOF_MOD_KALLSYMS
+    init.size = (init.size + SIZEOF_MOD_KALLSYMS) & U32_MAX
     info.init_typeoffs = init.size
-    init.size = strict_align(init.size + nsrc)
+    init.size = scheme.close_table((init.size + nsrc) & U32_MAX)
 
 
 def elf_type(info: LoadInfo, st_info: int, shndx: int, section_letters: dict) -> str:
@@ -135,7 +137,7 @@ def add_kallsyms(info: LoadInfo) -> None:
     names copied are exactly those layout_symtab() measured, so its list is reused
     and the three tables are written in one go; otherwise the kernel's loop runs on
     the memory copies as they are."""
-    core_base, typetab = set_kallsyms_pointers(info)
+    core_base, typetab = set_kallsyms_pointers(info, scheme_of(info))
     if info.symtab_dirty:
         _add_kallsyms_from_memory(info, core_base, typetab)
         return

@@ -9,7 +9,7 @@ profile refuses a layout that does not fit 32 bits.
 
 import errno
 
-from ..abi.types import U64_MASK
+from ..abi.types import U32, U64_MASK
 from ..elf import constants as C
 from ..elf.reader import OutOfBounds
 from ..kernel.alloc import PERCPU_MODULE_RESERVE
@@ -17,7 +17,8 @@ from ..kernel.memory import TableView
 from .context import LoadInfo
 from .kallsyms import layout_symtab
 from .modstruct import clear_percpu, read_layouts, read_moved_taints, sync_section_headers, write_bases, write_layouts
-from .sizes import ENTSIZE_UNSET, INIT_OFFSET_MASK, Layout, get_offset, strict_align
+from .regions import Scheme, scheme_of
+from .sizes import ENTSIZE_UNSET, Layout, get_offset, strict_align
 from .strict_rwx import module_enforce_rwx_sections
 
 # layout_sections(): (flags that must be set, flags that must be clear), in order.
@@ -36,12 +37,12 @@ def is_init_section(name: bytes) -> bool:
     return name.startswith(b".init")
 
 
-def layout_sections(info: LoadInfo, core: Layout, init: Layout) -> None:
-    """Sets: sh_entsize of every SHF_ALLOC section (its offset), the layouts — counted on
-    from the sizes the file's struct module holds (modstruct.read_layouts)."""
+def layout_sections(info: LoadInfo, scheme: Scheme, layouts: dict[str, Layout]) -> None:
+    """Sets: sh_entsize of every SHF_ALLOC section (its region and offset), the layouts —
+    counted on from the sizes the file's struct module holds (modstruct.read_layouts)."""
     for sh in info.sechdrs:
         sh.sh_entsize = ENTSIZE_UNSET
-    read_layouts(info, core, init)
+    read_layouts(info, scheme, layouts)
     # No flag or name changes in here, so each SHF_ALLOC section's place is known up
     # front: the first mask it matches, in the pass (core or init) its name picks.
     # (elf_validity_check() checked every SHF_ALLOC section's name offset.)
@@ -50,12 +51,13 @@ def layout_sections(info: LoadInfo, core: Layout, init: Layout) -> None:
         m = _layout_class(sh.sh_flags) if sh.sh_flags & C.SHF_ALLOC else None   # every mask needs ALLOC
         if m is not None:
             classes.setdefault((is_init_section(info.sec_name(i)), m), []).append(i)
-    for is_init, layout in ((False, core), (True, init)):
-        for m in range(len(LAYOUT_MASKS)):
+    for is_init, regions in ((False, scheme.core_classes), (True, scheme.init_classes)):
+        for m, region in enumerate(regions):
             for i in classes.get((is_init, m), ()):
-                offset = get_offset(info, layout, i)
-                info.sechdrs[i].sh_entsize = offset | INIT_OFFSET_MASK if is_init else offset
-            _close_layout_class(layout, m, is_init)
+                if region is None:      # WARN_ON_ONCE(type == MOD_INVALID): left unplaced
+                    continue
+                info.sechdrs[i].sh_entsize = scheme.encode(region, get_offset(info, layouts[region], i))
+            scheme.close_class(layouts, is_init, m)
 
 
 def _layout_class(flags: int) -> int | None:
@@ -66,28 +68,11 @@ def _layout_class(flags: int) -> int | None:
     return None
 
 
-def _close_layout_class(layout: Layout, m: int, is_init: bool) -> None:
-    if m == 0:
-        layout.size = strict_align(layout.size)
-        layout.text_size = layout.size
-    elif m == 1:
-        layout.size = strict_align(layout.size)
-        layout.ro_size = layout.size
-    elif m == 2:
-        if is_init:   # ro_after_init does not apply to init memory
-            layout.ro_after_init_size = layout.ro_size
-        else:
-            layout.size = strict_align(layout.size)
-            layout.ro_after_init_size = layout.size
-    elif m == 4:
-        layout.size = strict_align(layout.size)
-
-
 def layout_and_allocate(info: LoadInfo) -> None:
     """Requires: load info; check_modinfo() (which 6.1 calls first thing in here).
-    Sets: sh_entsize (layout offsets), sh_addr (final addresses), mod.core/init and
-    their sizes — counted on from the sizes in the file's struct module, and written
-    back into it (modstruct).  Errors: ENOEXEC (W+X section), ENOMEM (module_alloc)."""
+    Sets: sh_entsize (layout offsets), sh_addr (final addresses), mod.mem and mod.spans —
+    counted on from the sizes in the file's struct module, and written back into it
+    (modstruct).  Errors: ENOEXEC (W+X section), ENOMEM (module_alloc)."""
     module_enforce_rwx_sections(info)
     # The percpu section is allocated separately (percpu_modalloc).
     info.sechdrs[info.index.pcpu].sh_flags &= ~C.SHF_ALLOC
@@ -95,15 +80,16 @@ def layout_and_allocate(info: LoadInfo) -> None:
         ndx = info.find_sec(name)
         if ndx:
             info.sechdrs[ndx].sh_flags |= C.SHF_RO_AFTER_INIT
-    core, init = Layout(), Layout()
+    scheme = scheme_of(info)
+    layouts = {region: Layout() for region in scheme.regions}
     with info.within("layout_sections"):
-        layout_sections(info, core, init)
-        write_layouts(info, core, init)
+        layout_sections(info, scheme, layouts)
+        write_layouts(info, scheme, layouts)
     with info.within("layout_symtab"):
-        layout_symtab(info, core, init)
-        write_layouts(info, core, init)
+        layout_symtab(info, scheme, layouts)
+        write_layouts(info, scheme, layouts)
     with info.within("move_module"):
-        move_module(info, core, init)
+        move_module(info, scheme, layouts)
     info.mod_copy_off = None          # info->mod is the moved struct from here on
     read_moved_taints(info)
 
@@ -120,38 +106,52 @@ def _module_alloc(info: LoadInfo, size: int, tag: str, earlier: int = 0):
     return info.kernel.alloc.alloc("module_alloc", "move_module", size, info.mod.name, backed=True, tag=tag)
 
 
-def move_module(info: LoadInfo, core: Layout, init: Layout) -> None:
+def move_module(info: LoadInfo, scheme: Scheme, layouts: dict[str, Layout]) -> None:
+    """Allocate every region the layout needs (6.1: core, and init if any; 6.4: each
+    non-empty region, page-aligned), store the bases in the struct, copy the sections."""
     mod, alloc = info.mod, info.kernel.alloc
-    mod.core = _module_alloc(info, core.size, "core")
     try:
-        if init.size:
-            mod.init = _module_alloc(info, init.size, "init", core.size)
-        write_bases(info)
-        _copy_sections(info, core, init)
+        earlier = 0
+        for region in scheme.regions:
+            layout = layouts[region]
+            if scheme.page_align_each and layout.size:
+                layout.size = strict_align(layout.size)     # module_memory_alloc() stores it back
+                info.write_copy(_size_field(info, scheme, region), U32.pack(layout.size), "mod->mem[].size")
+            if layout.size or region in scheme.always_allocated:
+                mod.mem[region] = _module_alloc(info, layout.size, region, earlier)
+                earlier += layout.size
+        write_bases(info, scheme)
+        mod.spans = scheme.spans(layouts)
+        _copy_sections(info, scheme)
     except BaseException:
         # move_module()'s out_err: free what it allocated.  (6.1 cannot fail in the
         # copy itself — there it would have crashed — but the model must not leak.)
-        alloc.free(mod.init)
-        alloc.free(mod.core)
-        mod.core = mod.init = None
+        for area in mod.mem.values():
+            alloc.free(area)
+        mod.mem.clear()
+        mod.spans = []
         raise
 
 
-def _copy_sections(info: LoadInfo, core: Layout, init: Layout) -> None:
+def _size_field(info: LoadInfo, scheme: Scheme, region: str) -> int:
+    assert info.mod_copy_off is not None, "move_module() writes the file's struct"
+    return info.mod_copy_off + scheme.size_field(info.kernel.profile.struct_module, region)
+
+
+def _copy_sections(info: LoadInfo, scheme: Scheme) -> None:
     mod, space = info.mod, info.kernel.alloc.space
-    mod.core_text_size, mod.core_ro_size = core.text_size, core.ro_size
-    mod.core_ro_after_init_size, mod.core_size = core.ro_after_init_size, core.size
-    mod.init_text_size, mod.init_ro_size, mod.init_size = init.text_size, init.ro_size, init.size
     # One region lookup per area; a section the (wrapped) layout puts past its area is
     # written through the address space, which faults where the kernel's memcpy would
-    # (into no init area at all: its base is NULL).
-    areas = (_area_view(space, mod.core, "core"), _area_view(space, mod.init, "init"))
+    # (into a region not allocated: its base is NULL).
+    areas = {region: _area_view(space, mod.mem.get(region), region) for region in scheme.regions}
     for i, sh in enumerate(info.sechdrs):
         if not sh.sh_flags & C.SHF_ALLOC:
             continue
-        in_init = bool(sh.sh_entsize & INIT_OFFSET_MASK)
-        offset = sh.sh_entsize & ~INIT_OFFSET_MASK
-        area = areas[in_init]
+        region, offset = scheme.decode(sh.sh_entsize)
+        if region is None:
+            raise OutOfBounds(f"move_module: section {i} was laid out in no region (sh_entsize {sh.sh_entsize:#x}): "
+                              f"mod->mem[] indexed past its end")
+        area = areas[region]
         dest = area.addr + offset
         if sh.sh_type != C.SHT_NOBITS and sh.sh_size:
             sync_section_headers(info, sh.sh_offset, sh.sh_size)
@@ -165,7 +165,7 @@ def _copy_sections(info: LoadInfo, core: Layout, init: Layout) -> None:
 
 
 def _area_view(space, allocation, name: str) -> TableView:
-    """Bytes of module memory (core or init; no init allocation is address 0) for move_module()."""
+    """Bytes of one module memory region (one not allocated is address 0) for move_module()."""
     if allocation is None:
         return TableView(space, 0, 1, 0, f"move_module: {name} byte")
     return TableView(space, allocation.addr, 1, allocation.size, f"move_module: {name} byte")

@@ -26,13 +26,14 @@ from .arch import module_arch_cleanup, module_finalize
 from .context import MODULE_INIT_FLAGS, LoadInfo
 from .elf_validity import elf_validity_check
 from .hardening import has_checks, validate_relocated, validate_relocations, validate_tables
-from .init import do_init_module, read_init_exit, unlink_module
+from .init import do_init_module, free_module_memory, read_init_exit, unlink_module
 from .kallsyms import add_kallsyms, ftrace_module_enable
 from .kparams import destroy_params, module_parse_args, read_param_ops_free, release_params
 from .layout import layout_and_allocate, percpu_modalloc
 from .load_info import blacklisted, rewrite_section_headers, setup_load_info
-from .modinfo import check_modinfo, free_modinfo, setup_modinfo
+from .modinfo import check_modinfo, free_modinfo, module_augment_kernel_taints, setup_modinfo
 from .modstruct import free_file_percpu, read_moved_base
+from .regions import scheme_of
 from .relocate import apply_relocations
 from .signing import module_sig_check
 from .strict_rwx import module_enable_protections
@@ -139,24 +140,24 @@ def undo_unlink_mod(info):
 
 
 def undo_free_module(info):
-    """module_deallocate(): percpu, init and core memory, each found through the moved
-    struct.  Without a percpu allocation, percpu_modfree() frees what the struct holds
-    (the file's pointer); init memory goes before core_layout.base is read, so a struct
-    that lies in init memory is read after it was freed.  A fault is raised once
-    everything is freed."""
+    """module_deallocate(): percpu, then each memory region (scheme.free_order), each found
+    through the moved struct.  Without a percpu allocation, percpu_modfree() frees what the
+    struct holds (the file's pointer); a region is freed before the next base is read, so
+    a struct that lies in a region freed earlier is read after it was freed.  A fault is
+    raised once everything is freed."""
     mod, alloc = info.mod, info.kernel.alloc
+    scheme = scheme_of(info)
     try:
         if mod.percpu is None:
             free_file_percpu(info)
         with info.within("module_deallocate"):
-            read_moved_base(info, info.kernel.profile.struct_module.init_layout_offset)
-            alloc.free(mod.init)
-            mod.init = None
-            read_moved_base(info, info.kernel.profile.struct_module.core_layout_offset)
+            for region in scheme.free_order:
+                read_moved_base(info, scheme, region)
+                alloc.free(mod.mem.pop(region, None))
     finally:
-        for part in ("percpu", "init", "core"):
-            alloc.free(getattr(mod, part))
-            setattr(mod, part, None)
+        alloc.free(mod.percpu)
+        mod.percpu = None
+        free_module_memory(info.kernel, mod)
         release_params(mod)
 
 
@@ -317,8 +318,9 @@ class Step:
         return self.fn.__name__
 
 
-def _hardened(info: LoadInfo) -> bool:
-    return info.hardened
+def _has(change: str) -> Callable[[LoadInfo], bool]:
+    """A step's guard: the profile's loader has this named change (kernel/profile.py)."""
+    return lambda info: info.has(change)
 
 
 def _livepatch(info: LoadInfo) -> bool:
@@ -334,9 +336,10 @@ PIPELINE = (
     Step(rewrite_section_headers),
     Step(check_modstruct_version),
     Step(check_modinfo),                        # 6.1 does this first thing in layout_and_allocate()
-    Step(check_not_loaded, when=_hardened),     # later kernels refuse a duplicate before allocating anything
+    Step(check_not_loaded, when=_has("early_mod_check")),   # a duplicate before allocating anything
     Step(layout_and_allocate, pushes="free_module"),
     Step(add_unformed_module, pushes="unlink_mod"),
+    Step(module_augment_kernel_taints, when=_has("module_augment_kernel_taints")),
     Step(taint_unsigned),
     Step(percpu_modalloc),
     Step(module_unload_init, pushes="free_unload"),

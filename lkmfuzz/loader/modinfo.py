@@ -150,8 +150,8 @@ def add_taint_module(info: LoadInfo, bit: int) -> None:
 
 
 def check_modinfo(info: LoadInfo) -> None:
-    """Requires: index.info, index.vers, mod.  Sets: module taints (F, O, C, K, P, N, in the
-    kernel's order) and the kernel's; mod->klp of a livepatch module.  Errors: ENOEXEC
+    """Requires: index.info, index.vers, mod.  Sets: in 6.1 the module taints too
+    (module_augment_kernel_taints); mod->klp of a livepatch module.  Errors: ENOEXEC
     (vermagic mismatch, livepatch without support, or missing vermagic without FORCE_LOAD)."""
     kernel = info.kernel
     modmagic = None if info.flags & MODULE_INIT_IGNORE_VERMAGIC else get_modinfo(info, "vermagic")
@@ -160,15 +160,33 @@ def check_modinfo(info: LoadInfo) -> None:
     elif not same_magic(modmagic, kernel.profile.vermagic.encode(), info.index.vers != 0):
         raise info.refuse(errno.ENOEXEC, f"version magic '{modmagic.decode('latin-1')}' should be "
                                          f"'{kernel.profile.vermagic}'")
+    if info.has("module_augment_kernel_taints"):
+        check_modinfo_livepatch(info)
+    else:
+        module_augment_kernel_taints(info)
+
+
+def check_modinfo_livepatch(info: LoadInfo) -> None:
+    """Sets: mod->klp.  Errors: ENOEXEC (a livepatch module without CONFIG_LIVEPATCH)."""
+    if get_modinfo(info, "livepatch") is None:
+        return
+    if not info.kernel.config.livepatch:
+        raise info.refuse(errno.ENOEXEC, "module is marked as livepatch module, but livepatch support is disabled")
+    set_livepatch_module(info)
+
+
+def module_augment_kernel_taints(info: LoadInfo) -> None:
+    """The taints .modinfo asks for (O, C, K, P, N, in the kernel's order).  6.1 applies them
+    in check_modinfo(), its livepatch check among them, to the file's struct before
+    anything is allocated; later kernels once the module is listed (a named change, the
+    module then already moved).  Errors: 6.1's check_modinfo_livepatch()."""
     if get_modinfo(info, "intree") is None:
         add_taint_module(info, T.TAINT_OOT_MODULE)
     if get_modinfo(info, "staging") is not None:
         add_taint_module(info, T.TAINT_CRAP)
-    if get_modinfo(info, "livepatch") is not None:
-        if not kernel.config.livepatch:
-            raise info.refuse(errno.ENOEXEC, "module is marked as livepatch module, but livepatch support is "
-                                             "disabled")
-        set_livepatch_module(info)
+    if not info.has("module_augment_kernel_taints"):
+        check_modinfo_livepatch(info)
+    if info.mod.livepatch:
         add_taint_module(info, T.TAINT_LIVEPATCH)
     license = get_modinfo(info, "license")
     if (license or b"unspecified") not in GPL_COMPATIBLE:

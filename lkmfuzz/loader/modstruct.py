@@ -24,8 +24,6 @@ struct sets what the loader computes (hardening.validate_struct_module_fields).
 """
 
 from ..abi.module import (
-    LAYOUT_BASE_OFFSET,
-    LAYOUT_SIZE_OFFSET,
     LAYOUT_SIZES,
     MOD_KALLSYMS,
     MOD_KALLSYMS_NUM_SYMTAB,
@@ -38,6 +36,7 @@ from ..abi.types import U8, U32, U32_MAX, U64, U64_MASK
 from ..elf.constants import SHDR_SIZE, SYM_SIZE
 from ..elf.reader import OutOfBounds
 from .context import LoadInfo
+from .regions import Scheme
 from .sizes import Layout
 
 
@@ -66,6 +65,7 @@ def set_taint_bit(info: LoadInfo, bit: int) -> None:
 
 def set_livepatch_module(info: LoadInfo) -> None:
     """mod->klp = true in the file's struct."""
+    info.mod.livepatch = True
     info.write_copy(_copy_field(info, _struct(info).klp_offset), U8.pack(1), "set_livepatch_module")
 
 
@@ -83,32 +83,36 @@ def sync_section_headers(info: LoadInfo, start: int, size: int) -> None:
         info.write_copy(table, b"".join(sh.pack() for sh in info.sechdrs), "section headers")
 
 
-def read_layouts(info: LoadInfo, core: Layout, init: Layout) -> None:
-    """core_layout.size and init_layout.size as the file has them (with the section header
-    edits so far): module_get_offset() adds onto them; the other fields are all assigned
-    before they are read."""
+def read_layouts(info: LoadInfo, scheme: Scheme, layouts: dict[str, Layout]) -> None:
+    """Each region's size as the file's struct has it (with the section header edits so
+    far): module_get_offset() adds onto them; the other fields are all assigned before
+    they are read."""
     sync_section_headers(info, _mod_copy_off(info), _struct(info).size)
-    for base, layout in ((_struct(info).core_layout_offset, core), (_struct(info).init_layout_offset, init)):
-        layout.size = info.image.unpack(LAYOUT_SIZES, _copy_field(info, base + LAYOUT_SIZE_OFFSET),
-                                        "struct module_layout size")[0]
+    for region, layout in layouts.items():
+        layout.size = info.image.unpack(U32, _copy_field(info, scheme.size_field(_struct(info), region)),
+                                        f"struct module {region} size")[0]
         if layout.size:
-            info.unchecked(f"struct module layout size {layout.size:#x} taken from the file")
+            info.unchecked(f"struct module {region} size {layout.size:#x} taken from the file")
 
 
-def write_layouts(info: LoadInfo, core: Layout, init: Layout) -> None:
+def write_layouts(info: LoadInfo, scheme: Scheme, layouts: dict[str, Layout]) -> None:
     """Store the layouts' sizes back into the file's struct, as layout_sections() and
-    layout_symtab() do through their ``mod->..._layout`` pointers."""
-    for base, layout in ((_struct(info).core_layout_offset, core), (_struct(info).init_layout_offset, init)):
-        sizes = LAYOUT_SIZES.pack(layout.size, layout.text_size, layout.ro_size, layout.ro_after_init_size)
-        info.write_copy(_copy_field(info, base + LAYOUT_SIZE_OFFSET), sizes, "struct module_layout")
+    layout_symtab() do through their ``mod->..._layout`` (``mod->mem[]``) pointers."""
+    for region, layout in layouts.items():
+        if scheme.page_align_each:
+            sizes = U32.pack(layout.size)
+        else:
+            sizes = LAYOUT_SIZES.pack(layout.size, layout.text_size, layout.ro_size, layout.ro_after_init_size)
+        info.write_copy(_copy_field(info, scheme.size_field(_struct(info), region)), sizes, "struct module layout")
 
 
-def write_bases(info: LoadInfo) -> None:
-    """move_module(): mod->core_layout.base, mod->init_layout.base (NULL without init)."""
-    mod = info.mod
-    for base, area in ((_struct(info).core_layout_offset, mod.core), (_struct(info).init_layout_offset, mod.init)):
+def write_bases(info: LoadInfo, scheme: Scheme) -> None:
+    """move_module(): each region's base (NULL for one not allocated)."""
+    for region in scheme.regions:
+        area = info.mod.mem.get(region)
         addr = area.addr if area is not None else 0
-        info.write_copy(_copy_field(info, base + LAYOUT_BASE_OFFSET), U64.pack(addr), "struct module_layout base")
+        info.write_copy(_copy_field(info, scheme.base_field(_struct(info), region)), U64.pack(addr),
+                        "struct module layout base")
 
 
 def _moved_field(info: LoadInfo, offset: int) -> int:
@@ -116,23 +120,23 @@ def _moved_field(info: LoadInfo, offset: int) -> int:
     return info.sechdrs[info.index.mod].sh_addr + offset
 
 
-def read_moved_base(info: LoadInfo, layout: int) -> int:
-    """``layout``.base (core_layout or init_layout, by offset) from the moved struct."""
-    return info.kernel.alloc.space.unpack(U64, _moved_field(info, layout + LAYOUT_BASE_OFFSET),
-                                          "struct module_layout base")[0]
+def read_moved_base(info: LoadInfo, scheme: Scheme, region: str) -> int:
+    """The region's base, read from the moved struct."""
+    return info.kernel.alloc.space.unpack(U64, _moved_field(info, scheme.base_field(_struct(info), region)),
+                                          f"struct module {region} base")[0]
 
 
-def set_kallsyms_pointers(info: LoadInfo) -> tuple[int, int]:
-    """The head of add_kallsyms(): mod->kallsyms = init_layout.base + mod_kallsyms_init_off,
+def set_kallsyms_pointers(info: LoadInfo, scheme: Scheme) -> tuple[int, int]:
+    """The head of add_kallsyms(): mod->kallsyms = (init data base) + mod_kallsyms_init_off,
     its symtab/num_symtab/strtab/typetab stored there, then core_kallsyms' symtab, strtab
-    and typetab pointers into core_layout.base — both bases read back from the moved
+    and typetab pointers into the core (data) base — both bases read back from the moved
     struct, which holds what move_module() stored only if the struct it copied is the one
     it wrote (a section smaller than struct module was copied short: its "bases" are
     whatever lies there).  Returns (the core base the core symbols are copied to, the
     init typetab every symbol's type is written to).  Errors: none; a base that points
     nowhere faults."""
     space, symsec = info.kernel.alloc.space, info.sechdrs[info.index.sym]
-    init_base = read_moved_base(info, _struct(info).init_layout_offset)
+    init_base = read_moved_base(info, scheme, scheme.kallsyms_init)
     kallsyms = (init_base + info.mod_kallsyms_init_off) & U64_MASK
     space.write(_moved_field(info, _struct(info).kallsyms_offset), U64.pack(kallsyms), "mod->kallsyms",
                 check_perm=False)
@@ -140,7 +144,7 @@ def set_kallsyms_pointers(info: LoadInfo) -> tuple[int, int]:
     init_table = MOD_KALLSYMS.pack(symsec.sh_addr, symsec.sh_size // SYM_SIZE & U32_MAX,
                                    info.sechdrs[info.index.str].sh_addr, typetab)
     space.write(kallsyms, init_table, "mod->kallsyms->symtab", check_perm=False)
-    core_base = read_moved_base(info, _struct(info).core_layout_offset)
+    core_base = read_moved_base(info, scheme, scheme.kallsyms_core)
     core_kallsyms = _moved_field(info, _struct(info).core_kallsyms_offset)
     for field, offset in ((MOD_KALLSYMS_SYMTAB, info.symoffs), (MOD_KALLSYMS_STRTAB, info.stroffs),
                           (MOD_KALLSYMS_TYPETAB, info.core_typeoffs)):

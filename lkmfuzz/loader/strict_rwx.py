@@ -21,16 +21,18 @@ def module_enforce_rwx_sections(info: LoadInfo) -> None:
             raise info.refuse(errno.ENOEXEC, f"section {name} (index {i}) has invalid WRITE|EXEC flags")
 
 
+# The pages of each kind of span: before init, and once init is done (ro_after_init sealed).
+SPAN_PERMS = {"text": (PERM_RX, PERM_RX), "rodata": (PERM_R, PERM_R), "ro_after_init": (PERM_RW, PERM_R),
+              "data": (PERM_RW, PERM_RW)}
+
+
 def module_enable_protections(mod, after_init: bool = False) -> None:
-    """module_enable_ro() + module_enable_nx() + module_enable_x()."""
-    core = mod.core.region
-    core.set_perm(0, mod.core_text_size, PERM_RX)
-    core.set_perm(mod.core_text_size, mod.core_ro_size, PERM_R)
-    ro_end = mod.core_ro_after_init_size if after_init else mod.core_ro_size
-    core.set_perm(mod.core_ro_size, ro_end, PERM_R)
-    core.set_perm(ro_end, core.mapped, PERM_RW)
-    if mod.init is not None and not after_init:
-        init = mod.init.region
-        init.set_perm(0, mod.init_text_size, PERM_RX)
-        init.set_perm(mod.init_text_size, mod.init_ro_size, PERM_R)
-        init.set_perm(mod.init_ro_size, init.mapped, PERM_RW)
+    """module_enable_ro() + module_enable_nx() + module_enable_x(): each span of module
+    memory gets its kind's permissions; a region's last span reaches its mapped end."""
+    last = {span.region: span for span in mod.spans}
+    for span in mod.spans:
+        area = mod.mem.get(span.region)
+        if area is None or span.init and after_init:
+            continue
+        end = area.region.mapped if last[span.region] is span else span.end
+        area.region.set_perm(span.start, end, SPAN_PERMS[span.kind][after_init])
