@@ -200,3 +200,18 @@ def test_the_module_area_is_bounded_and_reused():
         assert kernel.find_module("hello") is None
         again = finit_module(kernel, seed_bytes("hello"))
         assert again.ok and again.module.mem["core"].addr == MODULES_VADDR
+
+
+def test_a_failed_page_permission_change_fails_the_load_in_later_kernels_only():
+    # 6.9's "module: Don't ignore errors from set_memory_XX()": complete_formation() fails
+    # and undoes module_bug_finalize(); 6.1 ignored the error and loaded.
+    plan = FaultPlan(sites=frozenset({"set_memory"}))
+    for profile, loads in (("linux-6.1", True), ("hardened", False)):
+        kernel = Kernel(profile)
+        before = snapshot(kernel)
+        result = finit_module(kernel, HELLO, fault_plan=plan)
+        assert result.ok is loads, f"{profile}: {result}"
+        if not loads:
+            assert result.kind == "ENOMEM" and result.verdict.step == "complete_formation", str(result)
+            assert "ddebug_cleanup" in result.unwound and "bug_cleanup" not in result.unwound
+            assert not check_attempt(kernel, before, result, len(HELLO)), "a refused load must leave nothing"

@@ -13,7 +13,9 @@ from lkmfuzz import invariants
 from lkmfuzz.case import TestCase
 from lkmfuzz.elf import constants as C
 from lkmfuzz.elf import patch
+from lkmfuzz.faults import FaultPlan
 from lkmfuzz.fuzzing.targets import execute
+from lkmfuzz.kernel import taint as T
 from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.kernel.profile import get_profile
 from lkmfuzz.keys import unknown_signer
@@ -341,6 +343,19 @@ def test_a_core_size_past_the_machines_memory_is_enomem():
     result = load(data, profile="linux-6.1")
     assert (result.kind, result.verdict.step) == ("ENOMEM", "move_module")
     assert load(data, profile="hardened").verdict.check == "validate_struct_module_fields"
+
+
+def test_license_taints_come_before_allocation_in_61_and_after_listing_later():
+    # 6.1's check_modinfo() taints the kernel P before layout_and_allocate(); later kernels
+    # (module_augment_kernel_taints) once the module is listed: not for a load refused in
+    # between.
+    data = patch.replace_in_section(HELLO, ".modinfo", b"license=GPL", b"license=BSD")
+    no_memory = FaultPlan(sites=frozenset({"module_alloc"}))
+    faithful, later = Kernel("linux-6.1"), Kernel("hardened")
+    assert finit_module(faithful, data, fault_plan=no_memory).kind == "ENOMEM"
+    assert finit_module(later, data, fault_plan=no_memory).kind == "ENOMEM"
+    assert faithful.taint & 1 << T.TAINT_PROPRIETARY_MODULE and not later.taint & 1 << T.TAINT_PROPRIETARY_MODULE
+    assert finit_module(later, data).ok and later.taint & 1 << T.TAINT_PROPRIETARY_MODULE
 
 
 def test_the_files_taint_bits_are_the_modules(profile):

@@ -71,7 +71,14 @@ UPSTREAM_CHANGES = {
                        "loaded or loading, before anything is allocated",
     "module_augment_kernel_taints": "6.4: the license, staging, out-of-tree, livepatch and test taints are "
                                     "applied after the module is listed, not in check_modinfo()",
+    "module_memory": "ac3b43283923 (6.4, module: replace module_layout with module_memory): seven regions, "
+                     "each sized apart and allocated page-aligned",
+    "set_memory_errors": "6.9 (module: Don't ignore errors from set_memory_XX()): a failed page-permission "
+                         "change fails the load in complete_formation()",
 }
+# Changes that come with their release's struct module (a profile on another release
+# cannot have them): the layout of struct module_memory.
+RELEASE_BOUND_CHANGES = frozenset({"module_memory"})
 
 # The hardened profile's validation checks, by name (loader/hardening.py implements
 # each; the loader asks ``profile.checks``).  Named after the upstream change each
@@ -151,7 +158,7 @@ class Profile:
 PROFILES = {
     "linux-6.1": Profile("linux-6.1", hardened=False),
     "hardened": Profile("hardened", hardened=True, checks=frozenset(HARDENING_CHECKS),
-                        changes=frozenset(UPSTREAM_CHANGES)),
+                        changes=frozenset(UPSTREAM_CHANGES) - RELEASE_BOUND_CHANGES),
 }
 DEFAULT_PROFILE = "hardened"
 

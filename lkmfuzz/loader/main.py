@@ -20,6 +20,7 @@ from ..abi.module import MODULE_HEAD, MODULE_NAME_LEN, MODULE_REF_BASE
 from ..elf.reader import OutOfBounds
 from ..errors import AccessVerdict, LoadError, UnvalidatedAccess, Verdict
 from ..kernel import taint as T
+from ..kernel.alloc import AllocFailed
 from ..kernel.module import Module, ModuleState
 from ..kernel.profile import CLEANUP_LABELS
 from .arch import module_arch_cleanup, module_finalize
@@ -280,9 +281,17 @@ def copy_args(info: LoadInfo) -> None:
 
 
 def complete_formation(info: LoadInfo) -> None:
-    """Errors: ENOEXEC (an export already exists).  Sets: page permissions, state COMING."""
+    """Errors: ENOEXEC (an export already exists); with the set_memory_errors change the
+    set_memory_*() failure of module_enable_rodata_ro() and co (then module_bug_cleanup()).
+    Sets: page permissions, state COMING."""
     verify_exported_symbols(info)
     info.kernel.register("bug_list", info.mod.name)      # module_bug_finalize
+    if info.has("set_memory_errors"):
+        try:
+            info.kernel.alloc.fault_point("set_memory", "module_enable_rodata_ro")
+        except AllocFailed:
+            info.kernel.unregister("bug_list", info.mod.name)    # out_strict_rwx
+            raise
     module_enable_protections(info.mod)
     info.mod.set_state(ModuleState.COMING)
 
