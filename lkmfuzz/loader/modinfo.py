@@ -14,7 +14,7 @@ from ..kernel import taint as T
 from ..kernel.alloc import AllocFailed
 from .context import MODULE_INIT_IGNORE_VERMAGIC, LoadInfo
 from .copy import MODINFO
-from .modstruct import set_livepatch_module, set_taint_bit
+from .modstruct import set_livepatch_module, set_moved_taint_bit, set_taint_bit
 
 GPL_COMPATIBLE = frozenset({b"GPL", b"GPL v2", b"GPL and additional rights", b"Dual BSD/GPL",
                             b"Dual MIT/GPL", b"Dual MPL/GPL"})
@@ -142,11 +142,14 @@ def try_to_force_load(info: LoadInfo, reason: str) -> None:
 
 
 def add_taint_module(info: LoadInfo, bit: int) -> None:
-    """add_taint() and set_bit(bit, &mod->taints) — in the file's struct until move_module()."""
+    """add_taint() and set_bit(bit, &mod->taints) — in the file's struct until move_module(),
+    in the moved one after."""
     info.kernel.add_taint(bit)
     info.mod.taints |= 1 << bit
     if info.mod_copy_off is not None:
         set_taint_bit(info, bit)
+    else:
+        set_moved_taint_bit(info, bit)
 
 
 def check_modinfo(info: LoadInfo) -> None:

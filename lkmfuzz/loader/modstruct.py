@@ -63,6 +63,13 @@ def set_taint_bit(info: LoadInfo, bit: int) -> None:
     info.write_copy(off, U64.pack(taints), "set_bit(mod->taints)")
 
 
+def set_moved_taint_bit(info: LoadInfo, bit: int) -> None:
+    """set_bit(bit, &mod->taints) once the struct has moved (module_augment_kernel_taints)."""
+    space, off = info.kernel.alloc.space, _moved_field(info, _struct(info).taints_offset)
+    taints = space.unpack(U64, off, "struct module taints")[0] | 1 << bit
+    space.write(off, U64.pack(taints), "set_bit(mod->taints)", check_perm=False)
+
+
 def set_livepatch_module(info: LoadInfo) -> None:
     """mod->klp = true in the file's struct."""
     info.mod.livepatch = True
