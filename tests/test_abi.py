@@ -11,7 +11,8 @@ def test_struct_module_of_6_1_is_debians():
     assert dataclasses.asdict(module.LINUX_6_1_X86_64) == {
         "size": 0x380, "name_offset": 24, "init_offset": 0x138, "exit_offset": 0x350,
         "core_layout_offset": 0x140, "init_layout_offset": 0x190, "taints_offset": 0x1F8,
-        "kallsyms_offset": 0x220, "core_kallsyms_offset": 0x228, "percpu_offset": 0x260, "klp_offset": 0x320}
+        "kallsyms_offset": 0x220, "core_kallsyms_offset": 0x228, "percpu_offset": 0x260, "klp_offset": 0x320,
+        "mem_offset": None, "module_memory_size": 0}
     assert module.LINUX_6_1_X86_64.core_size_offset == 0x148
 
 

@@ -23,7 +23,7 @@ class Kernel:
         self.modules: list[Module] = []   # list_add_rcu() adds at the head
         self.taint = 0
         self.log: list[str] = []
-        self.keyring = Keyring.default()   # Debian 6.1's build certificate (data/SOURCE.md)
+        self.keyring = Keyring.of_release(self.profile.release)   # its build certificate (data/*/SOURCE.md)
         self.last_unloaded = ""
         # Global lists a module joins while it loads, each left by exactly one undo
         # action (or free_module): the invariant checker compares them.

@@ -63,7 +63,7 @@ from .crypto.pkcs7 import pkcs7_parse_message
 from .crypto.pkcs7_trust import pkcs7_validate_trust
 from .crypto.pkcs7_verify import pkcs7_verify
 from .crypto.x509 import X509Certificate, X509Error, x509_cert_parse
-from .release import CERTIFICATE, LINUX_6_1
+from .release import CERTIFICATE, LINUX_6_1, Release
 
 
 class KeyringError(LkmfuzzError, ValueError):
@@ -87,10 +87,9 @@ def _load_certificate_bytes(blob: bytes) -> bytes:
     return blob
 
 
-@functools.lru_cache(maxsize=1)
-def _debian_certificate() -> X509Certificate:
-    """The build-time key of Debian's 6.1.0-56-amd64 (package data)."""
-    return _trusted_certificate(LINUX_6_1.data(CERTIFICATE), LINUX_6_1.crypto)
+def _build_certificate(release: Release) -> X509Certificate:
+    """The build-time key of one Debian kernel build (package data; parsed once)."""
+    return _trusted_certificate(release.data(CERTIFICATE), release.crypto)
 
 
 # Parsed once per (certificate, crypto config): keyrings only read a trusted
@@ -117,8 +116,13 @@ class Keyring:
     @classmethod
     def default(cls) -> "Keyring":
         """The keyring Debian's 6.1.0-56-amd64 boots with: its build-time signing key,
-        the certificate in its system_certificate_list (see data/SOURCE.md)."""
-        return cls([_debian_certificate()])
+        the certificate in its system_certificate_list (see data/linux-6.1/SOURCE.md)."""
+        return cls.of_release(LINUX_6_1)
+
+    @classmethod
+    def of_release(cls, release: Release) -> "Keyring":
+        """The keyring a Debian kernel build boots with: its build certificate, its crypto."""
+        return cls([_build_certificate(release)], release.crypto)
 
     def add_certificate(self, cert: bytes) -> X509Certificate:
         """Trust an X.509 certificate (DER or PEM), like key_create_or_update() on the keyring."""
