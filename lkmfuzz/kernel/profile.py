@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from ..abi.module import StructModuleLayout
 from ..errors import LkmfuzzError
-from .release import LINUX_6_1, Release
+from .release import LINUX_6_1, RELEASE_BOUND_CHANGES, UPSTREAM_CHANGES, Release
 
 DEBIAN_RELEASE = LINUX_6_1.uname
 DEBIAN_VERMAGIC = LINUX_6_1.vermagic
@@ -55,30 +55,6 @@ class Config:
     module_alloc_max: int = 960 << 20
     module_alloc_oom: int = 881 << 20
 
-
-# Loader changes after Debian's 6.1 that the model knows, by name: a release lists those
-# it contains (kernel/release.py Release.changes).  Each refusal names the change.
-UPSTREAM_CHANGES = {
-    "elf_validity_cache_secstrings": "6.12 (elf_validity_cache_* split): the section name table is a non-empty, "
-                                     "NUL-terminated SHT_STRTAB and every non-NULL section's sh_name lies inside it",
-    "elf_validity_cache_index_info": "6.12: at most one .modinfo; the name is read from it right away",
-    "elf_validity_cache_index_mod": "6.12 (module: add sanity check for ELF module section): exactly one "
-                                    ".gnu.linkonce.this_module, ALLOC, not NOBITS, of sizeof(struct module)",
-    "elf_validity_cache_index_sym": "6.12: exactly one SHT_SYMTAB",
-    "elf_validity_cache_index_str": "6.12: the symbol table's sh_link names an SHT_STRTAB",
-    "elf_validity_cache_strtab": "d979e3dffa93 (6.13): the symbol string table NUL at both ends, st_name inside it",
-    "early_mod_check": "6.4 (module: move early sanity checks into a helper): EEXIST/EBUSY for a module already "
-                       "loaded or loading, before anything is allocated",
-    "module_augment_kernel_taints": "6.4: the license, staging, out-of-tree, livepatch and test taints are "
-                                    "applied after the module is listed, not in check_modinfo()",
-    "module_memory": "ac3b43283923 (6.4, module: replace module_layout with module_memory): seven regions, "
-                     "each sized apart and allocated page-aligned",
-    "set_memory_errors": "6.9 (module: Don't ignore errors from set_memory_XX()): a failed page-permission "
-                         "change fails the load in complete_formation()",
-}
-# Changes that come with their release's struct module (a profile on another release
-# cannot have them): the layout of struct module_memory.
-RELEASE_BOUND_CHANGES = frozenset({"module_memory"})
 
 # The hardened profile's validation checks, by name (loader/hardening.py implements
 # each; the loader asks ``profile.checks``).  Named after the upstream change each

@@ -4,8 +4,9 @@ A ``Release`` is the bundle a kernel build leaves behind — its ``uname -r`` an
 vermagic, the Debian packages it comes in, its ``Module.symvers``, ``.config`` and
 module-signing certificate (package data under ``kernel/data/<name>/``, provenance in
 each folder's SOURCE.md), the layout of its ``struct module`` and what its crypto API
-can find.  Which loader *changes* a release contains is the profile's business
-(kernel/profile.py); everything here is facts about a build, read off Debian's packages.
+can find.  A release also names the loader *changes* it contains beyond Debian's 6.1
+(``UPSTREAM_CHANGES``, each after the function or commit that brought it): the loader
+asks the profile ``has(change)`` (kernel/profile.py).
 """
 
 import functools
@@ -14,6 +15,30 @@ from importlib import resources
 
 from ..abi.module import LINUX_6_1_X86_64, StructModuleLayout
 from .crypto.api import DEBIAN_6_1, CryptoConfig
+
+# Loader changes after Debian's 6.1 that the model knows, by name: a release lists those
+# it contains (kernel/release.py Release.changes).  Each refusal names the change.
+UPSTREAM_CHANGES = {
+    "elf_validity_cache_secstrings": "6.12 (elf_validity_cache_* split): the section name table is a non-empty, "
+                                     "NUL-terminated SHT_STRTAB and every non-NULL section's sh_name lies inside it",
+    "elf_validity_cache_index_info": "6.12: at most one .modinfo; the name is read from it right away",
+    "elf_validity_cache_index_mod": "6.12 (module: add sanity check for ELF module section): exactly one "
+                                    ".gnu.linkonce.this_module, ALLOC, not NOBITS, of sizeof(struct module)",
+    "elf_validity_cache_index_sym": "6.12: exactly one SHT_SYMTAB",
+    "elf_validity_cache_index_str": "6.12: the symbol table's sh_link names an SHT_STRTAB",
+    "elf_validity_cache_strtab": "d979e3dffa93 (6.13): the symbol string table NUL at both ends, st_name inside it",
+    "early_mod_check": "6.4 (module: move early sanity checks into a helper): EEXIST/EBUSY for a module already "
+                       "loaded or loading, before anything is allocated",
+    "module_augment_kernel_taints": "6.4: the license, staging, out-of-tree, livepatch and test taints are "
+                                    "applied after the module is listed, not in check_modinfo()",
+    "module_memory": "ac3b43283923 (6.4, module: replace module_layout with module_memory): seven regions, "
+                     "each sized apart and allocated page-aligned",
+    "set_memory_errors": "6.9 (module: Don't ignore errors from set_memory_XX()): a failed page-permission "
+                         "change fails the load in complete_formation()",
+}
+# Changes that come with their release's struct module (a profile on another release
+# cannot have them): the layout of struct module_memory.
+RELEASE_BOUND_CHANGES = frozenset({"module_memory"})
 
 SYMVERS = "Module.symvers.xz"
 CONFIG = "config.xz"
