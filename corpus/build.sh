@@ -96,6 +96,8 @@ case "$SERIES" in
 	*) echo "build.sh: error: unknown kernel series '$SERIES' (6.1 or 6.12)" >&2; exit 2 ;;
 esac
 DATA=$REPO/lkmfuzz/kernel/data/linux-$SERIES
+# How SOURCE.md tells to regenerate (6.1 is the default and needs no option).
+KERNEL_ARG=$([[ $SERIES == 6.1 ]] || echo " --kernel $SERIES")
 # The kbuild package is per series for 6.1, per ABI from 6.12 on.
 kbuild_package() { if [[ $SERIES == 6.1 ]]; then echo linux-kbuild-6.1; else echo "linux-kbuild-$KABI"; fi; }
 
@@ -405,8 +407,8 @@ kernel build configuration), compressed the same way.
 
 ## Regenerating
 
-    bash corpus/fetch-symvers.sh            # newest ABI apt offers
-    LKMFUZZ_KABI=$KABI bash corpus/fetch-symvers.sh   # this exact one
+    bash corpus/fetch-symvers.sh$KERNEL_ARG            # newest ABI apt offers
+    LKMFUZZ_KABI=$KABI bash corpus/fetch-symvers.sh$KERNEL_ARG   # this exact one
 
 (\`corpus/fetch-symvers.sh\` is \`corpus/build.sh --data-only\`; the .deb is
 cached in \`\${LKMFUZZ_CACHE:-\$HOME/.cache/lkmfuzz}/debian\`.)

@@ -6,7 +6,9 @@ architecture, as data, which a profile (kernel/profile.py) points to.  The 6.1 n
 were read off Debian's build: ``bash scripts/probe-struct-module.sh`` compiles
 scripts/probe/struct_module_probe.c (offsetof/sizeof) with kbuild against
 linux-headers-6.1.0-56-amd64 (the same for 6.1.0-57).  6.12 replaced struct module_layout
-with struct module_memory: its layout is another instance, not an edit of this one.
+with struct module_memory: its layout is another instance, not an edit of this one
+(``bash scripts/probe-struct-module.sh --kernel 6.12`` against
+linux-headers-6.12.118+deb12-amd64; the table is in kernel/data/linux-6.12/SOURCE.md).
 """
 
 import struct
@@ -32,6 +34,13 @@ class StructModuleLayout:
     core_kallsyms_offset: int   # struct mod_kallsyms core_kallsyms
     percpu_offset: int          # void __percpu *percpu
     klp_offset: int             # bool klp (CONFIG_LIVEPATCH)
+    # From 6.4 on (struct module_memory mem[MOD_MEM_NUM_TYPES]); None before.
+    mem_offset: int | None = None           # struct module_memory mem[MOD_MEM_NUM_TYPES]
+    module_memory_size: int | None = None   # sizeof(struct module_memory)
+    module_memory_base_offset: int | None = None    # void *base, inside struct module_memory
+    module_memory_size_offset: int | None = None    # unsigned int size, inside struct module_memory
+    mod_mem_num_types: int | None = None    # MOD_MEM_NUM_TYPES
+    percpu_size_offset: int | None = None   # unsigned int percpu_size
 
     @property
     def core_size_offset(self) -> int:
@@ -41,11 +50,37 @@ class StructModuleLayout:
     def init_size_offset(self) -> int:
         return self.init_layout_offset + LAYOUT_SIZE_OFFSET
 
+    def mem_region_offset(self, mem_type: int) -> int:
+        """Offset of mem[mem_type] (a MOD_* index of MOD_MEM_TYPES); only for 6.4+ layouts."""
+        if self.mem_offset is None or self.module_memory_size is None or self.mod_mem_num_types is None:
+            raise ValueError("this struct module has no mem[] (it predates Linux 6.4)")
+        if not 0 <= mem_type < self.mod_mem_num_types:
+            raise ValueError(f"mem type {mem_type} is not below MOD_MEM_NUM_TYPES {self.mod_mem_num_types}")
+        return self.mem_offset + mem_type * self.module_memory_size
+
 
 LINUX_6_1_X86_64 = StructModuleLayout(
     size=0x380, name_offset=24, init_offset=0x138, exit_offset=0x350,
     core_layout_offset=0x140, init_layout_offset=0x190, taints_offset=0x1F8,
     kallsyms_offset=0x220, core_kallsyms_offset=0x228, percpu_offset=0x260, klp_offset=0x320)
+
+# enum mod_mem_type (include/linux/module.h, 6.4+): the index of each region in mem[]
+MOD_MEM_TYPES = ("MOD_TEXT", "MOD_DATA", "MOD_RODATA", "MOD_RO_AFTER_INIT",
+                 "MOD_INIT_TEXT", "MOD_INIT_DATA", "MOD_INIT_RODATA")
+MOD_TEXT, MOD_INIT_TEXT = MOD_MEM_TYPES.index("MOD_TEXT"), MOD_MEM_TYPES.index("MOD_INIT_TEXT")
+
+# Debian 12's 6.12.118+deb12-amd64 (probe output in kernel/data/linux-6.12/SOURCE.md).  6.12
+# has no core_layout/init_layout; those two fields name mem[MOD_TEXT] and mem[MOD_INIT_TEXT],
+# whose base (+0) and size (+8) sit where module_layout's did, so core_size_offset and
+# init_size_offset stay meaningful.  Nothing else of module_layout (text_size, ro_size, ...)
+# exists in 6.12: the other regions are mem[] entries (mem_region_offset).
+LINUX_6_12_X86_64 = StructModuleLayout(
+    size=0x500, name_offset=24, init_offset=0x138, exit_offset=0x4B0,
+    core_layout_offset=0x140 + MOD_TEXT * 0x48, init_layout_offset=0x140 + MOD_INIT_TEXT * 0x48,
+    taints_offset=0x350, kallsyms_offset=0x378, core_kallsyms_offset=0x380,
+    percpu_offset=0x3B8, klp_offset=0x480,
+    mem_offset=0x140, module_memory_size=0x48, module_memory_base_offset=0x0,
+    module_memory_size_offset=0x8, mod_mem_num_types=len(MOD_MEM_TYPES), percpu_size_offset=0x3C0)
 
 # struct module starts with `enum module_state state; struct list_head list;`
 MODULE_HEAD = struct.Struct("<I4xQQ")
