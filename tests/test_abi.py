@@ -3,6 +3,8 @@ has (scripts/probe-struct-module.sh printed them), pinned so an edit of the data
 
 import dataclasses
 
+import pytest
+
 from lkmfuzz.abi import module, params
 from lkmfuzz.kernel.profile import PROFILES
 
@@ -11,8 +13,29 @@ def test_struct_module_of_6_1_is_debians():
     assert dataclasses.asdict(module.LINUX_6_1_X86_64) == {
         "size": 0x380, "name_offset": 24, "init_offset": 0x138, "exit_offset": 0x350,
         "core_layout_offset": 0x140, "init_layout_offset": 0x190, "taints_offset": 0x1F8,
-        "kallsyms_offset": 0x220, "core_kallsyms_offset": 0x228, "percpu_offset": 0x260, "klp_offset": 0x320}
+        "kallsyms_offset": 0x220, "core_kallsyms_offset": 0x228, "percpu_offset": 0x260, "klp_offset": 0x320,
+        # 6.1 has no mem[] (6.4 brought struct module_memory): the 6.4+ fields stay None.
+        "mem_offset": None, "module_memory_size": None, "module_memory_base_offset": None,
+        "module_memory_size_offset": None, "mod_mem_num_types": None, "percpu_size_offset": None}
     assert module.LINUX_6_1_X86_64.core_size_offset == 0x148
+
+
+def test_struct_module_of_6_12_is_debians():
+    """scripts/probe-struct-module.sh --kernel 6.12 (table in kernel/data/linux-6.12/SOURCE.md)."""
+    layout = module.LINUX_6_12_X86_64
+    assert (layout.size, layout.name_offset, layout.init_offset, layout.mem_offset, layout.taints_offset,
+            layout.percpu_offset, layout.klp_offset, layout.exit_offset) == (0x500, 24, 312, 320, 848, 952, 1152, 1200)
+    assert (layout.module_memory_size, layout.module_memory_base_offset, layout.module_memory_size_offset,
+            layout.mod_mem_num_types) == (0x48, 0, 8, 7)
+    assert layout.mem_region_offset(module.MOD_INIT_TEXT) == 0x260 == layout.init_layout_offset
+    assert layout.core_size_offset == 0x148, "mem[MOD_TEXT].size sits where 6.1's core_layout.size did"
+
+
+def test_mem_regions_exist_only_from_6_4_on():
+    with pytest.raises(ValueError, match="predates Linux 6.4"):
+        module.LINUX_6_1_X86_64.mem_region_offset(module.MOD_TEXT)
+    with pytest.raises(ValueError, match="MOD_MEM_NUM_TYPES"):
+        module.LINUX_6_12_X86_64.mem_region_offset(len(module.MOD_MEM_TYPES))
 
 
 def test_every_profile_points_to_a_struct_module_layout():
