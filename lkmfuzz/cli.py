@@ -658,7 +658,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="replay on the real kernel under qemu; record it in crashes/<id>/kernel.json")
     repro.set_defaults(func=cmd_repro)
 
-    oracle = sub.add_parser("oracle", help="the real Debian 6.1 kernel under qemu: setup, run, diff")
+    oracle = sub.add_parser("oracle", help="the real Debian kernel under qemu (6.1; 6.12 for setup, run)")
     osub = oracle.add_subparsers(dest="oracle_command", required=True, parser_class=OneLineParser)
     osetup = osub.add_parser("setup", help="download and prepare the kernel and /init (idempotent)")
     osetup.add_argument("--deb", help="use this linux-image-*-unsigned .deb instead of apt-get download")
