@@ -7,17 +7,26 @@
 #
 #   bash corpus/build.sh               # seed corpus + reference data
 #   bash corpus/build.sh --corpus-only # corpus/*.ko + corpus/BUILD-INFO.txt
-#   bash corpus/build.sh --data-only   # lkmfuzz/kernel/data/* (also: corpus/fetch-symvers.sh)
+#   bash corpus/build.sh --data-only   # lkmfuzz/kernel/data/linux-6.1/* (also: corpus/fetch-symvers.sh)
 #   bash corpus/build.sh --tree-only   # only fetch + unpack; prints the headers directory
 #                                      # (used by scripts/probe-struct-module.sh)
+#   bash corpus/build.sh --kernel 6.12 [--corpus-only|--data-only|--tree-only]
+#                                      # the same for Linux 6.12 (Debian 12's linux-*-6.12.NN+deb12):
+#                                      # corpus/linux-6.12/*.ko + BUILD-INFO.txt,
+#                                      # lkmfuzz/kernel/data/linux-6.12/*
+#
+# --kernel 6.1 is the default and writes where the script always wrote
+# (corpus/*.ko, lkmfuzz/kernel/data/linux-6.1); every other release gets its
+# own folder corpus/linux-<series>/.
 #
 # Environment:
 #   LKMFUZZ_CACHE  cache root (default $HOME/.cache/lkmfuzz); the .debs go to
 #                  $LKMFUZZ_CACHE/debian, the extracted tree and the build
 #                  directories to $LKMFUZZ_CACHE/tree and $LKMFUZZ_CACHE/build.
-#   LKMFUZZ_KABI   Debian kernel ABI to build against, e.g. 6.1.0-56.
-#                  Default: the newest linux-headers-6.1.0-NN-amd64 that
-#                  apt-cache offers (or, offline, the newest one cached).
+#   LKMFUZZ_KABI   Debian kernel ABI to build against, e.g. 6.1.0-56 or
+#                  6.12.118+deb12.  Default: the newest linux-headers-<ABI>-amd64
+#                  of the series that apt-cache offers (or, offline, the newest
+#                  one cached).
 #
 # Nothing is installed system-wide apart from the build dependencies: the
 # three kernel packages are fetched with "apt-get download" and unpacked
@@ -34,33 +43,63 @@ set -euo pipefail
 
 CORPUS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$CORPUS")
-DATA=$REPO/lkmfuzz/kernel/data/linux-6.1
 SRC=$CORPUS/src
 CACHE_ROOT=${LKMFUZZ_CACHE:-$HOME/.cache/lkmfuzz}
 DEBS=$CACHE_ROOT/debian
 TREE=$CACHE_ROOT/tree
 BUILD=$CACHE_ROOT/build
-KBUILD_PKG=linux-kbuild-6.1
 ARCH_FLAVOUR=amd64
 
 # Packages needed on a fresh Debian 12.  The headers' Makefile uses gcc-12
 # (CC = gcc-12, from the headers package's .kernelvariables); the prebuilt
-# tools in linux-kbuild-6.1 (modpost, objtool, fixdep) need libelf1, zlib
-# and libssl3 at run time.
+# tools in linux-kbuild-* (modpost, objtool, fixdep) need libelf1, zlib
+# and libssl3 at run time.  6.12 builds BTF for modules
+# (CONFIG_DEBUG_INFO_BTF_MODULES=y), which needs pahole from dwarves.
 BUILD_DEPS=(build-essential gcc-12 make bc libelf-dev libelf1 libssl3 zlib1g
 	    kmod binutils xz-utils coreutils dpkg apt)
+BUILD_DEPS_6_12=(dwarves)
+
+usage() { echo "usage: $0 [--kernel 6.1|6.12] [--corpus-only|--data-only|--tree-only]" >&2; exit 2; }
 
 do_corpus=1
 do_data=1
 tree_only=0
-case "${1:-}" in
-	"") ;;
-	--corpus-only) do_data=0 ;;
-	--data-only) do_corpus=0 ;;
-	--tree-only) do_corpus=0; do_data=0; tree_only=1 ;;
-	-h|--help) sed -n '2,32p' "$0"; exit 0 ;;
-	*) echo "usage: $0 [--corpus-only|--data-only|--tree-only]" >&2; exit 2 ;;
+SERIES=6.1
+while (($#)); do
+	case "$1" in
+		--corpus-only) do_data=0 ;;
+		--data-only) do_corpus=0 ;;
+		--tree-only) do_corpus=0; do_data=0; tree_only=1 ;;
+		--kernel) (($# >= 2)) || usage; SERIES=$2; shift ;;
+		--kernel=*) SERIES=${1#--kernel=} ;;
+		-h|--help) sed -n '2,42p' "$0"; exit 0 ;;
+		*) usage ;;
+	esac
+	shift
+done
+
+# Per series: where the outputs go, how an ABI is spelled, how the packages are named.
+#   6.1:  ABI 6.1.0-56       -> linux-headers-6.1.0-56-{amd64,common}, linux-kbuild-6.1
+#   6.12: ABI 6.12.118+deb12 -> linux-headers-6.12.118+deb12-{amd64,common}, linux-kbuild-6.12.118+deb12
+case "$SERIES" in
+	6.1)
+		OUT=$CORPUS
+		ABI_RE='6\.1\.0-[0-9]+'
+		;;
+	6.12)
+		OUT=$CORPUS/linux-6.12
+		# its own build folder: build.sh for 6.1 empties $CACHE_ROOT/build
+		BUILD=$CACHE_ROOT/build-6.12
+		ABI_RE='6\.12\.[0-9]+\+deb12'
+		BUILD_DEPS+=("${BUILD_DEPS_6_12[@]}")
+		;;
+	*) echo "build.sh: error: unknown kernel series '$SERIES' (6.1 or 6.12)" >&2; exit 2 ;;
 esac
+DATA=$REPO/lkmfuzz/kernel/data/linux-$SERIES
+# How SOURCE.md tells to regenerate (6.1 is the default and needs no option).
+KERNEL_ARG=$([[ $SERIES == 6.1 ]] || echo " --kernel $SERIES")
+# The kbuild package is per series for 6.1, per ABI from 6.12 on.
+kbuild_package() { if [[ $SERIES == 6.1 ]]; then echo linux-kbuild-6.1; else echo "linux-kbuild-$KABI"; fi; }
 
 log() { printf '>>> %s\n' "$*" >&2; }
 die() { printf 'build.sh: error: %s\n' "$*" >&2; exit 1; }
@@ -92,18 +131,19 @@ pick_kabi() {
 	if [[ -n ${LKMFUZZ_KABI:-} ]]; then
 		KABI=$LKMFUZZ_KABI
 	else
-		if ! apt_has "$KBUILD_PKG" && [[ $(id -u) == 0 ]]; then apt-get update >&2; fi
-		KABI=$(apt-cache search --names-only "^linux-headers-6\.1\.0-[0-9]+-$ARCH_FLAVOUR\$" 2>/dev/null \
+		if ! apt_has "linux-headers-$ARCH_FLAVOUR" && [[ $(id -u) == 0 ]]; then apt-get update >&2; fi
+		KABI=$(apt-cache search --names-only "^linux-headers-$ABI_RE-$ARCH_FLAVOUR\$" 2>/dev/null \
 			| awk '{print $1}' | sed -E "s/^linux-headers-(.*)-$ARCH_FLAVOUR\$/\1/" | sort -V | tail -n1)
 		if [[ -z $KABI ]]; then   # offline: newest cached
-			KABI=$(ls "$DEBS" 2>/dev/null | sed -nE "s/^linux-headers-(6\.1\.0-[0-9]+)-${ARCH_FLAVOUR}_.*\.deb\$/\1/p" \
+			KABI=$(ls "$DEBS" 2>/dev/null | sed -nE "s/^linux-headers-($ABI_RE)-${ARCH_FLAVOUR}_.*\.deb\$/\1/p" \
 				| sort -V | tail -n1)
 		fi
 	fi
-	[[ $KABI =~ ^6\.1\.0-[0-9]+$ ]] || die "cannot determine the kernel ABI (set LKMFUZZ_KABI=6.1.0-NN)"
+	[[ $KABI =~ ^$ABI_RE$ ]] || die "cannot determine the $SERIES kernel ABI (set LKMFUZZ_KABI, e.g. 6.1.0-56 or 6.12.118+deb12)"
 	KREL=$KABI-$ARCH_FLAVOUR
 	PKG_ARCH=linux-headers-$KREL
 	PKG_COMMON=linux-headers-$KABI-common
+	KBUILD_PKG=$(kbuild_package)
 }
 
 # fetch <package> [<version>] -> prints the path of the cached .deb
@@ -143,7 +183,7 @@ fetch_all() {
 	local ver
 	ver=$(dpkg-deb -f "$DEB_ARCH" Version)
 	DEB_COMMON=$(fetch "$PKG_COMMON" "$ver")
-	# linux-kbuild-6.1 is shared by all ABIs; prefer the same source version
+	# linux-kbuild-6.1 is shared by all 6.1 ABIs; prefer the same source version
 	# as the headers, fall back to the candidate if that one is gone.
 	if apt-cache madison "$KBUILD_PKG" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | grep -qxF "$ver" \
 	   || ls "$DEBS/${KBUILD_PKG}_${ver}_"*.deb >/dev/null 2>&1; then
@@ -224,13 +264,13 @@ build_one() {
 		KCFLAGS="-ffile-prefix-map=$dir=corpus/src/$name -ffile-prefix-map=$ROOT=" \
 		modules >&2
 	[[ -f $dir/$name.ko ]] || die "$name.ko was not produced"
-	strip --strip-debug -o "$CORPUS/$name.ko.tmp" "$dir/$name.ko"
-	if tail -c 28 "$CORPUS/$name.ko.tmp" | grep -q 'Module signature appended'; then
-		rm -f "$CORPUS/$name.ko.tmp"
+	strip --strip-debug -o "$OUT/$name.ko.tmp" "$dir/$name.ko"
+	if tail -c 28 "$OUT/$name.ko.tmp" | grep -q 'Module signature appended'; then
+		rm -f "$OUT/$name.ko.tmp"
 		die "$name.ko is signed; expected an unsigned module"
 	fi
-	chmod 644 "$CORPUS/$name.ko.tmp"
-	mv "$CORPUS/$name.ko.tmp" "$CORPUS/$name.ko"
+	chmod 644 "$OUT/$name.ko.tmp"
+	mv "$OUT/$name.ko.tmp" "$OUT/$name.ko"
 }
 
 # vermagic / any .modinfo field, with or without kmod
@@ -252,7 +292,7 @@ reloc_summary() {   # "<section> <type> <count>" for allocated, non-debug sectio
 }
 
 write_build_info() {
-	local out=$CORPUS/BUILD-INFO.txt.tmp name ko deb
+	local out=$OUT/BUILD-INFO.txt.tmp name ko deb
 	{
 		echo "# lkmfuzz seed corpus - generated by corpus/build.sh; do not edit."
 		echo
@@ -274,23 +314,24 @@ write_build_info() {
 		echo
 		echo "## Modules (name size sha256 vermagic)"
 		for name in "${BUILD_ORDER[@]}"; do
-			ko=$CORPUS/$name.ko
+			ko=$OUT/$name.ko
 			printf '%s.ko %s %s vermagic="%s"\n' "$name" "$(stat -c %s "$ko")" \
 				"$(sha256sum "$ko" | cut -d' ' -f1)" "$(modinfo_field vermagic "$ko")"
 		done
 		echo
 		echo "## Relocations per module (readelf -rW; section type count; .rela.debug* excluded, stripped)"
 		for name in "${BUILD_ORDER[@]}"; do
-			ko=$CORPUS/$name.ko
+			ko=$OUT/$name.ko
 			echo "$name.ko: types: $(readelf -rW "$ko" | awk '$3 ~ /^R_X86_64_/ {print $3}' | sort -u | tr '\n' ' ')"
 			reloc_summary "$ko" | sed 's/^/  /'
 		done
 	} >"$out"
-	mv "$out" "$CORPUS/BUILD-INFO.txt"
+	mv "$out" "$OUT/BUILD-INFO.txt"
 }
 
 build_corpus() {
 	local d name
+	mkdir -p "$OUT"
 	for d in "$SRC"/*/; do
 		name=$(basename "$d")
 		visit "$name"
@@ -366,8 +407,8 @@ kernel build configuration), compressed the same way.
 
 ## Regenerating
 
-    bash corpus/fetch-symvers.sh            # newest ABI apt offers
-    LKMFUZZ_KABI=$KABI bash corpus/fetch-symvers.sh   # this exact one
+    bash corpus/fetch-symvers.sh$KERNEL_ARG            # newest ABI apt offers
+    LKMFUZZ_KABI=$KABI bash corpus/fetch-symvers.sh$KERNEL_ARG   # this exact one
 
 (\`corpus/fetch-symvers.sh\` is \`corpus/build.sh --data-only\`; the .deb is
 cached in \`\${LKMFUZZ_CACHE:-\$HOME/.cache/lkmfuzz}/debian\`.)

@@ -405,9 +405,16 @@ def cmd_sign(args) -> int:
 
 # --- the real kernel under qemu -------------------------------------------------------
 
-def _oracle_kit():
+def _oracle_release(args):
+    """The Release of --kernel (oracle setup/run); diff and repro stay on linux-6.1."""
+    from .kernel.release import RELEASES
+    return RELEASES[getattr(args, "kernel", None) or ORACLE_DEFAULT_KERNEL]
+
+
+def _oracle_kit(release=None):
+    from .kernel.release import LINUX_6_1
     from .oracle.kit import find_kit
-    kit, why = find_kit()
+    kit, why = find_kit(release or LINUX_6_1)
     if kit is None:
         raise UsageError(f"the qemu oracle is not ready: {why}")
     return kit
@@ -417,9 +424,9 @@ def _oracle_progress(done: int, total: int) -> None:
     print(f"\r  {done}/{total} cases", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
 
-def _run_on_kernel(cases):
+def _run_on_kernel(cases, release=None):
     from .oracle.qemu import run_cases
-    return run_cases(_oracle_kit(), cases, _oracle_progress)
+    return run_cases(_oracle_kit(release), cases, _oracle_progress)
 
 
 def _oracle_cases(args):
@@ -478,18 +485,18 @@ def cmd_oracle_setup(args) -> int:
 
     from .oracle.kit import OracleSetupError, setup
     try:
-        kit = setup(say=lambda msg: print(f"  {msg}"), deb=Path(args.deb) if args.deb else None,
-                    install=not args.no_install)
+        kit = setup(_oracle_release(args), say=lambda msg: print(f"  {msg}"),
+                    deb=Path(args.deb) if args.deb else None, install=not args.no_install)
     except OracleSetupError as e:
         raise UsageError(f"oracle setup: {e}") from None
-    print(f"ready: {kit.release} ({kit.vmlinux}, /init {kit.init}, {kit.qemu})")
+    print(f"ready: {kit.release.uname} ({kit.vmlinux}, /init {kit.init}, {kit.qemu})")
     return EXIT_LOADED
 
 
 def cmd_oracle_run(args) -> int:
     _check_json_target(args.json)
     cases = _oracle_cases(args)
-    outcomes, stats = _run_on_kernel(cases)
+    outcomes, stats = _run_on_kernel(cases, _oracle_release(args))
     for case, outcome in zip(cases, outcomes, strict=False):
         taint = f" taint {outcome.module_taint}" if outcome.results[-1:] == [0] else ""
         print(f"{case.name}: {outcome.describe()}{taint}")
@@ -581,6 +588,15 @@ def _repro_on_kernel(path, case) -> int:
     return EXIT_REFUSED if outcome.oops or outcome.hang else EXIT_LOADED
 
 
+ORACLE_DEFAULT_KERNEL = "linux-6.1"
+
+
+def _add_oracle_kernel_option(cmd) -> None:
+    from .kernel.release import RELEASES
+    cmd.add_argument("--kernel", choices=tuple(RELEASES), default=ORACLE_DEFAULT_KERNEL,
+                     help=f"which Debian kernel release (default {ORACLE_DEFAULT_KERNEL})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="lkmfuzz", description="Fuzz and fault-inject the Linux module loader.",
                            epilog=exit_code_table(), formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -642,11 +658,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="replay on the real kernel under qemu; record it in crashes/<id>/kernel.json")
     repro.set_defaults(func=cmd_repro)
 
-    oracle = sub.add_parser("oracle", help="the real Debian 6.1 kernel under qemu: setup, run, diff")
+    oracle = sub.add_parser("oracle", help="the real Debian kernel under qemu (6.1; 6.12 for setup, run)")
     osub = oracle.add_subparsers(dest="oracle_command", required=True, parser_class=OneLineParser)
     osetup = osub.add_parser("setup", help="download and prepare the kernel and /init (idempotent)")
     osetup.add_argument("--deb", help="use this linux-image-*-unsigned .deb instead of apt-get download")
     osetup.add_argument("--no-install", action="store_true", help="never apt-get install missing host tools")
+    _add_oracle_kernel_option(osetup)
     osetup.set_defaults(func=cmd_oracle_setup)
     for name, func, text in (("run", cmd_oracle_run, "load each case on the real kernel; print what it did"),
                              ("diff", cmd_oracle_diff, "model (linux-6.1) against the real kernel, case by case")):
@@ -664,6 +681,8 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--json", help="also write the results here")
         if name == "diff":
             cmd.add_argument("--crashes", default="crashes", help="where disagreeing cases go (default crashes/)")
+        else:
+            _add_oracle_kernel_option(cmd)
         cmd.set_defaults(func=func)
 
     minimize = sub.add_parser("minimize", help="shrink a stored crash while it keeps its title")

@@ -222,10 +222,10 @@ def test_oracle_commands_fail_in_one_line_when_the_kernel_is_not_prepared(tmp_pa
 def test_find_kit_without_qemu_on_path_gives_no_kit_and_says_why(monkeypatch, tmp_path):
     """Everything else ready but no qemu: no Kit (it used to hold qemu=None, failing in Popen)."""
     from lkmfuzz.oracle import kit
-    (tmp_path / kit.DEBIAN_RELEASE).mkdir()
-    (tmp_path / kit.DEBIAN_RELEASE / "vmlinux").write_bytes(b"")
+    (tmp_path / kit.LINUX_6_1.uname).mkdir()
+    (tmp_path / kit.LINUX_6_1.uname / "vmlinux").write_bytes(b"")
     monkeypatch.setattr(kit, "cache_dir", lambda: tmp_path)
-    monkeypatch.setattr(kit, "missing_tools", lambda: [])
+    monkeypatch.setattr(kit, "missing_tools", lambda release=None: [])
     monkeypatch.setattr(kit, "init_is_current", lambda path, stamp: True)
     monkeypatch.setattr(kit.shutil, "which", lambda name: None)
     found, why = kit.find_kit()

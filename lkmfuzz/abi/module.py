@@ -6,7 +6,9 @@ architecture, as data, which a profile (kernel/profile.py) points to.  The 6.1 n
 were read off Debian's build: ``bash scripts/probe-struct-module.sh`` compiles
 scripts/probe/struct_module_probe.c (offsetof/sizeof) with kbuild against
 linux-headers-6.1.0-56-amd64 (the same for 6.1.0-57).  6.12 replaced struct module_layout
-with struct module_memory: its layout is another instance, not an edit of this one.
+with struct module_memory: its layout is another instance, not an edit of this one
+(``bash scripts/probe-struct-module.sh --kernel 6.12`` against
+linux-headers-6.12.118+deb12-amd64; the table is in kernel/data/linux-6.12/SOURCE.md).
 """
 
 import struct
@@ -56,6 +58,14 @@ LINUX_6_1_X86_64 = StructModuleLayout(
 
 # enum mod_mem_type (6.4 on), by the loader's names for its regions (loader/regions.py).
 MOD_MEM_TYPES = ("text", "data", "rodata", "ro_after_init", "init_text", "init_data", "init_rodata")
+
+# Debian 12's 6.12.118+deb12-amd64 (bash scripts/probe-struct-module.sh --kernel 6.12; the
+# table is in kernel/data/linux-6.12/SOURCE.md): mem[] of seven struct module_memory
+# (base at +0, size at +8, 0x48 bytes with their mod_tree_node) in place of the layouts.
+LINUX_6_12_X86_64 = StructModuleLayout(
+    size=0x500, name_offset=24, init_offset=0x138, exit_offset=0x4B0,
+    taints_offset=0x350, kallsyms_offset=0x378, core_kallsyms_offset=0x380,
+    percpu_offset=0x3B8, klp_offset=0x480, mem_offset=0x140, module_memory_size=0x48)
 
 # struct module starts with `enum module_state state; struct list_head list;`
 MODULE_HEAD = struct.Struct("<I4xQQ")

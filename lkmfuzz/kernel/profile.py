@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from ..abi.module import StructModuleLayout
 from ..errors import LkmfuzzError
-from .release import LINUX_6_1, RELEASE_BOUND_CHANGES, UPSTREAM_CHANGES, Release
+from .release import LINUX_6_1, LINUX_6_12, RELEASE_BOUND_CHANGES, UPSTREAM_CHANGES, Release
 
 DEBIAN_RELEASE = LINUX_6_1.uname
 DEBIAN_VERMAGIC = LINUX_6_1.vermagic
@@ -133,6 +133,8 @@ class Profile:
 
 PROFILES = {
     "linux-6.1": Profile("linux-6.1", hardened=False),
+    # Debian's 6.12 builds MODULE_DECOMPRESS (xz) in; its shipped modules are .ko.xz.
+    "linux-6.12": Profile("linux-6.12", hardened=False, release=LINUX_6_12, config=Config(module_decompress=True)),
     "hardened": Profile("hardened", hardened=True, checks=frozenset(HARDENING_CHECKS),
                         changes=frozenset(UPSTREAM_CHANGES) - RELEASE_BOUND_CHANGES),
 }

@@ -13,8 +13,8 @@ import functools
 from dataclasses import dataclass
 from importlib import resources
 
-from ..abi.module import LINUX_6_1_X86_64, StructModuleLayout
-from .crypto.api import DEBIAN_6_1, CryptoConfig
+from ..abi.module import LINUX_6_1_X86_64, LINUX_6_12_X86_64, StructModuleLayout
+from .crypto.api import DEBIAN_6_1, DEBIAN_6_12, CryptoConfig
 
 # Loader changes after Debian's 6.1 that the model knows, by name: a release lists those
 # it contains (kernel/release.py Release.changes).  Each refusal names the change.
@@ -52,7 +52,7 @@ class Release:
     uname: str                      # ``uname -r``: "6.1.0-56-amd64"
     debian_version: str             # the packages' version: "6.1.192-2"
     vermagic: str                   # what modules built for it carry in .modinfo
-    kbuild_package: str             # Debian's scripts/sign-file and modpost
+    kbuild_package: str             # Debian's scripts/sign-file and modpost (per series in 6.1, per ABI in 6.12)
     image_compression: str          # the bzImage payload: "xz" or "zstd"
     struct_module: StructModuleLayout
     crypto: CryptoConfig
@@ -74,7 +74,18 @@ LINUX_6_1 = Release(
     kbuild_package="linux-kbuild-6.1", image_compression="xz",
     struct_module=LINUX_6_1_X86_64, crypto=DEBIAN_6_1)
 
-RELEASES = {release.name: release for release in (LINUX_6_1,)}
+# Debian 12's backported 6.12 (bookworm-security); data/linux-6.12/SOURCE.md says where
+# each file comes from.  The bzImage payload is zstd (CONFIG_KERNEL_ZSTD=y), not xz.
+LINUX_6_12 = Release(
+    name="linux-6.12", uname="6.12.118+deb12-amd64", debian_version="6.12.118-1~deb12u1",
+    vermagic="6.12.118+deb12-amd64 SMP preempt mod_unload modversions ",
+    kbuild_package="linux-kbuild-6.12.118+deb12", image_compression="zstd",
+    struct_module=LINUX_6_12_X86_64, crypto=DEBIAN_6_12,
+    # Read off Debian's linux-source-6.12 (kernel/module/main.c): the elf_validity_cache_*
+    # split without 6.13's string-table contents check, early_mod_check, module_memory...
+    changes=frozenset(UPSTREAM_CHANGES) - {"elf_validity_cache_strtab"})
+
+RELEASES = {release.name: release for release in (LINUX_6_1, LINUX_6_12)}
 
 
 @functools.lru_cache(maxsize=None)

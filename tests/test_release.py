@@ -1,0 +1,198 @@
+"""Linux 6.12 as a second Release: its bundle (symvers, certificate, struct module), its
+seed corpus (corpus/linux-6.12), its oracle kit (zstd image, pinned packages that Debian
+may stop publishing) and, marked ``qemu``, the real 6.12 kernel."""
+
+import errno
+import json
+import lzma
+import shutil
+import struct
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS
+from elftools.elf.elffile import ELFFile
+
+from lkmfuzz.cli import main
+from lkmfuzz.kernel.keyring import Keyring
+from lkmfuzz.kernel.release import CERTIFICATE, LINUX_6_1, LINUX_6_12, RELEASES
+from lkmfuzz.kernel.symbols import release_symbols
+from lkmfuzz.loader.signing import split_signature
+from lkmfuzz.oracle import kit
+from lkmfuzz.oracle.kit import ELF_MAGIC, OracleSetupError, decompress_bzimage, find_kit
+
+CORPUS_6_12 = CORPUS / "linux-6.12"
+SEEDS_6_12 = sorted(CORPUS_6_12.glob("*.ko"))
+SETUP_SECTS = 3             # real-mode sectors of the synthetic image
+
+
+def synthetic_zstd_bzimage(vmlinux: bytes) -> bytes:
+    """A bzImage as arch/x86/boot lays it out, reduced to what decompression reads: the
+    setup header's setup_sects, payload_offset and payload_length, and the payload (zstd
+    frame + le32 decompressed size) followed by more image bytes."""
+    frame = subprocess.run(["zstd", "-q", "-c"], input=vmlinux, capture_output=True, check=True).stdout
+    payload = frame + struct.pack("<I", len(vmlinux))
+    payload_offset = 0x40
+    header = bytearray((SETUP_SECTS + 1) * kit.SECTOR_SIZE + payload_offset)
+    header[kit.SETUP_SECTS_OFFSET] = SETUP_SECTS
+    kit.PAYLOAD_FIELDS.pack_into(header, kit.PAYLOAD_FIELDS_OFFSET, payload_offset, len(payload))
+    return bytes(header) + payload + b"\xcc" * 64      # the rest of the image: not zstd
+
+
+@pytest.mark.skipif(shutil.which("zstd") is None, reason="zstd not installed (oracle setup installs it)")
+def test_a_zstd_bzimage_decompresses_to_its_vmlinux():
+    vmlinux = ELF_MAGIC + bytes(range(256)) * 40
+    assert decompress_bzimage(synthetic_zstd_bzimage(vmlinux), "zstd") == vmlinux
+
+
+def test_a_zstd_image_whose_header_points_elsewhere_is_refused_in_one_line():
+    image = bytearray(4096)
+    kit.PAYLOAD_FIELDS.pack_into(image, kit.PAYLOAD_FIELDS_OFFSET, 0x10, 0x100)
+    with pytest.raises(OracleSetupError, match="no zstd payload where the setup header points") as e:
+        decompress_bzimage(bytes(image), "zstd")
+    assert "\n" not in str(e.value)
+
+
+def _fake_apt(gone: str):
+    """_run as if apt's lists no longer had ``gone`` (a package=version); the rest succeeds."""
+    def run(cmd, what, cwd=None):
+        if cmd[:2] == ["apt-get", "download"] and cmd[2] == gone:
+            package, _, version = gone.partition("=")
+            raise OracleSetupError(f"apt-get download failed (exit 100): "
+                                   f"E: Version '{version}' for '{package}' was not found")
+    return run
+
+
+def test_setup_says_in_one_line_which_package_debian_no_longer_publishes(monkeypatch, tmp_path):
+    monkeypatch.setenv("LKMFUZZ_CACHE", str(tmp_path))
+    monkeypatch.setattr(kit, "missing_tools", lambda release=None: [])
+    gone = f"{LINUX_6_12.image_package}={LINUX_6_12.debian_version}"
+    monkeypatch.setattr(kit, "_run", _fake_apt(gone))
+    with pytest.raises(OracleSetupError) as e:
+        kit.setup(LINUX_6_12, say=lambda msg: None, install=False)
+    message = str(e.value)
+    assert "\n" not in message
+    assert f"{LINUX_6_12.image_package} {LINUX_6_12.debian_version}" in message
+    assert "no longer publishes" in message and "scripts/refresh-kernel.sh linux-6.12" in message
+    monkeypatch.setattr(kit.shutil, "which", lambda name: "/usr/bin/" + name)
+    assert find_kit(LINUX_6_12) == (None, message), "the qemu tests skip saying the same"
+
+
+def test_the_cli_prints_the_unpublished_package_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("LKMFUZZ_CACHE", str(tmp_path))
+    monkeypatch.setattr(kit, "missing_tools", lambda release=None: [])
+    monkeypatch.setattr(kit, "_run", _fake_apt(f"{LINUX_6_12.image_package}={LINUX_6_12.debian_version}"))
+    assert main(["oracle", "setup", "--kernel", "linux-6.12", "--no-install"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("lkmfuzz: error: oracle setup: linux-6.12 needs") and "\n" not in err
+
+
+def test_release_6_12_symbols_come_from_its_symvers():
+    symbols = release_symbols(LINUX_6_12)
+    assert symbols.get("_printk") is not None and symbols.get("printk") is None
+    assert symbols.get("module_layout") is not None, "6.12 still exports the modversions anchor"
+    assert len(symbols) != len(release_symbols(LINUX_6_1))
+
+
+def test_the_6_12_build_key_is_an_ecdsa_certificate_its_keyring_takes():
+    keyring = Keyring(crypto=LINUX_6_12.crypto)
+    cert = keyring.add_certificate(LINUX_6_12.data(CERTIFICATE))
+    assert cert.subject == "CN=Build time autogenerated kernel key"
+    assert "ecdsa" in LINUX_6_12.crypto.akciphers and "ecdsa" not in LINUX_6_1.crypto.akciphers
+
+
+# A module Debian's 6.12 image package ships, signed by the build key, then xz-compressed.
+SHIPPED_MODULE = f"./lib/modules/{LINUX_6_12.uname}/kernel/lib/crc7.ko.xz"
+
+
+def _cached_image_deb(release) -> Path | None:
+    """The image .deb `oracle setup` left in the kit folder, if any."""
+    pattern = f"{release.image_package}_*.deb"
+    found = sorted(kit.kit_dir(release).glob(pattern)) + sorted(kit.debian_cache().glob(pattern))
+    return found[0] if found else None
+
+
+def _shipped_module(deb: Path, member: str) -> bytes:
+    """One file of the package, streamed out of its data.tar (no full unpack)."""
+    with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", str(deb)], stdout=subprocess.PIPE) as dpkg:
+        assert dpkg.stdout is not None
+        with tarfile.open(fileobj=dpkg.stdout, mode="r|") as tar:
+            for entry in tar:
+                if entry.name == member:
+                    extracted = tar.extractfile(entry)
+                    assert extracted is not None
+                    data = extracted.read()
+                    dpkg.kill()
+                    return data
+    raise AssertionError(f"{member} is not in {deb.name}")
+
+
+IMAGE_DEB_6_12 = _cached_image_deb(LINUX_6_12)
+
+
+@pytest.mark.skipif(IMAGE_DEB_6_12 is None, reason="no linux-image-6.12 .deb cached (lkmfuzz oracle setup --kernel "
+                                                    "linux-6.12 keeps it in the kit folder)")
+def test_a_module_debian_signed_for_6_12_verifies_with_the_bundled_certificate():
+    assert IMAGE_DEB_6_12 is not None
+    signed = lzma.decompress(_shipped_module(IMAGE_DEB_6_12, SHIPPED_MODULE))
+    split = split_signature(signed)
+    assert split is not None, "Debian signs before compressing: the .ko inside the .xz is signed"
+    content, _trailer, pkcs7 = split
+    keyring = Keyring(crypto=LINUX_6_12.crypto)
+    keyring.add_certificate(LINUX_6_12.data(CERTIFICATE))
+    assert keyring.verify_pkcs7_signature(content, pkcs7) == 0
+    tampered = bytearray(content)
+    tampered[len(tampered) // 2] ^= 1
+    assert keyring.verify_pkcs7_signature(bytes(tampered), pkcs7) == errno.EKEYREJECTED
+    other = Keyring(crypto=LINUX_6_12.crypto)
+    other.add_certificate(LINUX_6_1.data(CERTIFICATE))
+    assert other.verify_pkcs7_signature(content, pkcs7) == errno.ENOKEY, "6.1's key is not 6.12's"
+
+
+def test_releases_are_named_by_their_data_folder():
+    assert RELEASES["linux-6.12"] is LINUX_6_12 and LINUX_6_12.image_compression == "zstd"
+    assert LINUX_6_12.struct_module.size == 0x500 and LINUX_6_12.struct_module.exit_offset == 1200
+
+
+def _modinfo(elf: ELFFile) -> dict:
+    raw = elf.get_section_by_name(".modinfo").data()
+    return dict(entry.decode().split("=", 1) for entry in raw.split(b"\0") if b"=" in entry)
+
+
+@pytest.mark.parametrize("seed", SEEDS_6_12, ids=lambda p: p.name)
+def test_every_6_12_seed_carries_its_vermagic_and_struct_module_size(seed):
+    with seed.open("rb") as f:
+        elf = ELFFile(f)
+        assert _modinfo(elf)["vermagic"] == LINUX_6_12.vermagic
+        assert elf.get_section_by_name(".gnu.linkonce.this_module")["sh_size"] == LINUX_6_12.struct_module.size
+
+
+def test_the_6_12_corpus_has_every_seed_of_6_1():
+    assert [p.name for p in SEEDS_6_12] == sorted(p.name for p in CORPUS.glob("*.ko"))
+
+
+# --- on the real 6.12 kernel ----------------------------------------------------------
+
+KIT_6_12, WHY_NOT_6_12 = find_kit(LINUX_6_12)
+
+
+@pytest.mark.qemu
+@pytest.mark.skipif(KIT_6_12 is None, reason=f"qemu oracle (linux-6.12) unavailable: {WHY_NOT_6_12}")
+def test_the_6_12_kit_boots_and_hello_loads_and_unloads():
+    from lkmfuzz.oracle.cases import cases_from_files
+    from lkmfuzz.oracle.qemu import run_cases
+    (outcome,), stats = run_cases(KIT_6_12, cases_from_files([CORPUS_6_12 / "hello.ko"]))
+    assert stats.boots == 1 and outcome.finished
+    assert outcome.kinds() == ["loaded"] and outcome.module_taint == "OE" and not outcome.oops
+    assert outcome.unload == [["hello", 0, None]], "delete_module succeeded without forcing"
+
+
+@pytest.mark.qemu
+@pytest.mark.skipif(KIT_6_12 is None, reason=f"qemu oracle (linux-6.12) unavailable: {WHY_NOT_6_12}")
+def test_oracle_run_kernel_6_12_loads_every_seed(tmp_path: Path):
+    out = tmp_path / "run.json"
+    assert main(["oracle", "run", "--kernel", "linux-6.12", *map(str, SEEDS_6_12), "--json", str(out)]) == 0
+    assert {row["case"]: row["kernel"] for row in json.loads(out.read_text())} == {
+        seed.name: ["loaded"] for seed in SEEDS_6_12}
