@@ -406,7 +406,7 @@ def cmd_sign(args) -> int:
 # --- the real kernel under qemu -------------------------------------------------------
 
 def _oracle_release(args):
-    """The Release of --kernel (oracle setup/run); diff and repro stay on linux-6.1."""
+    """The Release of --kernel (oracle setup, run, diff)."""
     from .kernel.release import RELEASES
     return RELEASES[getattr(args, "kernel", None) or ORACLE_DEFAULT_KERNEL]
 
@@ -439,15 +439,18 @@ def _oracle_case_list(args):
     from pathlib import Path
 
     from .oracle.cases import cases_from_files, design_cases, mutant_cases
+    release = _oracle_release(args)
+    # The seeds built for that release: corpus/ for 6.1, corpus/linux-6.12/ for 6.12.
+    corpus = Path(args.corpus_dir) if args.corpus_dir else Path("corpus", release.seeds)
     try:
         if getattr(args, "mutants", 0):
-            return mutant_cases(Path(args.corpus_dir), args.mutants, args.seed)
+            return mutant_cases(corpus, args.mutants, args.seed, release.name)
         if not args.paths:
-            return design_cases(Path(args.corpus_dir))
+            return design_cases(corpus, release.name)
         syscall = "init" if args.syscall == "init_module" else "finit"
         missing: dict = {}
         cases = cases_from_files([Path(p) for p in args.paths], param_bytes(args.params), parse_flags(args.flags),
-                                 syscall, 2 if args.twice else 1, missing)
+                                 syscall, 2 if args.twice else 1, missing, release.name)
         for name, deps in missing.items():
             print(f"lkmfuzz: {name}: depends on {', '.join(deps)}, not among the given modules: loaded without "
                   f"(ENOENT for the symbols it needs, as insmod gets)", file=sys.stderr)
@@ -514,7 +517,7 @@ def cmd_oracle_diff(args) -> int:
     _check_json_target(args.json)
     check_writable(Path(args.crashes))
     cases = _oracle_cases(args)
-    outcomes, stats = _run_on_kernel(cases)
+    outcomes, stats = _run_on_kernel(cases, _oracle_release(args))
     report = compare(cases, outcomes)
     print(report.render())
     print(f"{stats.boots} boot(s), {stats.seconds:.1f} s on the real kernel")
@@ -577,9 +580,10 @@ def _repro_on_kernel(path, case) -> int:
     oracle_case = OracleCase(Path(path).name, case)    # the whole test case: syscall, flags, config...
     for note in oracle_case.unsupported():
         print(f"note: the real kernel runs the case without {note}")
+    from .kernel.release import RELEASES
     model = model_outcome(oracle_case)
-    (outcome,), _stats = _run_on_kernel([oracle_case])
-    print(f"model (linux-6.1, as the kernel runs it): {' then '.join(model.details)}")
+    (outcome,), _stats = _run_on_kernel([oracle_case], RELEASES[oracle_case.kernel])
+    print(f"model ({oracle_case.kernel}, as the kernel runs it): {' then '.join(model.details)}")
     print(f"real kernel: {outcome.describe()}")
     record = {"kernel": outcome.kinds(), "detail": outcome.describe(), "taint": outcome.module_taint,
               "klog": outcome.klog, "sig_enforce": oracle_case.sig_enforce, "model": model.kinds,
@@ -658,7 +662,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="replay on the real kernel under qemu; record it in crashes/<id>/kernel.json")
     repro.set_defaults(func=cmd_repro)
 
-    oracle = sub.add_parser("oracle", help="the real Debian kernel under qemu (6.1; 6.12 for setup, run)")
+    oracle = sub.add_parser("oracle", help="the real Debian kernel under qemu (6.1 or 6.12)")
     osub = oracle.add_subparsers(dest="oracle_command", required=True, parser_class=OneLineParser)
     osetup = osub.add_parser("setup", help="download and prepare the kernel and /init (idempotent)")
     osetup.add_argument("--deb", help="use this linux-image-*-unsigned .deb instead of apt-get download")
@@ -666,7 +670,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_oracle_kernel_option(osetup)
     osetup.set_defaults(func=cmd_oracle_setup)
     for name, func, text in (("run", cmd_oracle_run, "load each case on the real kernel; print what it did"),
-                             ("diff", cmd_oracle_diff, "model (linux-6.1) against the real kernel, case by case")):
+                             ("diff", cmd_oracle_diff, "the model's profile of --kernel against the real "
+                                                       "kernel, case by case")):
         cmd = osub.add_parser(name, help=text)
         cmd.add_argument("paths", nargs="*",
                          help="modules or directories (diff default: corpus + the measured corruption set)")
@@ -677,12 +682,12 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--sig-enforce", action="store_true", help="boot with module.sig_enforce=1")
         cmd.add_argument("--mutants", type=int, default=0, help="N structured mutants of the corpus instead")
         cmd.add_argument("--seed", type=int, default=0, help="rng seed of --mutants")
-        cmd.add_argument("--corpus-dir", default="corpus", help="seed corpus (default corpus/)")
+        cmd.add_argument("--corpus-dir", help="seed corpus (default: the seeds built for --kernel, corpus/ for "
+                                              "linux-6.1, corpus/linux-6.12/ for linux-6.12)")
         cmd.add_argument("--json", help="also write the results here")
         if name == "diff":
             cmd.add_argument("--crashes", default="crashes", help="where disagreeing cases go (default crashes/)")
-        else:
-            _add_oracle_kernel_option(cmd)
+        _add_oracle_kernel_option(cmd)
         cmd.set_defaults(func=func)
 
     minimize = sub.add_parser("minimize", help="shrink a stored crash while it keeps its title")

@@ -14,7 +14,7 @@ import pytest
 from conftest import CORPUS, seed_bytes
 
 from lkmfuzz.cli import main
-from lkmfuzz.mutate.corruptions import HELLO_CORRUPTIONS, _unterminated_name
+from lkmfuzz.mutate.corruptions import HELLO_CORRUPTIONS
 from lkmfuzz.oracle.cases import OracleCase, cases_from_files, design_cases, mutant_cases, oracle_case
 from lkmfuzz.oracle.cpio import CpioWriter
 from lkmfuzz.oracle.diff import compare, model_outcome
@@ -203,7 +203,8 @@ def test_compare_separates_disagreements_from_module_code_oopses():
 
 
 def test_model_side_predicts_the_fortify_panic_of_an_unterminated_name():
-    outcome = model_outcome(oracle_case("long name", _unterminated_name(seed_bytes("hello"))))
+    long_name = HELLO_CORRUPTIONS["unterminated module name"][0](seed_bytes("hello"))
+    outcome = model_outcome(oracle_case("long name", long_name))
     assert outcome.kinds == ["kernel-fault"] and "fortify_panic" in outcome.details[0]
 
 
@@ -282,7 +283,7 @@ def test_model_agrees_with_the_real_kernel_on_corpus_and_design_set(tmp_path, ca
 def test_a_kernel_fault_prediction_is_confirmed_by_an_oops_and_recorded(tmp_path, capsys):
     from lkmfuzz.case import TestCase
     from lkmfuzz.findings.store import record
-    case = TestCase(module=_unterminated_name(seed_bytes("hello")), profile="linux-6.1")
+    case = TestCase(module=HELLO_CORRUPTIONS["unterminated module name"][0](seed_bytes("hello")), profile="linux-6.1")
     crash = record(tmp_path, "kernel-fault in add_unformed_module", "kernel-fault", "load", "fortify", "",
                    case.module, case.meta())
     assert main(["repro", str(crash), "--kernel"]) == 1, "an oops on the real kernel still reproduces"
@@ -385,8 +386,14 @@ def test_a_test_case_reaches_the_real_kernel_whole(monkeypatch):
     # init_module(2) takes no flags, and an unsigned module under sig_enforce is refused first
     assert model_outcome(oracle).kinds == ["EKEYREJECTED", "EKEYREJECTED"]
     # cases booted apart: a run cannot mix enforcing and not
+    from lkmfuzz.kernel.release import LINUX_6_1
+    from lkmfuzz.oracle.kit import Kit
+    kit61 = Kit(LINUX_6_1, Path("vmlinux"), Path("init"), "qemu")
     with pytest.raises(ValueError, match="sig_enforce"):
-        qemu.run_cases(None, [oracle, oracle_case("plain", hello)])
+        qemu.run_cases(kit61, [oracle, oracle_case("plain", hello)])
+    # and a case for another release never boots this one
+    with pytest.raises(ValueError, match="linux-6.12 cannot run on the linux-6.1 kernel"):
+        qemu.run_cases(kit61, [oracle_case("plain", hello, kernel="linux-6.12")])
 
 
 def test_a_disagreement_is_saved_and_replayed_by_repro(tmp_path, capsys):

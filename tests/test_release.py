@@ -183,7 +183,7 @@ KIT_6_12, WHY_NOT_6_12 = find_kit(LINUX_6_12)
 def test_the_6_12_kit_boots_and_hello_loads_and_unloads():
     from lkmfuzz.oracle.cases import cases_from_files
     from lkmfuzz.oracle.qemu import run_cases
-    (outcome,), stats = run_cases(KIT_6_12, cases_from_files([CORPUS_6_12 / "hello.ko"]))
+    (outcome,), stats = run_cases(KIT_6_12, cases_from_files([CORPUS_6_12 / "hello.ko"], kernel="linux-6.12"))
     assert stats.boots == 1 and outcome.finished
     assert outcome.kinds() == ["loaded"] and outcome.module_taint == "OE" and not outcome.oops
     assert outcome.unload == [["hello", 0, None]], "delete_module succeeded without forcing"

@@ -56,7 +56,8 @@ class Release:
     image_compression: str          # the bzImage payload: "xz" or "zstd"
     struct_module: StructModuleLayout
     crypto: CryptoConfig
-    changes: frozenset[str] = frozenset()   # kernel/profile.py UPSTREAM_CHANGES it contains
+    changes: frozenset[str] = frozenset()   # UPSTREAM_CHANGES it contains
+    seeds: str = ""                         # the folder of corpus/ with the seeds built for it
     arch: str = "x86_64"
 
     @property
@@ -83,7 +84,7 @@ LINUX_6_12 = Release(
     struct_module=LINUX_6_12_X86_64, crypto=DEBIAN_6_12,
     # Read off Debian's linux-source-6.12 (kernel/module/main.c): the elf_validity_cache_*
     # split without 6.13's string-table contents check, early_mod_check, module_memory...
-    changes=frozenset(UPSTREAM_CHANGES) - {"elf_validity_cache_strtab"})
+    changes=frozenset(UPSTREAM_CHANGES) - {"elf_validity_cache_strtab"}, seeds="linux-6.12")
 
 RELEASES = {release.name: release for release in (LINUX_6_1, LINUX_6_12)}
 

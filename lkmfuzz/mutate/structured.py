@@ -12,7 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..abi.arch import PAGE_SIZE
-from ..abi.module import KSYM, KSYM_NAME_OFFSET, MODULE_NAME_LEN, MODVERSION_INFO_SIZE, MODVERSION_NAME_OFFSET
+from ..abi.module import (
+    KSYM,
+    KSYM_NAME_OFFSET,
+    LAYOUT_SIZE_OFFSET,
+    MOD_MEM_TYPES,
+    MODULE_NAME_LEN,
+    MODVERSION_INFO_SIZE,
+    MODVERSION_NAME_OFFSET,
+    StructModuleLayout,
+)
 from ..abi.module import LINUX_6_1_X86_64 as STRUCT_MODULE
 from ..abi.params import KERNEL_PARAM, KERNEL_PARAM_NAME_OFFSET
 from ..abi.types import U32, U64
@@ -34,9 +43,17 @@ POINTER_TABLE_RELAS = (b".rela__param", b".rela__ksymtab", b".rela__ksymtab_gpl"
 NAME_POINTERS = {b".rela__param": (KERNEL_PARAM.size, KERNEL_PARAM_NAME_OFFSET),
                  b".rela__ksymtab": (KSYM.size, KSYM_NAME_OFFSET), b".rela__ksymtab_gpl": (KSYM.size, KSYM_NAME_OFFSET)}
 # The struct module the mutants target is 6.1's (the bundled seeds are 6.1 modules).
-STRUCT_MODULE_FIELDS = ((STRUCT_MODULE.percpu_offset, 8), (STRUCT_MODULE.core_size_offset, 4),
-                        (STRUCT_MODULE.init_size_offset, 4), (STRUCT_MODULE.taints_offset, 8),
-                        (STRUCT_MODULE.klp_offset, 1))
+def struct_module_fields(layout: StructModuleLayout) -> tuple:
+    """(offset, size) of the fields the loader computes (percpu, the region sizes) or takes
+    from the file (taints, klp)."""
+    sizes: tuple[int, ...]
+    if layout.mem_offset is None:
+        sizes = (layout.core_size_offset, layout.init_size_offset)
+    else:
+        sizes = tuple(layout.mem_offset + n * layout.module_memory_size + LAYOUT_SIZE_OFFSET
+                      for n in range(len(MOD_MEM_TYPES)))
+    return ((layout.percpu_offset, 8), *((offset, 4) for offset in sizes), (layout.taints_offset, 8),
+            (layout.klp_offset, 1))
 MODINFO_KEYS = (b"vermagic", b"license", b"name", b"intree", b"staging", b"livepatch", b"test", b"import_ns",
                 b"version", b"srcversion", b"depends", b"retpoline")
 
@@ -47,12 +64,13 @@ class Context:
     kernel_names: list = field(default_factory=list)     # exported vmlinux symbols
     gpl_names: list = field(default_factory=list)
     namespaced_names: list = field(default_factory=list)
+    struct_module: StructModuleLayout = STRUCT_MODULE   # of the kernel the inputs are built for
 
     @classmethod
-    def from_symbols(cls, table) -> "Context":
+    def from_symbols(cls, table, struct_module: StructModuleLayout = STRUCT_MODULE) -> "Context":
         syms = list(table.by_name.values())
         return cls([s.name for s in syms if not s.gpl_only][:4000], [s.name for s in syms if s.gpl_only][:4000],
-                   [s.name for s in syms if s.namespace][:500])
+                   [s.name for s in syms if s.namespace][:500], struct_module)
 
 
 def boundary_values(size: int, data: bytes, field_value: int, others: list[int]) -> list[int]:
@@ -246,9 +264,9 @@ def versions_entry(data, rng, ctx):
 
 def this_module_name(data, rng, ctx):
     sec = ModuleMap(data).by_name(b".gnu.linkonce.this_module")
-    if sec is None or sec.size < STRUCT_MODULE.name_offset + MODULE_NAME_LEN:
+    if sec is None or sec.size < ctx.struct_module.name_offset + MODULE_NAME_LEN:
         return None
-    start = sec.offset + STRUCT_MODULE.name_offset
+    start = sec.offset + ctx.struct_module.name_offset
     new = rng.choice([b"", b"hello", b"kernel", b"a/b", b"x" * MODULE_NAME_LEN, b"printk"])
     return data[:start] + new.ljust(MODULE_NAME_LEN, b"\0")[:MODULE_NAME_LEN] + data[start + MODULE_NAME_LEN:]
 
@@ -295,9 +313,9 @@ def struct_module_field(data, rng, ctx):
     """Set a field of the struct module in .gnu.linkonce.this_module that the loader
     computes (percpu, the layout sizes) or takes from the file (taints, klp)."""
     sec = ModuleMap(data).by_name(b".gnu.linkonce.this_module")
-    if sec is None or sec.size < STRUCT_MODULE.klp_offset + U64.size:
+    if sec is None or sec.size < ctx.struct_module.klp_offset + U64.size:
         return None
-    offset, size = rng.choice(STRUCT_MODULE_FIELDS)
+    offset, size = rng.choice(struct_module_fields(ctx.struct_module))
     return set_boundary(data, rng, Field("struct module field", sec.offset + offset, size), [PAGE_SIZE, 1 << 20])
 
 

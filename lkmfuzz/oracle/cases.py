@@ -20,11 +20,12 @@ from ..elf.patch import PatchError
 from ..errors import LkmfuzzError
 from ..faults import FaultPlan
 from ..inspect import inspect_module
+from ..kernel.release import RELEASES
 from ..loader.syscall import user_args
-from ..mutate.corruptions import HELLO_CORRUPTIONS
+from ..mutate.corruptions import corruptions_for
 
 SYSCALLS = ("finit", "init")
-REAL_PROFILE = "linux-6.1"
+REAL_PROFILE = "linux-6.1"     # what a case of another profile (hardened) replays on
 # /init deletes what a case loaded, then forces the delete if it is refused.
 REAL_UNLOAD_MODES = ("plain", "forced")
 # Switches the oracle's kernel command line sets.
@@ -83,16 +84,21 @@ class OracleCase:
         other = sorted(k for k, _ in case.config if k not in REAL_CONFIG)
         if other:
             notes.append(f"config switches {', '.join(other)}")
-        if case.profile != REAL_PROFILE:
-            notes.append(f"the {case.profile} profile (the kernel is {REAL_PROFILE}; the model runs that)")
+        if case.profile not in RELEASES:
+            notes.append(f"the {case.profile} profile (the kernel is {self.kernel}; the model runs that)")
         return notes
+
+    @property
+    def kernel(self) -> str:
+        """The real kernel (a profile named after its release) the case runs on."""
+        return self.case.profile if self.case.profile in RELEASES else REAL_PROFILE
 
     def as_run(self) -> TestCase:
         """The test case as the real kernel runs it: the model's side of the comparison."""
         config = tuple((k, v) for k, v in self.case.config if k in REAL_CONFIG)
         unload = self.case.unload if self.case.unload in REAL_UNLOAD_MODES else "plain"
         return dataclasses.replace(self.case, plan=FaultPlan(), trusted=(), init_result=0, unload=unload,
-                                   config=config, profile=REAL_PROFILE)
+                                   config=config, profile=self.kernel)
 
 
 def enforcing(cases: list[OracleCase]) -> list[OracleCase]:
@@ -102,11 +108,14 @@ def enforcing(cases: list[OracleCase]) -> list[OracleCase]:
 
 
 def oracle_case(name: str, module: bytes, args: str | bytes = b"", flags: int = 0, syscall: str = "finit",
-                attempts: int = 1, preload: tuple = ()) -> OracleCase:
-    """A case from its parts; ``args`` as finit_module takes them (a str is UTF-8)."""
+                attempts: int = 1, preload: tuple = (), kernel: str = REAL_PROFILE) -> OracleCase:
+    """A case from its parts; ``args`` as finit_module takes them (a str is UTF-8);
+    ``kernel`` the release (linux-6.1, linux-6.12) it is for."""
     if syscall not in SYSCALLS:
         raise CaseError(f"unknown system call {syscall!r}; choose one of: {', '.join(SYSCALLS)}")
-    case = TestCase(module, user_args(args).decode("latin-1"), flags=flags, profile=REAL_PROFILE,
+    if kernel not in RELEASES:
+        raise CaseError(f"unknown kernel {kernel!r}; choose one of: {', '.join(RELEASES)}")
+    case = TestCase(module, user_args(args).decode("latin-1"), flags=flags, profile=kernel,
                     preload=tuple(preload), syscall=f"{syscall}_module", unload="plain")
     return OracleCase(name, case, attempts)
 
@@ -159,7 +168,7 @@ def module_files(paths: list[Path]) -> list[Path]:
 
 
 def cases_from_files(paths: list[Path], args: str | bytes = b"", flags: int = 0, syscall: str = "finit",
-                     attempts: int = 1, missing: dict | None = None) -> list[OracleCase]:
+                     attempts: int = 1, missing: dict | None = None, kernel: str = REAL_PROFILE) -> list[OracleCase]:
     """One case per .ko (directories are expanded), dependencies from the same set; a
     dependency not given is left out, and ``missing`` maps the case to what it lacks."""
     files = module_files(paths)
@@ -169,37 +178,39 @@ def cases_from_files(paths: list[Path], args: str | bytes = b"", flags: int = 0,
     cases = []
     for f, d in datas.items():
         lacking: list = []
-        cases.append(oracle_case(f.name, d, args, flags, syscall, attempts, preload_for(d, library, lacking)))
+        cases.append(oracle_case(f.name, d, args, flags, syscall, attempts, preload_for(d, library, lacking), kernel))
         if lacking and missing is not None:
             missing[f.name] = sorted(set(lacking))
     return cases
 
 
-def design_cases(corpus: Path) -> list[OracleCase]:
+def design_cases(corpus: Path, kernel: str = REAL_PROFILE) -> list[OracleCase]:
     """The corpus itself (each seed through finit_module and init_module) and every
-    measured corruption of the hello seed (mutate/corruptions.py)."""
-    seeds = cases_from_files([corpus])
-    cases = seeds + [oracle_case(f"{c.name} (init_module)", c.module, syscall="init", preload=c.preload)
-                     for c in seeds]
+    measured corruption of the hello seed (mutate/corruptions.py), for ``kernel``'s struct
+    module."""
+    seeds = cases_from_files([corpus], kernel=kernel)
+    cases = seeds + [oracle_case(f"{c.name} (init_module)", c.module, syscall="init", preload=c.preload,
+                                 kernel=kernel) for c in seeds]
     hello = (corpus / "hello.ko").read_bytes()
-    for name, (corrupt, args, flags, attempts) in HELLO_CORRUPTIONS.items():
+    for name, (corrupt, args, flags, attempts) in corruptions_for(RELEASES[kernel].struct_module).items():
         try:
-            cases.append(oracle_case(f"hello: {name}", corrupt(hello), args, flags, "finit", attempts))
+            cases.append(oracle_case(f"hello: {name}", corrupt(hello), args, flags, "finit", attempts,
+                                     kernel=kernel))
         except (PatchError, StopIteration, IndexError) as e:
             raise CaseError(f"cannot build corruption {name!r} of hello.ko: {e}") from None
     return cases
 
 
-def mutant_cases(corpus: Path, count: int, seed: int = 0) -> list[OracleCase]:
+def mutant_cases(corpus: Path, count: int, seed: int = 0, kernel: str = REAL_PROFILE) -> list[OracleCase]:
     """``count`` structured mutants of the corpus seeds (one operator each, seeded rng)."""
-    from ..kernel.symbols import debian_symbols
+    from ..kernel.symbols import release_symbols
     from ..mutate.structured import Context, mutate_structured
-    seeds = cases_from_files([corpus])
-    ctx = Context.from_symbols(debian_symbols())
+    seeds = cases_from_files([corpus], kernel=kernel)
+    ctx = Context.from_symbols(release_symbols(RELEASES[kernel]), RELEASES[kernel].struct_module)
     rng = random.Random(seed)
     cases: list[OracleCase] = []
     while len(cases) < count:
         base = seeds[len(cases) % len(seeds)]
         data = mutate_structured(base.module, rng, ctx)
-        cases.append(oracle_case(f"{base.name} mutant {len(cases)}", data, preload=base.preload))
+        cases.append(oracle_case(f"{base.name} mutant {len(cases)}", data, preload=base.preload, kernel=kernel))
     return cases

@@ -132,6 +132,9 @@ def run_batch(kit: Kit, cases: list[OracleCase], sig_enforce: bool, stats: RunSt
 def run_cases(kit: Kit, cases: list[OracleCase], progress=None) -> tuple[list[KernelOutcome], RunStats]:
     """Outcomes of ``cases``, in order.  The kernel boots with module.sig_enforce=1 when the
     cases' config asks for it: cases of one run share their boots, so they must agree."""
+    other = sorted({case.kernel for case in cases} - {kit.release.name})
+    if other:
+        raise CaseError(f"cases for {', '.join(other)} cannot run on the {kit.release.name} kernel")
     enforcing = {case.sig_enforce for case in cases}
     if len(enforcing) > 1:
         raise CaseError("cases with and without sig_enforce cannot share the kernel's boots: run them apart")
