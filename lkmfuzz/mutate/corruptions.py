@@ -117,6 +117,14 @@ def _vermagic(data: bytes, old: bytes, new: bytes) -> bytes:
     return patch.replace_in_section(data, ".modinfo", old, new)
 
 
+def _vermagic_release(data: bytes) -> bytes:
+    """The release, vermagic's first word, another of the same length (6.1.0-56 -> 7.1.0-56)."""
+    _, body = patch.section_bytes(data, ".modinfo")
+    release = body[body.index(b"vermagic=") + len(b"vermagic="):].split(b" ", 1)[0]
+    other = bytes([release[0] + 1]) + release[1:]
+    return _vermagic(data, b"vermagic=" + release + b" ", b"vermagic=" + other + b" ")
+
+
 def _versions_crc(data: bytes, symbol: str) -> bytes:
     return patch.set_version_crc(data, symbol, 0x12345678)
 
@@ -142,7 +150,7 @@ def corruptions_for(layout: StructModuleLayout) -> dict:
         "no this_module": (lambda d: patch.rename_section(d, ".gnu.linkonce.this_module", ".gnu.linkonce.other"),
                            "", 0, 1),
         "empty file": (lambda d: b"", "", 0, 1),
-        "vermagic release differs": (lambda d: _vermagic(d, b"6.1.0-56-amd64 SMP", b"6.1.0-99-amd64 SMP"), "", 0, 1),
+        "vermagic release differs": (_vermagic_release, "", 0, 1),
         "vermagic word differs": (lambda d: _vermagic(d, b"SMP preempt", b"SMP preemq"), "", 0, 1),
         "vermagic word differs, IGNORE_VERMAGIC": (lambda d: _vermagic(d, b"SMP preempt", b"SMP preemq"), "",
                                                    MODULE_INIT_IGNORE_VERMAGIC, 1),
