@@ -18,7 +18,12 @@ from lkmfuzz.fuzzing.targets import Finding, execute, execution, kernels
 from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.kernel.profile import HARDENING_CHECKS, RELEASE_BOUND_CHANGES, UPSTREAM_CHANGES, ProfileError, get_profile
 from lkmfuzz.loader import finit_module, hardening
-from lkmfuzz.mutate.corruptions import HELLO_CORRUPTIONS
+from lkmfuzz.mutate.corruptions import (
+    HELLO_CORRUPTIONS,
+    relocation_past_its_section,
+    second_symbol_table,
+    versions_name_unterminated,
+)
 
 HELLO = seed_bytes("hello")
 
@@ -32,28 +37,11 @@ def _modinfo_unterminated(d: bytes) -> bytes:
     return d[:off + len(body) - 1] + b"A" + d[off + len(body):]
 
 
-def _versions_name_unterminated(d: bytes) -> bytes:
-    off, _body = patch.section_bytes(d, "__versions")
-    return d[:off + 8] + b"x" * 56 + d[off + 64:]
-
-
 def _export_twice(d: bytes) -> bytes:
     def name_reloc(section):
         return next(i for i, (off, _info, _a) in enumerate(patch.relocations(d, section)) if off == 4)
     _off, info, addend = patch.relocations(d, ".rela__ksymtab")[name_reloc(".rela__ksymtab")]
     return patch.set_relocation(d, ".rela__ksymtab_gpl", name_reloc(".rela__ksymtab_gpl"), info=info, addend=addend)
-
-
-def _second_symbol_table(d: bytes) -> bytes:
-    """.comment made a copy of .symtab ahead of it: 6.1 reads the first, which is sound."""
-    symtab = patch.shdrs(d)[patch.section_index(d, ".symtab")]
-    return patch.set_shdr(d, ".comment", sh_type=C.SHT_SYMTAB, sh_offset=symtab.sh_offset, sh_size=symtab.sh_size,
-                          sh_link=symtab.sh_link, sh_info=symtab.sh_info, sh_entsize=symtab.sh_entsize)
-
-
-def _relocation_past_its_section(d: bytes) -> bytes:
-    size = patch.shdrs(d)[patch.section_index(d, ".text")].sh_size
-    return patch.set_relocation(d, ".rela.text", 0, offset=size)
 
 
 # check -> (an input it refuses, its parameters)
@@ -63,18 +51,18 @@ CASES = {
     "elf_validity_cache_index_info": (lambda d: patch.rename_section(d, ".comment", ".modinfo"), ""),
     "validate_modinfo": (_modinfo_unterminated, ""),
     "elf_validity_cache_index_mod": (lambda d: corrupt("this_module size 0x370"), ""),
-    "elf_validity_cache_index_sym": (_second_symbol_table, ""),
+    "elf_validity_cache_index_sym": (second_symbol_table, ""),
     "elf_validity_cache_strtab": (lambda d: corrupt("init symbol st_name 0x80000000"), ""),
     "validate_section_overlaps": (lambda d: patch.set_shdr(d, ".note.Linux", sh_offset=patch.ehdr(d).e_shoff), ""),
     "validate_null_symbol": (lambda d: patch.set_symbol(d, 0, st_shndx=225), ""),
     "validate_module_name": (lambda d: corrupt("unterminated module name"), ""),
     "validate_struct_module_fields": (lambda d: corrupt("struct module core_layout.size 64 MiB"), ""),
-    "validate_versions_names": (_versions_name_unterminated, ""),
+    "validate_versions_names": (versions_name_unterminated, ""),
     "validate_layout_sizes": (lambda d: patch.set_shdr(d, ".bss", sh_size=0xFFFFF000), ""),
     "validate_rela_targets": (lambda d: patch.set_shdr(d, ".rela.text", sh_info=patch.section_index(d, ".symtab")),
                               ""),
     "validate_rela_symbols": (lambda d: patch.set_relocation(d, ".rela.text", 0, info=(0x7FFFFFF << 32) | 4), ""),
-    "validate_rela_offsets": (_relocation_past_its_section, ""),
+    "validate_rela_offsets": (relocation_past_its_section, ""),
     "validate_patch_sites": (lambda d: corrupt("return site relocated against _printk"), ""),
     "validate_init_exit": (lambda d: patch.set_relocation(d, ".rela.gnu.linkonce.this_module", 0, info=(
         patch.symbol_index(d, "_printk") << 32) | C.R_X86_64_64), ""),

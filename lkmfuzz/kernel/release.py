@@ -27,6 +27,8 @@ UPSTREAM_CHANGES = {
     "elf_validity_cache_index_sym": "6.12: exactly one SHT_SYMTAB",
     "elf_validity_cache_index_str": "6.12: the symbol table's sh_link names an SHT_STRTAB",
     "elf_validity_cache_strtab": "d979e3dffa93 (6.13): the symbol string table NUL at both ends, st_name inside it",
+    "module_patient_check_exists": "064f4536d139 (6.4): the duplicate lookup takes the name as a const char *, "
+                                   "so strlen() of an unterminated mod->name is no longer fortified",
     "early_mod_check": "6.4 (module: move early sanity checks into a helper): EEXIST/EBUSY for a module already "
                        "loaded or loading, before anything is allocated",
     "module_augment_kernel_taints": "6.4: the license, staging, out-of-tree, livepatch and test taints are "

@@ -217,10 +217,12 @@ class UndoStack:
 def add_unformed_module(info: LoadInfo) -> None:
     """Reserve the name.  Errors: EEXIST (a LIVE module of that name), EBUSY (one loading).
 
-    The name lookup is ``strlen(mod->name)``, fortified against the 56-byte array: an
-    unterminated name is a fortify_panic() (a BUG, found by the qemu oracle)."""
+    6.1's name lookup is ``strlen(mod->name)``, fortified against the 56-byte array: an
+    unterminated name is a fortify_panic() (a BUG, found by the qemu oracle).  From 6.4
+    on module_patient_check_exists() takes a ``const char *``: strlen() runs on into the
+    struct, unfortified, and the module loads under the longer name (seen on 6.12)."""
     kernel, mod = info.kernel, info.mod
-    if len(mod.name) >= MODULE_NAME_LEN:
+    if len(mod.name) >= MODULE_NAME_LEN and not info.has("module_patient_check_exists"):
         raise OutOfBounds(f"fortify_panic: strlen(mod->name) runs past char name[{MODULE_NAME_LEN}]")
     check_not_loaded(info)
     mod.state = ModuleState.UNFORMED

@@ -9,6 +9,7 @@ corpus/linux-6.12/hello.ko.  Names stay the same across releases: "core_layout.s
 size of the first region (6.12: mem[MOD_TEXT].size), where the layout counts on from.
 """
 
+import lzma
 import struct
 
 from ..abi.module import (
@@ -24,7 +25,7 @@ from ..abi.types import U8, U32, U64
 from ..elf import constants as C
 from ..elf import patch
 from ..kernel.taint import TAINT_PROPRIETARY_MODULE
-from ..loader.context import MODULE_INIT_IGNORE_MODVERSIONS, MODULE_INIT_IGNORE_VERMAGIC
+from ..loader.context import MODULE_INIT_COMPRESSED_FILE, MODULE_INIT_IGNORE_MODVERSIONS, MODULE_INIT_IGNORE_VERMAGIC
 
 
 def first_region_size_offset(layout: StructModuleLayout) -> int:
@@ -111,6 +112,53 @@ def _unread_param_name(data: bytes) -> bytes:
     off, _ = patch.section_bytes(data, "__param")
     perm = off + KERNEL_PARAM_PERM_OFFSET
     return data[:perm] + bytes(2) + data[perm + 2:]
+
+
+def versions_name_unterminated(data: bytes) -> bytes:
+    """The first __versions entry's 56-byte name without a NUL."""
+    off, _body = patch.section_bytes(data, "__versions")
+    name = off + MODVERSION_NAME_OFFSET
+    return data[:name] + b"x" * MODULE_NAME_LEN + data[name + MODULE_NAME_LEN:]
+
+
+def second_symbol_table(data: bytes) -> bytes:
+    """.comment made a copy of .symtab ahead of it: 6.1 reads the first, which is sound."""
+    symtab = patch.shdrs(data)[patch.section_index(data, ".symtab")]
+    return patch.set_shdr(data, ".comment", sh_type=C.SHT_SYMTAB, sh_offset=symtab.sh_offset,
+                          sh_size=symtab.sh_size, sh_link=symtab.sh_link, sh_info=symtab.sh_info,
+                          sh_entsize=symtab.sh_entsize)
+
+
+def relocation_past_its_section(data: bytes) -> bytes:
+    """.rela.text's first r_offset at the end of .text: the write lands past it."""
+    size = patch.shdrs(data)[patch.section_index(data, ".text")].sh_size
+    return patch.set_relocation(data, ".rela.text", 0, offset=size)
+
+
+def _relocation_symbol_out_of_range(data: bytes) -> bytes:
+    """.rela.text's first r_info names symbol 0x7ffffff, its type kept."""
+    r_info = patch.relocations(data, ".rela.text")[0][1]
+    return patch.set_relocation(data, ".rela.text", 0, info=(0x7FFFFFF << 32) | (r_info & 0xFFFFFFFF))
+
+
+def _this_module_flags(data: bytes, **fields) -> bytes:
+    return patch.set_shdr(data, ".gnu.linkonce.this_module", **fields)
+
+
+def _this_module_not_alloc(data: bytes) -> bytes:
+    flags = patch.shdrs(data)[patch.section_index(data, ".gnu.linkonce.this_module")].sh_flags
+    return _this_module_flags(data, sh_flags=flags & ~C.SHF_ALLOC)
+
+
+def _orc_ip_short(data: bytes) -> bytes:
+    """.orc_unwind_ip one entry short of .orc_unwind: unwind_module_init() WARNs, no ORC."""
+    size = patch.shdrs(data)[patch.section_index(data, ".orc_unwind_ip")].sh_size
+    return patch.set_shdr(data, ".orc_unwind_ip", sh_size=size - 4)
+
+
+def _xz(data: bytes) -> bytes:
+    """The module as Debian 6.12 ships it: one xz stream (CRC32 check, as kmod writes it)."""
+    return lzma.compress(data, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32)
 
 
 def _vermagic(data: bytes, old: bytes, new: bytes) -> bytes:
@@ -214,6 +262,22 @@ def corruptions_for(layout: StructModuleLayout) -> dict:
         "parameter name read with arguments": (_unread_param_name, "myint=3", 0, 1),     # parse_args() oopses
         # apply_returns() decodes the kernel's own text: mapped (found by `oracle diff --seed 43`).
         "return site relocated against _printk": (_return_site_against(b"_printk"), "", 0, 1),
+        # Issue 21's design set: what later kernels check, and what they still trust.
+        "this_module NOBITS": (lambda d: _this_module_flags(d, sh_type=C.SHT_NOBITS), "", 0, 1),
+        "this_module not ALLOC": (_this_module_not_alloc, "", 0, 1),
+        "shstrtab not STRTAB": (lambda d: patch.set_shdr(d, ".shstrtab", sh_type=C.SHT_PROGBITS), "", 0, 1),
+        "strtab not STRTAB": (lambda d: patch.set_shdr(d, ".strtab", sh_type=C.SHT_PROGBITS), "", 0, 1),
+        "two .modinfo": (lambda d: patch.rename_section(d, ".comment", ".modinfo"), "", 0, 1),
+        "two SYMTAB": (second_symbol_table, "", 0, 1),
+        "r_offset past its section": (relocation_past_its_section, "", 0, 1),
+        "r_info symbol out of range": (_relocation_symbol_out_of_range, "", 0, 1),
+        "__versions name unterminated": (versions_name_unterminated, "", 0, 1),
+        "ORC tables of unequal size": (_orc_ip_short, "", 0, 1),
+        ".bss of 4 GiB": (lambda d: patch.set_shdr(d, ".bss", sh_size=1 << 32), "", 0, 1),
+        "32-bit layout wrap": (lambda d: patch.set_shdr(d, ".bss", sh_size=0xFFFFF000), "", 0, 1),
+        "xz-compressed, COMPRESSED_FILE": (_xz, "", MODULE_INIT_COMPRESSED_FILE, 1),
+        "xz-compressed without the flag": (_xz, "", 0, 1),
+        "garbage with COMPRESSED_FILE": (lambda d: d, "", MODULE_INIT_COMPRESSED_FILE, 1),
     }
 
 
