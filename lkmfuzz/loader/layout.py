@@ -114,12 +114,15 @@ def move_module(info: LoadInfo, scheme: Scheme, layouts: dict[str, Layout]) -> N
         earlier = 0
         for region in scheme.regions:
             layout = layouts[region]
-            if scheme.page_align_each and layout.size:
-                layout.size = strict_align(layout.size)     # module_memory_alloc() stores it back
+            if not layout.size and region not in scheme.always_allocated:
+                continue
+            if scheme.page_align_each:
+                # module_memory_alloc(): PAGE_ALIGN in unsigned int (a size near 4 GiB
+                # becomes 0, which execmem_alloc() refuses), stored back.
+                layout.size = strict_align(layout.size)
                 info.write_copy(_size_field(info, scheme, region), U32.pack(layout.size), "mod->mem[].size")
-            if layout.size or region in scheme.always_allocated:
-                mod.mem[region] = _module_alloc(info, layout.size, region, earlier)
-                earlier += layout.size
+            mod.mem[region] = _module_alloc(info, layout.size, region, earlier)
+            earlier += layout.size
         write_bases(info, scheme)
         mod.spans = scheme.spans(layouts)
         _copy_sections(info, scheme)
