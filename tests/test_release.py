@@ -196,3 +196,22 @@ def test_oracle_run_kernel_6_12_loads_every_seed(tmp_path: Path):
     assert main(["oracle", "run", "--kernel", "linux-6.12", *map(str, SEEDS_6_12), "--json", str(out)]) == 0
     assert {row["case"]: row["kernel"] for row in json.loads(out.read_text())} == {
         seed.name: ["loaded"] for seed in SEEDS_6_12}
+
+
+@pytest.mark.qemu
+@pytest.mark.skipif(KIT_6_12 is None, reason=f"qemu oracle (linux-6.12) unavailable: {WHY_NOT_6_12}")
+def test_model_agrees_with_the_real_6_12_on_corpus_and_design_set(tmp_path: Path):
+    """Issue 21: the linux-6.12 profile against Debian's 6.12 on its seeds and the design set."""
+    out = tmp_path / "diff.json"
+    status = main(["oracle", "diff", "--kernel", "linux-6.12", "--json", str(out), "--crashes", str(tmp_path)])
+    report = json.loads(out.read_text())
+    disagreements = [row for row in report["rows"] if row["category"] != "agree"]
+    assert status == 0 and not disagreements, disagreements
+    by_case = {row["case"]: row for row in report["rows"]}
+    oopses = [name for name, row in by_case.items() if row["kernel"] == ["kernel-fault"]]
+    assert report["figures"]["loader_oopses"] == report["figures"]["oopses_predicted"] == len(oopses) == 6
+    # What 6.12 checks that 6.1 does not, and what changed in how it answers.
+    assert [by_case[f"hello: {name}"]["kernel"] for name in (
+        "shstrtab not STRTAB", "strtab not STRTAB", "two .modinfo", "two SYMTAB", "this_module NOBITS",
+        "this_module not ALLOC", "32-bit layout wrap", "unterminated module name", "xz-compressed, COMPRESSED_FILE",
+        "garbage with COMPRESSED_FILE")] == [["ENOEXEC"]] * 6 + [["ENOMEM"], ["loaded"], ["loaded"], ["EINVAL"]]
