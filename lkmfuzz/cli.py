@@ -438,13 +438,14 @@ def _oracle_cases(args):
 def _oracle_case_list(args):
     from pathlib import Path
 
-    from .oracle.cases import cases_from_files, design_cases, mutant_cases
+    from .oracle.cases import byte_mutant_cases, cases_from_files, design_cases, mutant_cases
     release = _oracle_release(args)
     # The seeds built for that release: corpus/ for 6.1, corpus/linux-6.12/ for 6.12.
     corpus = Path(args.corpus_dir) if args.corpus_dir else Path("corpus", release.seeds)
     try:
         if getattr(args, "mutants", 0):
-            return mutant_cases(corpus, args.mutants, args.seed, release.name)
+            mutants = byte_mutant_cases if args.byte_mutants else mutant_cases
+            return mutants(corpus, args.mutants, args.seed, release.name)
         if not args.paths:
             return design_cases(corpus, release.name)
         syscall = "init" if args.syscall == "init_module" else "finit"
@@ -682,6 +683,8 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--sig-enforce", action="store_true", help="boot with module.sig_enforce=1")
         cmd.add_argument("--mutants", type=int, default=0, help="N structured mutants of the corpus instead")
         cmd.add_argument("--seed", type=int, default=0, help="rng seed of --mutants")
+        cmd.add_argument("--byte-mutants", action="store_true",
+                         help="--mutants are random byte mutants (1-4 random bytes each), not structured ones")
         cmd.add_argument("--corpus-dir", help="seed corpus (default: the seeds built for --kernel, corpus/ for "
                                               "linux-6.1, corpus/linux-6.12/ for linux-6.12)")
         cmd.add_argument("--json", help="also write the results here")

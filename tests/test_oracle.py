@@ -428,3 +428,14 @@ def test_a_disagreement_is_saved_and_replayed_by_repro(tmp_path, capsys):
         (saved / "finding.json").write_text(json.dumps(dict(finding, detail=damaged)))
         assert main(["repro", str(saved)]) == 2
         assert "does not hold the kernel's outcome" in capsys.readouterr().err
+
+
+def test_byte_mutants_differ_from_their_seed_in_one_to_four_bytes_and_repeat_by_seed():
+    from lkmfuzz.oracle.cases import byte_mutant_cases
+    cases = byte_mutant_cases(CORPUS, 24, seed=7)
+    seeds = {c.name: c.module for c in cases_from_files([CORPUS])}
+    for case in cases:
+        base = seeds[case.name.split(" byte mutant")[0]]
+        assert len(case.module) == len(base) and 0 <= sum(a != b for a, b in zip(case.module, base, strict=True)) <= 4
+    assert [c.module for c in byte_mutant_cases(CORPUS, 24, seed=7)] == [c.module for c in cases]
+    assert any(c.module != seeds[c.name.split(" byte mutant")[0]] for c in cases)

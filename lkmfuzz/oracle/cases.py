@@ -214,3 +214,19 @@ def mutant_cases(corpus: Path, count: int, seed: int = 0, kernel: str = REAL_PRO
         data = mutate_structured(base.module, rng, ctx)
         cases.append(oracle_case(f"{base.name} mutant {len(cases)}", data, preload=base.preload, kernel=kernel))
     return cases
+
+
+def byte_mutant_cases(corpus: Path, count: int, seed: int = 0, kernel: str = REAL_PROFILE) -> list[OracleCase]:
+    """``count`` random byte mutants of the corpus seeds, round robin: 1 to 4 bytes each
+    set to random values at random offsets (the measure DESIGN.md's figures use)."""
+    seeds = cases_from_files([corpus], kernel=kernel)
+    rng = random.Random(seed)
+    cases: list[OracleCase] = []
+    while len(cases) < count:
+        base = seeds[len(cases) % len(seeds)]
+        data = bytearray(base.module)
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        cases.append(oracle_case(f"{base.name} byte mutant {len(cases)}", bytes(data), preload=base.preload,
+                                 kernel=kernel))
+    return cases
