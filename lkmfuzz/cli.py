@@ -181,7 +181,7 @@ def cmd_fuzz(args) -> int:
     from .fuzzing.campaign import check_merge_output, run_campaign, validate
     if args.time < 0 or args.jobs <= 0 or (args.time == 0 and not args.minimize_corpus):
         raise UsageError("--jobs must be positive and --time too (0 only with --minimize-corpus: merge, no fuzzing)")
-    dirs = [Path(d) for d in args.corpus] or _bundled_corpus()
+    dirs = [Path(d) for d in args.corpus] or _bundled_corpus(args.profile)
     for d in dirs:
         if not d.is_dir():
             raise UsageError(f"corpus directory {d} does not exist")
@@ -205,11 +205,17 @@ def cmd_fuzz(args) -> int:
     return EXIT_REFUSED if stats is not None and stats.new_crashes else EXIT_LOADED
 
 
-def _bundled_corpus() -> list:
-    from .fuzzing.bundled import CORPUS
-    if CORPUS is None:
-        raise UsageError("lkmfuzz is installed without its corpus; name seed corpus directories")
-    return [CORPUS]
+def _bundled_corpus(profile: str) -> list:
+    """The bundled seeds built for the profile's kernel release."""
+    from .fuzzing.bundled import release_seeds
+    from .kernel.profile import ProfileError
+    try:
+        seeds = release_seeds(profile)
+    except ProfileError as e:
+        raise UsageError(str(e)) from None
+    if seeds is None:
+        raise UsageError(f"lkmfuzz is installed without the seeds of profile {profile}; name seed corpus directories")
+    return [seeds]
 
 
 def _minimize_corpus(args, dirs) -> None:
@@ -219,7 +225,7 @@ def _minimize_corpus(args, dirs) -> None:
     work = work_dir(Path(args.work), args.target, not args.no_structured)
     if not (work / "corpus").is_dir():
         raise UsageError(f"no campaign corpus in {work}/corpus to minimize; run a campaign first")
-    seed_corpus(args.target, dirs, work / "seeds")
+    seed_corpus(args.target, dirs, work / "seeds", args.profile)
     before = sum(1 for _ in (work / "corpus").iterdir()) + sum(1 for _ in (work / "seeds").iterdir())
     try:
         kept = minimize_corpus(args.target, args.profile, work, Path(args.minimize_corpus), Path(args.crashes),

@@ -13,6 +13,7 @@ from conftest import CORPUS, ROOT, SEEDS, seed_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lkmfuzz.abi.module import LINUX_6_1_X86_64
 from lkmfuzz.case import TestCase, replace
 from lkmfuzz.cli import main as cli_main
 from lkmfuzz.errors import LoadError
@@ -324,7 +325,10 @@ def test_every_unload_mode_has_an_action():
 
 
 def _scenario_case(name, **fields):
-    module = scenario.without_exit(seed_bytes("hello")) if name == "hello-without-exit" else seed_bytes(name)
+    if name == "hello-without-exit":
+        module = scenario.without_exit(seed_bytes("hello"), LINUX_6_1_X86_64.exit_offset)
+    else:
+        module = seed_bytes(name)
     return decode_scenario(scenario.encode(Scenario(module=module, **fields)), scenario.bundled_dependencies())
 
 

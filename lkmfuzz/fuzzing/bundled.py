@@ -27,3 +27,13 @@ def data_dir(name: str) -> Path | None:
 
 CORPUS = data_dir("corpus")          # corpus/*.ko: seeds, scenario preloads, the params module
 HARNESSES = data_dir("harnesses")    # harnesses/<target>_fuzzer.options and .dict
+
+
+def release_seeds(profile: str) -> Path | None:
+    """The bundled seeds built for the kernel release a profile imitates: corpus/ for
+    6.1, corpus/linux-6.12/ for 6.12 (Release.seeds); None when not installed."""
+    from ..kernel.profile import get_profile
+    if CORPUS is None:
+        return None
+    folder = CORPUS / get_profile(profile).release.seeds
+    return folder if folder.is_dir() else None

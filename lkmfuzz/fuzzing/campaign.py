@@ -73,10 +73,11 @@ SCENARIO_SEEDS: tuple[tuple[str, ScenarioFields], ...] = (
 )
 
 
-def scenario_seeds(corpus_dirs: list[Path]) -> dict[str, bytes]:
+def scenario_seeds(corpus_dirs: list[Path], profile: str = "hardened") -> dict[str, bytes]:
     """name -> raw scenario input: each corpus module with the default header, the
     variants of SCENARIO_SEEDS, consumer on top of hello, and signed seeds on a
     sig_enforce kernel trusting the test key."""
+    from ..kernel.profile import get_profile
     from ..keys import unknown_signer
     from ..sign import sign_module
     modules = {path.stem: path.read_bytes() for d in corpus_dirs for path in sorted(Path(d).glob("*.ko"))}
@@ -88,7 +89,9 @@ def scenario_seeds(corpus_dirs: list[Path]) -> dict[str, bytes]:
         seeds["consumer-on-hello"] = scenario.encode(Scenario(module=modules["consumer"], unload="dependency",
                                                               preload=scenario.dependency_preload("hello")))
     if "hello" in modules:
-        seeds["hello-without-exit"] = scenario.encode(Scenario(module=scenario.without_exit(modules["hello"]),
+        exit_offset = get_profile(profile).struct_module.exit_offset
+        seeds["hello-without-exit"] = scenario.encode(Scenario(module=scenario.without_exit(modules["hello"],
+                                                                                            exit_offset),
                                                                unload="plain"))
     seeds.update(corruption_seeds(modules))
     signer, enforce = unknown_signer(), (scenario.config_switch("sig_enforce"),)
@@ -201,13 +204,13 @@ def faults_seed_plans(module: bytes, preload: tuple) -> list[bytes]:
     return [NO_FAULT_PLAN, *(encode_fail_nth_plan(n) for n in sorted(first.values()))]
 
 
-def seed_corpus(target: str, corpus_dirs: list[Path], seeds_dir: Path) -> int:
+def seed_corpus(target: str, corpus_dirs: list[Path], seeds_dir: Path, profile: str = "hardened") -> int:
     """Write the target's seed inputs: modules as they are, behind fault plan headers,
-    or parameter strings."""
+    or parameter strings (for the kernel release ``profile`` imitates)."""
     seeds_dir.mkdir(parents=True, exist_ok=True)
     count = 0
     if target == "scenario":
-        for name, data in scenario_seeds(corpus_dirs).items():
+        for name, data in scenario_seeds(corpus_dirs, profile).items():
             atomic_write(seeds_dir / name, data)
             count += 1
         return count
@@ -510,7 +513,7 @@ def run_campaign(target: str, seconds: int, jobs: int, corpus_dirs: list[Path], 
         (work / sub).mkdir(parents=True, exist_ok=True)
     crashes.mkdir(parents=True, exist_ok=True)
     seeds = work / "seeds"
-    count = seed_corpus(target, corpus_dirs, seeds)
+    count = seed_corpus(target, corpus_dirs, seeds, profile)
     known = {p.name for p in list_findings(crashes)}
     campaign_id = f"{os.uname().nodename}-{os.getpid()}-{int(time.time())}"
     stats = Stats.resume(work / "stats.json", target, structured, profile)

@@ -49,7 +49,8 @@ with atheris.instrument_imports(include=["lkmfuzz"], exclude=NOT_UNDER_TEST):
     from lkmfuzz.fuzzing import targets
 from lkmfuzz.case import TestCase, replace  # noqa: E402
 from lkmfuzz.fuzzing import scenario  # noqa: E402
-from lkmfuzz.kernel.symbols import debian_symbols  # noqa: E402 - after the instrumented imports
+from lkmfuzz.kernel.profile import get_profile  # noqa: E402 - after the instrumented imports
+from lkmfuzz.kernel.symbols import release_symbols  # noqa: E402
 from lkmfuzz.loader.signing import MODULE_SIG_STRING  # noqa: E402
 from lkmfuzz.mutate.params import mutate_params  # noqa: E402
 from lkmfuzz.mutate.signature import signature_operator  # noqa: E402
@@ -110,7 +111,8 @@ class Harness:
         self.campaign = campaign
         self.depth = Depth(depth)
         self.execs = 0
-        self.ctx = Context.from_symbols(debian_symbols())
+        release = get_profile(profile).release
+        self.ctx = Context.from_symbols(release_symbols(release), release.struct_module)
         self.decode = targets.decoder_for(target, profile)
         # Every params input loads one of a few modules: resume each from its checkpoint.
         self.resumables: dict[bytes, targets.Resumable] = {}

@@ -153,14 +153,14 @@ THIS_MODULE_RELA = ".rela.gnu.linkonce.this_module"
 R_X86_64_NONE = 0
 
 
-def without_exit(module: bytes) -> bytes:
-    """The module with modpost's relocation of mod->exit turned into R_X86_64_NONE: an
-    init without an exit, which a plain delete_module refuses (EBUSY).  No bundled seed is
-    like that, so the scenario seeds include one."""
-    from ..abi.module import LINUX_6_1_X86_64
+def without_exit(module: bytes, exit_offset: int) -> bytes:
+    """The module with modpost's relocation of mod->exit (at ``exit_offset`` in the struct
+    module of the release it is built for) turned into R_X86_64_NONE: an init without an
+    exit, which a plain delete_module refuses (EBUSY).  No bundled seed is like that, so
+    the scenario seeds include one."""
     from ..elf import patch
     for n, (offset, info, _addend) in enumerate(patch.relocations(module, THIS_MODULE_RELA)):
-        if offset == LINUX_6_1_X86_64.exit_offset:     # the bundled seeds are 6.1 modules
+        if offset == exit_offset:
             return patch.set_relocation(module, THIS_MODULE_RELA, n, info=info & ~0xFFFFFFFF | R_X86_64_NONE)
     return module
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 
 from ...case import TestCase
 from ...faults import SITES, FaultPlan
+from ..bundled import release_seeds
 from ..scenario import bundled_dependencies
 
 MAX_NTH = 64
@@ -73,5 +74,5 @@ def module_library(modules: Iterable[bytes]) -> ModuleLibrary:
 
 
 def decoder(profile: str) -> Callable[[bytes], TestCase]:
-    library = module_library(bundled_dependencies())
+    library = module_library(bundled_dependencies(release_seeds(profile)))
     return lambda data: decode_faults(data, profile, library)

@@ -4,7 +4,7 @@ parameters (hello: ten scalar types; arrparam: arrays and a string)."""
 import re
 
 from ...case import TestCase
-from .. import scenario
+from ..bundled import release_seeds
 
 # The modules this target loads, each input as the arguments of the one whose
 # parameter it sets first.
@@ -29,9 +29,10 @@ def parameter_names(module: bytes) -> frozenset:
 
 
 def decoder(profile: str):
-    if scenario.BUNDLED_CORPUS is None:
+    seeds = release_seeds(profile)
+    if seeds is None:
         raise ValueError(f"target params loads the bundled {' and '.join(PARAMS_MODULES)}, and lkmfuzz is "
-                         "installed without its corpus")
+                         f"installed without the seeds of profile {profile}")
     modules = tuple((parameter_names(data), data)
-                    for data in ((scenario.BUNDLED_CORPUS / name).read_bytes() for name in PARAMS_MODULES))
+                    for data in ((seeds / name).read_bytes() for name in PARAMS_MODULES))
     return lambda data: decode_params(data, modules, profile)

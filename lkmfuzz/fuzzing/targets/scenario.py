@@ -4,6 +4,7 @@ the system calls around the module that follows it."""
 from ...case import TestCase
 from ...faults import FaultPlan
 from .. import scenario
+from ..bundled import release_seeds
 from .faults import decode_plan
 from .signature import signing_certificate
 
@@ -29,5 +30,5 @@ def _preload(s: "scenario.Scenario", dependencies: tuple) -> tuple:
 
 
 def decoder(profile: str):
-    dependencies = scenario.bundled_dependencies()
+    dependencies = scenario.bundled_dependencies(release_seeds(profile))
     return lambda data: decode_scenario(data, dependencies, profile)
