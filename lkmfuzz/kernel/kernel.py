@@ -1,7 +1,10 @@
 """The simulated kernel: profile, symbols, module list, taints, sysfs, allocator, log."""
 
+import functools
+
 from ..faults import NO_FAULTS, FaultInjector, FaultPlan
 from .alloc import Allocator
+from .exports import ExportIndex
 from .keyring import Keyring
 from .module import Module, ModuleState
 from .profile import DEFAULT_PROFILE, Profile, get_profile
@@ -57,6 +60,13 @@ class Kernel:
 
     def add_taint(self, bit: int) -> None:
         self.taint |= 1 << bit
+
+    @functools.cached_property
+    def exported(self) -> ExportIndex:
+        """The modules' exports by name, for find_symbol(): built from the list on first
+        use, then kept by the loader as modules join (verify_exported_symbols) and
+        leave it (unlink_module)."""
+        return ExportIndex.of(self.modules)
 
     def find_module(self, name: str, even_unformed: bool = False) -> Module | None:
         """find_module_all(): the list walk, skipping UNFORMED unless asked."""

@@ -1,0 +1,130 @@
+"""Modules' exported symbols, indexed by name: find_symbol() without the list walk.
+
+The kernel's find_symbol() (kernel/module/main.c) walks the module list from its
+head (list_add_rcu() puts the newest module there), skips UNFORMED modules, and in
+each module bsearch()es __ksymtab, then __ksymtab_gpl when GPL-only symbols are
+allowed; the first hit wins.  ``walk_modules`` is that walk, kept as the reference.
+
+Walking thousands of modules per lookup made a load's cost grow with the number of
+modules loaded (issue 21).  ``ExportIndex`` gives the same answer from a dict: per
+name, the modules whose tables bsearch() finds it in, in list order, each with what
+bsearch() returns from each table (computed once, when the module's exports are
+verified: an unsorted table hides names exactly as it does in the walk).  A module's
+state is read at lookup time, so UNFORMED modules are skipped as the walk does.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .module import ExportedSymbol, Module, ModuleState
+
+
+def kernel_bsearch(entries: Sequence[ExportedSymbol], name: str) -> ExportedSymbol | None:
+    """lib/bsearch.c over one table: finds only what a sorted table would let it find."""
+    lo, num = 0, len(entries)
+    while num > 0:
+        pivot = lo + (num >> 1)
+        probe = entries[pivot].name
+        if name == probe:
+            return entries[pivot]
+        if name.encode("latin-1") > probe.encode("latin-1"):
+            lo = pivot + 1
+            num -= 1
+        num >>= 1
+    return None
+
+
+def export_tables(mod: Module) -> tuple[list[ExportedSymbol], list[ExportedSymbol]]:
+    """(__ksymtab, __ksymtab_gpl) of a module, each in table order."""
+    plain = [e for e in mod.exports if not e.gpl_only]
+    gpl = [e for e in mod.exports if e.gpl_only]
+    return plain, gpl
+
+
+def walk_modules(modules: Sequence[Module], name: str, gplok: bool) -> tuple[ExportedSymbol | None, Module | None]:
+    """The kernel's walk over the module list (the reference ``ExportIndex`` must match)."""
+    for mod in modules:
+        if mod.state == ModuleState.UNFORMED:
+            continue
+        plain, gpl = export_tables(mod)
+        hit = kernel_bsearch(plain, name)
+        if hit is None and gplok:
+            hit = kernel_bsearch(gpl, name)
+        if hit is not None:
+            return hit, mod
+    return None, None
+
+
+@dataclass(slots=True)
+class Exporter:
+    """One module that exports a name: what bsearch() finds in each of its tables."""
+    module: Module
+    plain: ExportedSymbol | None
+    gpl: ExportedSymbol | None
+
+
+class ExportIndex:
+    """name -> the modules that export it, in module-list order (head first)."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, list[Exporter]] = {}
+        self._names_of: dict[Module, list[str]] = {}   # what remove() takes out again
+
+    @classmethod
+    def of(cls, modules: Sequence[Module]) -> "ExportIndex":
+        """The index of a module list as it stands (every module's current exports)."""
+        index = cls()
+        for mod in reversed(modules):    # tail first: each add lands at the head
+            index.add(mod, modules)
+        return index
+
+    def add(self, mod: Module, modules: Sequence[Module]) -> None:
+        """Index ``mod``'s exports (it must be on ``modules``, the kernel's list): called
+        once they are read and verified.  Adding a module again re-reads its exports."""
+        self.remove(mod)
+        plain, gpl = export_tables(mod)
+        names = list(dict.fromkeys(e.name for e in mod.exports))
+        for name in names:
+            exporter = Exporter(mod, kernel_bsearch(plain, name), kernel_bsearch(gpl, name))
+            if exporter.plain is None and exporter.gpl is None:
+                continue    # an unsorted table hides it: the walk would not find it either
+            self._insert(self._by_name.setdefault(name, []), exporter, modules)
+        self._names_of[mod] = names
+
+    @staticmethod
+    def _insert(exporters: list[Exporter], exporter: Exporter, modules: Sequence[Module]) -> None:
+        """Keep list order.  A module is added right after it joined the list head, so it
+        usually goes first; the search below is for any other case (and is rare: most
+        names have one exporter)."""
+        if not exporters:
+            exporters.append(exporter)
+            return
+        position = modules.index(exporter.module)
+        at = 0
+        while at < len(exporters) and modules.index(exporters[at].module) < position:
+            at += 1
+        exporters.insert(at, exporter)
+
+    def remove(self, mod: Module) -> None:
+        """Forget ``mod``'s exports (it left the module list)."""
+        for name in self._names_of.pop(mod, ()):
+            exporters = self._by_name.get(name, [])
+            exporters[:] = [e for e in exporters if e.module is not mod]
+            if not exporters:
+                self._by_name.pop(name, None)
+
+    def find(self, name: str, gplok: bool) -> tuple[ExportedSymbol | None, Module | None]:
+        """What ``walk_modules`` over the kernel's list returns, without walking it."""
+        for exporter in self._by_name.get(name, ()):
+            if exporter.module.state == ModuleState.UNFORMED:
+                continue
+            hit = exporter.plain
+            if hit is None and gplok:
+                hit = exporter.gpl
+            if hit is not None:
+                return hit, exporter.module
+        return None, None
+
+    def __len__(self) -> int:
+        """How many names are indexed."""
+        return len(self._by_name)
