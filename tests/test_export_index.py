@@ -1,4 +1,5 @@
-"""kernel.exported (kernel/exports.py) answers find_symbol() exactly as the list walk does.
+"""kernel.exported (kernel/exports.py) answers find_symbol() exactly as the list walk
+does, and kernel.find_module() finds what the walk finds.
 
 Small modules exporting names from a shared pool are loaded and unloaded in random
 order into two kernels: one looks symbols up through the index, the other walks the
@@ -93,6 +94,11 @@ def assert_index_matches_walk(kernel: Kernel) -> None:
             found, owner = kernel.exported.find(name, gplok)
             walked, walked_owner = walk_modules(kernel.modules, name, gplok)
             assert found is walked and owner is walked_owner, (name, gplok)
+    for name in MODULE_NAMES:
+        for even_unformed in (False, True):
+            walked = next((m for m in kernel.modules if m.name == name
+                           and (even_unformed or m.state != ModuleState.UNFORMED)), None)
+            assert kernel.find_module(name, even_unformed) is walked, (name, even_unformed)
 
 
 def outcome(kernel: Kernel, step: tuple) -> str:

@@ -101,9 +101,7 @@ def free_module(kernel, mod) -> None:
 
 
 def unlink_module(kernel, mod) -> None:
-    if mod in kernel.modules:
-        kernel.modules.remove(mod)
-    kernel.exported.remove(mod)
+    kernel.unlink_module(mod)
 
 
 __all__ = ["do_init_module", "free_module", "read_init_exit", "unlink_module"]
