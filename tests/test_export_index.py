@@ -18,9 +18,9 @@ from lkmfuzz.abi.module import KSYM
 from lkmfuzz.elf import constants as C
 from lkmfuzz.elf.model import ElfModel, Reloc, Section, Symbol, modinfo_section, this_module_section, versions_section
 from lkmfuzz.elf.writer import write_elf
-from lkmfuzz.kernel.exports import walk_modules
+from lkmfuzz.kernel.exports import findable, kernel_bsearch, walk_modules
 from lkmfuzz.kernel.kernel import Kernel
-from lkmfuzz.kernel.module import ModuleState
+from lkmfuzz.kernel.module import ExportedSymbol, ModuleState
 from lkmfuzz.kernel.profile import get_profile
 from lkmfuzz.kernel.symbols import debian_symbols
 from lkmfuzz.loader import delete_module, finit_module
@@ -181,3 +181,12 @@ def test_an_unsorted_table_hides_what_bsearch_cannot_find():
     assert_index_matches_walk(kernel)
     hidden = [n for n in POOL if kernel.exported.find(n, gplok=True)[0] is None]
     assert hidden, "an unsorted __ksymtab hides some name from bsearch"
+
+
+@given(st.lists(st.sampled_from(POOL + ("Alpha", "al", "\xe9t\xe9")), max_size=8))
+def test_findable_is_what_bsearch_finds(names):
+    """Sorted or not, names twice or not: the per-table map the index keeps."""
+    table = [ExportedSymbol(name, i, None, False, "", "m0") for i, name in enumerate(names)]
+    expected = {name: kernel_bsearch(table, name) for name in names}
+    assert findable(table) == {name: hit for name, hit in expected.items() if hit is not None}
+    assert all(findable(table)[n] is hit for n, hit in expected.items() if hit is not None)

@@ -41,6 +41,20 @@ def export_tables(mod: Module) -> tuple[list[ExportedSymbol], list[ExportedSymbo
     return plain, gpl
 
 
+def findable(table: Sequence[ExportedSymbol]) -> dict[str, ExportedSymbol]:
+    """name -> what kernel_bsearch() returns for it from ``table``, for every name it finds."""
+    keys = [e.name.encode("latin-1") for e in table]
+    if all(a < b for a, b in zip(keys, keys[1:], strict=False)):
+        # Sorted, no name twice (modpost's tables): bsearch finds each entry, and only it.
+        return {e.name: e for e in table}
+    found = {}
+    for name in dict.fromkeys(e.name for e in table):
+        hit = kernel_bsearch(table, name)
+        if hit is not None:
+            found[name] = hit
+    return found
+
+
 def walk_modules(modules: Sequence[Module], name: str, gplok: bool) -> tuple[ExportedSymbol | None, Module | None]:
     """The kernel's walk over the module list (the reference ``ExportIndex`` must match)."""
     for mod in modules:
@@ -82,12 +96,10 @@ class ExportIndex:
         """Index ``mod``'s exports (it must be on ``modules``, the kernel's list): called
         once they are read and verified.  Adding a module again re-reads its exports."""
         self.remove(mod)
-        plain, gpl = export_tables(mod)
-        names = list(dict.fromkeys(e.name for e in mod.exports))
+        plain, gpl = (findable(table) for table in export_tables(mod))
+        names = list(dict.fromkeys([*plain, *gpl]))
         for name in names:
-            exporter = Exporter(mod, kernel_bsearch(plain, name), kernel_bsearch(gpl, name))
-            if exporter.plain is None and exporter.gpl is None:
-                continue    # an unsorted table hides it: the walk would not find it either
+            exporter = Exporter(mod, plain.get(name), gpl.get(name))
             self._insert(self._by_name.setdefault(name, []), exporter, modules)
         self._names_of[mod] = names
 

@@ -109,9 +109,9 @@ def verify_exported_symbols(info: LoadInfo) -> None:
     UNFORMED, so find_symbol skips it): a module exporting one name twice loads, and
     the kernel then holds a duplicate export.  Hardened refuses that too."""
     info.mod.exports = read_exports(info)
-    counts = Counter(sym.name for sym in info.mod.exports)
-    twice = sorted(name for name, n in counts.items() if n > 1)
-    if twice:
+    names = [sym.name for sym in info.mod.exports]
+    if len(set(names)) < len(names):
+        twice = sorted(name for name, n in Counter(names).items() if n > 1)
         info.unchecked(f"{info.mod.name}: exports symbol {twice[0]!r} more than once")
     for sym in info.mod.exports:
         found, owner = find_symbol(info.kernel, sym.name, gplok=True)
