@@ -122,13 +122,13 @@ class Allocator:
         return start
 
     def _take_module_span(self, i: int, start: int, span: int) -> None:
-        """Insert the span at index ``i``; if it filled the first gap, count the packed
-        spans again from there."""
+        """Insert the span at index ``i``.  First fit puts a block at the start of a gap,
+        so a block in the first gap extends the packed run: count it again from there."""
         spans = self._module_spans
         spans.insert(i, (start, start + span))
-        if i == self._packed_spans and start == (spans[i - 1][1] if i else MODULES_VADDR):
-            packed = i + 1
-            while packed < len(spans) and spans[packed][0] == spans[packed - 1][1]:
+        if i == self._packed_spans:
+            packed, count = i + 1, len(spans)
+            while packed < count and spans[packed][0] == spans[packed - 1][1]:
                 packed += 1
             self._packed_spans = packed
 

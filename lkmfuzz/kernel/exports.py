@@ -44,7 +44,7 @@ def export_tables(mod: Module) -> tuple[list[ExportedSymbol], list[ExportedSymbo
 def findable(table: Sequence[ExportedSymbol]) -> dict[str, ExportedSymbol]:
     """name -> what kernel_bsearch() returns for it from ``table``, for every name it finds."""
     keys = [e.name.encode("latin-1") for e in table]
-    if all(a < b for a, b in zip(keys, keys[1:], strict=False)):
+    if keys == sorted(keys) and len(set(keys)) == len(keys):
         # Sorted, no name twice (modpost's tables): bsearch finds each entry, and only it.
         return {e.name: e for e in table}
     found = {}
@@ -96,7 +96,8 @@ class ExportIndex:
         """Index ``mod``'s exports (it must be on ``modules``, the kernel's list): called
         once they are read and verified.  Adding a module again re-reads its exports."""
         self.remove(mod)
-        plain, gpl = (findable(table) for table in export_tables(mod))
+        plain_table, gpl_table = export_tables(mod)
+        plain, gpl = findable(plain_table), findable(gpl_table)
         names = list(dict.fromkeys([*plain, *gpl]))
         for name in names:
             exporter = Exporter(mod, plain.get(name), gpl.get(name))
