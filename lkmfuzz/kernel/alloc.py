@@ -118,7 +118,11 @@ class Allocator:
             start = hi
         if start + span > MODULES_END:
             raise AllocFailed("module_alloc", caller)
-        self._take_module_span(len(spans), start, span)
+        if first == len(spans):      # the usual case: at the end of the packed run
+            spans.append((start, start + span))
+            self._packed_spans = first + 1
+        else:
+            self._take_module_span(len(spans), start, span)
         return start
 
     def _take_module_span(self, i: int, start: int, span: int) -> None:

@@ -14,7 +14,6 @@ state is read at lookup time, so UNFORMED modules are skipped as the walk does.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from .module import ExportedSymbol, Module, ModuleState
 
@@ -36,13 +35,17 @@ def kernel_bsearch(entries: Sequence[ExportedSymbol], name: str) -> ExportedSymb
 
 def export_tables(mod: Module) -> tuple[list[ExportedSymbol], list[ExportedSymbol]]:
     """(__ksymtab, __ksymtab_gpl) of a module, each in table order."""
-    plain = [e for e in mod.exports if not e.gpl_only]
-    gpl = [e for e in mod.exports if e.gpl_only]
+    plain: list[ExportedSymbol] = []
+    gpl: list[ExportedSymbol] = []
+    for export in mod.exports:
+        (gpl if export.gpl_only else plain).append(export)
     return plain, gpl
 
 
 def findable(table: Sequence[ExportedSymbol]) -> dict[str, ExportedSymbol]:
     """name -> what kernel_bsearch() returns for it from ``table``, for every name it finds."""
+    if len(table) < 2:
+        return {e.name: e for e in table}
     keys = [e.name.encode("latin-1") for e in table]
     if keys == sorted(keys) and len(set(keys)) == len(keys):
         # Sorted, no name twice (modpost's tables): bsearch finds each entry, and only it.
@@ -69,12 +72,9 @@ def walk_modules(modules: Sequence[Module], name: str, gplok: bool) -> tuple[Exp
     return None, None
 
 
-@dataclass(slots=True)
-class Exporter:
-    """One module that exports a name: what bsearch() finds in each of its tables."""
-    module: Module
-    plain: ExportedSymbol | None
-    gpl: ExportedSymbol | None
+# One module that exports a name: (module, what bsearch() finds in its __ksymtab,
+# in its __ksymtab_gpl).  A tuple: a load makes one per export, an object costs more.
+Exporter = tuple[Module, ExportedSymbol | None, ExportedSymbol | None]
 
 
 class ExportIndex:
@@ -99,45 +99,47 @@ class ExportIndex:
         plain_table, gpl_table = export_tables(mod)
         plain, gpl = findable(plain_table), findable(gpl_table)
         names = list(dict.fromkeys([*plain, *gpl]))
+        by_name = self._by_name
         for name in names:
-            exporter = Exporter(mod, plain.get(name), gpl.get(name))
-            self._insert(self._by_name.setdefault(name, []), exporter, modules)
+            exporter = (mod, plain.get(name), gpl.get(name))
+            exporters = by_name.get(name)
+            if exporters is None:
+                by_name[name] = [exporter]     # the common case: nobody else exports it
+            else:
+                insert_in_list_order(exporters, exporter, modules)
         self._names_of[mod] = names
-
-    @staticmethod
-    def _insert(exporters: list[Exporter], exporter: Exporter, modules: Sequence[Module]) -> None:
-        """Keep list order.  A module is added right after it joined the list head, so it
-        usually goes first; the search below is for any other case (and is rare: most
-        names have one exporter)."""
-        if not exporters:
-            exporters.append(exporter)
-            return
-        position = modules.index(exporter.module)
-        at = 0
-        while at < len(exporters) and modules.index(exporters[at].module) < position:
-            at += 1
-        exporters.insert(at, exporter)
 
     def remove(self, mod: Module) -> None:
         """Forget ``mod``'s exports (it left the module list)."""
+        by_name = self._by_name
         for name in self._names_of.pop(mod, ()):
-            exporters = self._by_name.get(name, [])
-            exporters[:] = [e for e in exporters if e.module is not mod]
+            exporters = by_name.get(name, [])
+            exporters[:] = [e for e in exporters if e[0] is not mod]
             if not exporters:
-                self._by_name.pop(name, None)
+                by_name.pop(name, None)
 
     def find(self, name: str, gplok: bool) -> tuple[ExportedSymbol | None, Module | None]:
         """What ``walk_modules`` over the kernel's list returns, without walking it."""
-        for exporter in self._by_name.get(name, ()):
-            if exporter.module.state == ModuleState.UNFORMED:
+        for mod, plain, gpl in self._by_name.get(name, ()):
+            if mod.state == ModuleState.UNFORMED:
                 continue
-            hit = exporter.plain
-            if hit is None and gplok:
-                hit = exporter.gpl
+            hit = plain if plain is not None or not gplok else gpl
             if hit is not None:
-                return hit, exporter.module
+                return hit, mod
         return None, None
 
     def __len__(self) -> int:
         """How many names are indexed."""
         return len(self._by_name)
+
+
+def insert_in_list_order(exporters: list[Exporter], exporter: Exporter, modules: Sequence[Module]) -> None:
+    """Put ``exporter`` where its module stands on the list among the others'.  A module
+    is added right after it joined the list head, so it usually goes first; the search
+    is for any other case (rare anyway: a name has one exporter unless one was UNFORMED
+    when the other verified its exports)."""
+    position = modules.index(exporter[0])
+    at = 0
+    while at < len(exporters) and modules.index(exporters[at][0]) < position:
+        at += 1
+    exporters.insert(at, exporter)
