@@ -1,7 +1,10 @@
 """The simulated kernel: profile, symbols, module list, taints, sysfs, allocator, log."""
 
+import functools
+
 from ..faults import NO_FAULTS, FaultInjector, FaultPlan
 from .alloc import Allocator
+from .exports import ExportIndex
 from .keyring import Keyring
 from .module import Module, ModuleState
 from .profile import DEFAULT_PROFILE, Profile, get_profile
@@ -58,13 +61,45 @@ class Kernel:
     def add_taint(self, bit: int) -> None:
         self.taint |= 1 << bit
 
-    def find_module(self, name: str, even_unformed: bool = False) -> Module | None:
-        """find_module_all(): the list walk, skipping UNFORMED unless asked."""
+    @functools.cached_property
+    def exported(self) -> ExportIndex:
+        """The modules' exports by name, for find_symbol(): built from the list on first
+        use, then kept by the loader as modules join (verify_exported_symbols) and
+        leave it (unlink_module)."""
+        return ExportIndex.of(self.modules)
+
+    @functools.cached_property
+    def _modules_by_name(self) -> dict[str, list[Module]]:
+        """name -> the modules of that name on the list, head first (find_module()
+        without the walk): built on first use, then kept by link/unlink_module."""
+        named: dict[str, list[Module]] = {}
         for mod in self.modules:
+            named.setdefault(mod.name, []).append(mod)
+        return named
+
+    def link_module(self, mod: Module) -> None:
+        """list_add_rcu(&mod->list, &modules): the newest module is at the head."""
+        self.modules.insert(0, mod)
+        self._modules_by_name.setdefault(mod.name, []).insert(0, mod)
+
+    def unlink_module(self, mod: Module) -> None:
+        """list_del_rcu(&mod->list): the module, and its exports, leave the kernel."""
+        if mod in self.modules:
+            self.modules.remove(mod)
+        same_name = self._modules_by_name.get(mod.name, [])
+        if mod in same_name:
+            same_name.remove(mod)
+        if not same_name:
+            self._modules_by_name.pop(mod.name, None)
+        self.exported.remove(mod)
+
+    def find_module(self, name: str, even_unformed: bool = False) -> Module | None:
+        """find_module_all(): the first of that name in list order, skipping UNFORMED
+        unless asked."""
+        for mod in self._modules_by_name.get(name, ()):
             if not even_unformed and mod.state == ModuleState.UNFORMED:
                 continue
-            if mod.name == name:
-                return mod
+            return mod
         return None
 
     def live_modules(self) -> list[str]:

@@ -112,8 +112,7 @@ def free_module_memory(kernel, mod) -> None:
 
 
 def unlink_module(kernel, mod) -> None:
-    if mod in kernel.modules:
-        kernel.modules.remove(mod)
+    kernel.unlink_module(mod)
 
 
 __all__ = ["do_init_module", "free_init_memory", "free_module", "free_module_memory", "read_init_exit",

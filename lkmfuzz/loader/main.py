@@ -226,7 +226,7 @@ def add_unformed_module(info: LoadInfo) -> None:
         raise OutOfBounds(f"fortify_panic: strlen(mod->name) runs past char name[{MODULE_NAME_LEN}]")
     check_not_loaded(info)
     mod.state = ModuleState.UNFORMED
-    kernel.modules.insert(0, mod)
+    kernel.link_module(mod)
     write_module_head(info)
 
 

@@ -7,6 +7,7 @@ module whose __ksymtab is not sorted hides symbols exactly as on the real kernel
 """
 
 import errno
+from collections import Counter
 from dataclasses import dataclass
 
 from ..abi.module import KSYM, KSYM_NAME_OFFSET, KSYM_NAMESPACE_OFFSET
@@ -17,6 +18,7 @@ from ..elf.structs import SYM
 from ..errors import LoadError
 from ..kernel import taint as T
 from ..kernel.alloc import AllocFailed
+from ..kernel.exports import kernel_bsearch  # noqa: F401  (re-exported: the loader's name for it)
 from ..kernel.memory import TableView
 from ..kernel.module import ExportedSymbol, ModuleState
 from .context import LoadInfo
@@ -91,36 +93,13 @@ def read_exports(info: LoadInfo) -> list[ExportedSymbol]:
     return out
 
 
-def kernel_bsearch(entries: list, name: str):
-    """lib/bsearch.c over one table: finds only what a sorted table would let it find."""
-    lo, num = 0, len(entries)
-    while num > 0:
-        pivot = lo + (num >> 1)
-        probe = entries[pivot].name
-        if name == probe:
-            return entries[pivot]
-        if name.encode("latin-1") > probe.encode("latin-1"):
-            lo = pivot + 1
-            num -= 1
-        num >>= 1
-    return None
-
-
 def find_symbol(kernel, name: str, gplok: bool):
-    """(symbol, owner module or None) — kernel tables first, then modules from the list head."""
+    """(symbol, owner module or None) — kernel tables first, then modules from the list
+    head (kernel.exported: the walk's answer, kernel/exports.py)."""
     ksym = kernel.symbols.get(name)
     if ksym is not None and (gplok or not ksym.gpl_only):
         return ExportedSymbol(ksym.name, ksym.addr, ksym.crc, ksym.gpl_only, ksym.namespace, None), None
-    for mod in kernel.modules:
-        if mod.state == ModuleState.UNFORMED:
-            continue
-        for gpl in (False, True):
-            if gpl and not gplok:
-                continue
-            hit = kernel_bsearch([e for e in mod.exports if e.gpl_only == gpl], name)
-            if hit is not None:
-                return hit, mod
-    return None, None
+    return kernel.exported.find(name, gplok)
 
 
 def verify_exported_symbols(info: LoadInfo) -> None:
@@ -131,14 +110,15 @@ def verify_exported_symbols(info: LoadInfo) -> None:
     the kernel then holds a duplicate export.  Hardened refuses that too."""
     info.mod.exports = read_exports(info)
     names = [sym.name for sym in info.mod.exports]
-    twice = sorted({name for name in names if names.count(name) > 1})
-    if twice:
+    if len(set(names)) < len(names):
+        twice = sorted(name for name, n in Counter(names).items() if n > 1)
         info.unchecked(f"{info.mod.name}: exports symbol {twice[0]!r} more than once")
     for sym in info.mod.exports:
         found, owner = find_symbol(info.kernel, sym.name, gplok=True)
         if found is not None:
             raise info.refuse(errno.ENOEXEC, f"{info.mod.name}: exports duplicate symbol {sym.name} "
                                              f"(owned by {owner.name if owner else 'kernel'})")
+    info.kernel.exported.add(info.mod, info.kernel.modules)
 
 
 # --- resolution ------------------------------------------------------------
