@@ -16,6 +16,7 @@ from conftest import CORPUS
 from elftools.elf.elffile import ELFFile
 
 from lkmfuzz.cli import main
+from lkmfuzz.kernel.kernel import Kernel
 from lkmfuzz.kernel.keyring import Keyring
 from lkmfuzz.kernel.release import CERTIFICATE, LINUX_6_1, LINUX_6_12, RELEASES
 from lkmfuzz.kernel.symbols import release_symbols
@@ -215,3 +216,20 @@ def test_model_agrees_with_the_real_6_12_on_corpus_and_design_set(tmp_path: Path
         "shstrtab not STRTAB", "strtab not STRTAB", "two .modinfo", "two SYMTAB", "this_module NOBITS",
         "this_module not ALLOC", "32-bit layout wrap", "unterminated module name", "xz-compressed, COMPRESSED_FILE",
         "garbage with COMPRESSED_FILE")] == [["ENOEXEC"]] * 6 + [["ENOMEM"], ["loaded"], ["loaded"], ["EINVAL"]]
+
+
+IMAGE_DEB_6_1 = _cached_image_deb(LINUX_6_1)
+
+
+@pytest.mark.skipif(IMAGE_DEB_6_1 is None, reason="no linux-image-6.1 .deb cached (lkmfuzz oracle setup keeps it in "
+                                                   "the kit folder)")
+def test_a_shipped_module_whose_own_param_ops_take_a_null_arg_loads_in_hardened():
+    """msr.ko: module_param_cb(allow_writes, &allow_writes_ops, NULL, 0600) — its own setter
+    with a NULL arg.  Found by benchmarks/load_debian_modules.py --profile hardened: 32 of
+    Debian's modules were refused by validate_kernel_params."""
+    from lkmfuzz.loader import finit_module
+    assert IMAGE_DEB_6_1 is not None
+    msr = _shipped_module(IMAGE_DEB_6_1, f"./lib/modules/{LINUX_6_1.uname}/kernel/arch/x86/kernel/msr.ko")
+    for profile in ("hardened", "linux-6.1"):
+        result = finit_module(Kernel(profile), msr)
+        assert result.ok and not result.module.taint_letters, f"{profile}: {result}"

@@ -527,9 +527,9 @@ def _param_storage_problem(info: LoadInfo, memory: ModuleMemory, ops: int, arg: 
     known = info.kernel.symbols.at(ops)
     kind = known.name if known is not None else None
     if kind is None:
-        if not info.mod.within(ops):
-            return f"ops {ops:#x} is no kernel_param_ops"
-        return "" if info.mod.within(arg) else f"arg {arg:#x} outside the module"   # the module's own setter
+        # The module's own setter: what it does with arg is its code's business (NULL is
+        # common: module_param_cb(name, &ops, NULL, perm) in msr, kvm-intel, overlay...).
+        return "" if info.mod.within(ops) else f"ops {ops:#x} is no kernel_param_ops"
     if kind == ARRAY_OPS:
         if not _in_module(info, arg, KPARAM_ARRAY.size):
             return f"struct kparam_array {arg:#x} outside the module"
