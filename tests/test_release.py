@@ -233,3 +233,16 @@ def test_a_shipped_module_whose_own_param_ops_take_a_null_arg_loads_in_hardened(
     for profile in ("hardened", "linux-6.1"):
         result = finit_module(Kernel(profile), msr)
         assert result.ok and not result.module.taint_letters, f"{profile}: {result}"
+
+
+@pytest.mark.skipif(IMAGE_DEB_6_1 is None, reason="no linux-image-6.1 .deb cached (lkmfuzz oracle setup keeps it in "
+                                                   "the kit folder)")
+def test_a_shipped_module_whose_parameter_is_a_kernel_variable_loads_and_sets_it():
+    """i3200_edac.ko: module_param(edac_op_state, int, 0444) of the built-in EDAC core's
+    variable — a kernel address, written by param_set_int.  Hardened refused it."""
+    from lkmfuzz.loader import finit_module
+    assert IMAGE_DEB_6_1 is not None
+    edac = _shipped_module(IMAGE_DEB_6_1, f"./lib/modules/{LINUX_6_1.uname}/kernel/drivers/edac/i3200_edac.ko")
+    for profile in ("hardened", "linux-6.1"):
+        result = finit_module(Kernel(profile), edac, b"edac_op_state=1")
+        assert result.ok and not result.trusted, f"{profile}: {result} {result.trusted}"

@@ -13,6 +13,7 @@ import functools
 from dataclasses import dataclass
 from importlib import resources
 
+from ..abi.arch import ALT_INSTR_6_1, ALT_INSTR_6_12, AltInstrABI
 from ..abi.module import LINUX_6_1_X86_64, LINUX_6_12_X86_64, StructModuleLayout
 from .crypto.api import DEBIAN_6_1, DEBIAN_6_12, CryptoConfig
 
@@ -60,6 +61,7 @@ class Release:
     crypto: CryptoConfig
     changes: frozenset[str] = frozenset()   # UPSTREAM_CHANGES it contains
     seeds: str = ""                         # the folder of corpus/ with the seeds built for it
+    alt_instr: AltInstrABI = ALT_INSTR_6_1  # struct alt_instr of its x86 text patching
     arch: str = "x86_64"
 
     @property
@@ -86,7 +88,8 @@ LINUX_6_12 = Release(
     struct_module=LINUX_6_12_X86_64, crypto=DEBIAN_6_12,
     # Read off Debian's linux-source-6.12 (kernel/module/main.c): the elf_validity_cache_*
     # split without 6.13's string-table contents check, early_mod_check, module_memory...
-    changes=frozenset(UPSTREAM_CHANGES) - {"elf_validity_cache_strtab"}, seeds="linux-6.12")
+    changes=frozenset(UPSTREAM_CHANGES) - {"elf_validity_cache_strtab"}, seeds="linux-6.12",
+    alt_instr=ALT_INSTR_6_12)
 
 RELEASES = {release.name: release for release in (LINUX_6_1, LINUX_6_12)}
 

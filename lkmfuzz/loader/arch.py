@@ -10,17 +10,12 @@ a .return_sites entry relocated against jiffies loads).  Hardened refuses every 
 outside the module's text first (hardening.validate_patch_sites).
 """
 
-import struct
-
+from ..abi.arch import MAX_PATCH_LEN
 from ..abi.types import S32, U64_MASK
 from ..elf.reader import OutOfBounds
 from ..kernel.memory import TableView
 from .context import LoadInfo
 
-ALT_INSTR = struct.Struct("<iiHBB")   # instr_offset, repl_offset, cpuid, instrlen, replacementlen
-ALTINSTR_FLAG_INV = 1 << 15
-MAX_CPU_FEATURE = (21 + 2) * 32        # (NCAPINTS + NBUGINTS) * 32 in 6.1
-MAX_PATCH_LEN = 255 - 1
 SITE_TABLES = (b".retpoline_sites", b".return_sites", b".ibt_endbr_seal")
 MAX_INSN_LEN = 15
 
@@ -57,12 +52,12 @@ def _text_mapped(mod) -> bool:
 
 
 def _check_alternatives(info: LoadInfo, sec) -> None:
-    space = info.kernel.alloc.space
-    count = sec.sh_size // ALT_INSTR.size
+    space, abi = info.kernel.alloc.space, info.kernel.profile.release.alt_instr
+    count = sec.sh_size // abi.record.size
     for n in range(count):
-        entry = sec.sh_addr + n * ALT_INSTR.size
-        instr_off, _repl, cpuid, instrlen, _replen = space.unpack(ALT_INSTR, entry, f"alt_instr {n}")
-        if instrlen > MAX_PATCH_LEN or (cpuid & ~ALTINSTR_FLAG_INV) >= MAX_CPU_FEATURE:
+        entry = sec.sh_addr + n * abi.record.size
+        instr_off, cpuid, instrlen = abi.decode(space.unpack(abi.record, entry, f"alt_instr {n}"))
+        if instrlen > MAX_PATCH_LEN or cpuid >= abi.max_cpu_feature:
             info.unchecked(f"alt_instr {n}: instrlen {instrlen} / cpuid {cpuid:#x} past apply_alternatives' limits")
             raise OutOfBounds(f"alt_instr {n}: BUG_ON(instrlen {instrlen} / cpuid {cpuid:#x}) in apply_alternatives")
         if instrlen:

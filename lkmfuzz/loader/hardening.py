@@ -26,7 +26,7 @@ Where each group runs (loader/main.py PIPELINE):
 import errno
 from typing import Callable
 
-from ..abi.arch import PAGE_SIZE
+from ..abi.arch import MAX_PATCH_LEN, PAGE_SIZE
 from ..abi.module import (
     KSYM,
     KSYM_NAME_OFFSET,
@@ -42,9 +42,9 @@ from ..elf import constants as C
 from ..elf.relocs import X86_64_RELA
 from ..errors import LoadError
 from ..kernel.memory import TableView
-from .arch import ALT_INSTR, ALTINSTR_FLAG_INV, MAX_CPU_FEATURE, MAX_PATCH_LEN, SITE_TABLES
+from .arch import SITE_TABLES
 from .context import LoadInfo
-from .kparams import ARRAY_OPS
+from .kparams import ARRAY_OPS, kernel_variable
 from .params import PARAM_TYPES
 from .regions import scheme_of
 
@@ -426,11 +426,12 @@ def validate_patch_sites(info: LoadInfo) -> None:
     alt = tables[b".altinstructions"]
     if alt is None:
         return
-    view = _table(info, alt, ALT_INSTR.size, "alt_instr")
+    abi = info.kernel.profile.release.alt_instr
+    view = _table(info, alt, abi.record.size, "alt_instr")
     for n in range(view.count):
-        instr_off, _repl, cpuid, instrlen, _replen = view.unpack(ALT_INSTR, n)
-        start = (alt.sh_addr + n * ALT_INSTR.size + instr_off) & U64_MASK
-        if (instrlen > MAX_PATCH_LEN or (cpuid & ~ALTINSTR_FLAG_INV) >= MAX_CPU_FEATURE
+        instr_off, cpuid, instrlen = abi.decode(view.unpack(abi.record, n))
+        start = (alt.sh_addr + n * abi.record.size + instr_off) & U64_MASK
+        if (instrlen > MAX_PATCH_LEN or cpuid >= abi.max_cpu_feature
                 or instrlen and not (mod.within_text(start) and mod.within_text(start + instrlen - 1))):
             raise reject(info, "validate_patch_sites", f"alt_instr {n}: instruction {start:#x}+{instrlen} "
                                                        f"(cpuid {cpuid:#x}) not patchable module text")
@@ -553,7 +554,9 @@ def _param_storage_problem(info: LoadInfo, memory: ModuleMemory, ops: int, arg: 
     if kind not in PARAM_TYPES:
         return f"ops {ops:#x} ({kind}) is no kernel_param_ops"
     size = PARAM_TYPES[kind].size
-    return "" if memory.holds_writable(arg, size) else f"arg {arg:#x}+{size} outside the module's writable memory"
+    if memory.holds_writable(arg, size) or kernel_variable(info, arg):
+        return ""
+    return f"arg {arg:#x}+{size} outside the module's writable memory (and no kernel variable)"
 
 
 def _in_module(info: LoadInfo, addr: int, size: int) -> bool:

@@ -126,7 +126,8 @@ def store_value(info: LoadInfo, ptype: ParamType, name: str, value: ParamValue, 
         return 0
     # Only charp and string (handled above) store through a pointer, without an encoder.
     assert ptype.encode is not None, f"{ptype.ops_symbol} has no encoder"
-    space.write(arg, ptype.encode(value), what)
+    if not kernel_variable(info, arg):
+        space.write(arg, ptype.encode(value), what)
     return 0
 
 
@@ -165,8 +166,16 @@ def set_array(info: LoadInfo, name: str, val: str | None, arg: int) -> int:
     return err
 
 
+def kernel_variable(info: LoadInfo, addr: int) -> bool:
+    """``addr`` is an exported vmlinux variable (module_param() of a built-in's variable:
+    the edac drivers' edac_op_state): mapped kernel memory the model holds no bytes of."""
+    return info.kernel.symbols.at(addr) is not None
+
+
 def check_arg(info: LoadInfo, addr: int, size: int, what: str) -> None:
-    """A setter writes through ``addr``: the module's own variable, as far as anything checks."""
+    """A setter writes through ``addr``: the module's own variable, or a kernel one."""
+    if kernel_variable(info, addr):
+        return
     if not (info.mod.within(addr) and info.mod.within(addr + max(size, 1) - 1)):
         info.unchecked(f"{what}: {addr:#x}+{size} is outside the module")
 
