@@ -128,3 +128,25 @@ def test_every_fault_point_unwinds_cleanly():
     report = run_systematic(HELLO, "", "linux-6.12")
     assert report.runs and not report.violations, report.violations[:3]
     assert {"free_module", "unlink_mod", "free_copy"} <= report.labels
+
+
+def test_two_sections_of_one_name_fail_sysfs_setup_in_6_12_only():
+    # add_sect_attrs(): /sys/module/hello/sections/.data twice is EEXIST; 6.1 ignored the
+    # failure (found by oracle diff --kernel linux-6.12 on a structured mutant).
+    def data_named_twice(module: bytes) -> bytes:
+        name = patch.shdrs(module)[patch.section_index(module, ".data")].sh_name
+        return patch.set_shdr(module, ".rodata.str1.8", sh_name=name)
+
+    data = data_named_twice(HELLO)
+    kernel = Kernel("linux-6.12")
+    before = snapshot(kernel)
+    result = finit_module(kernel, data)
+    assert result.kind == "EEXIST" and result.verdict.step == "mod_sysfs_setup", str(result)
+    assert not check_attempt(kernel, before, result, len(data))
+    assert finit_module(Kernel("linux-6.1"), data_named_twice((CORPUS / "hello.ko").read_bytes())).ok
+
+
+def test_note_sections_appear_under_notes():
+    kernel, _, result = loaded("hello")
+    notes = [p for p in kernel.sysfs.listing() if p.startswith("module/hello/notes/")]
+    assert "module/hello/notes/.note.gnu.build-id" in notes, notes

@@ -439,3 +439,17 @@ def test_byte_mutants_differ_from_their_seed_in_one_to_four_bytes_and_repeat_by_
         assert len(case.module) == len(base) and 0 <= sum(a != b for a, b in zip(case.module, base, strict=True)) <= 4
     assert [c.module for c in byte_mutant_cases(CORPUS, 24, seed=7)] == [c.module for c in cases]
     assert any(c.module != seeds[c.name.split(" byte mutant")[0]] for c in cases)
+
+
+def test_an_errno_after_the_modules_init_printed_is_module_code_not_a_disagreement():
+    """relocs.ko checks its relocated values in its init and returns -EINVAL: the model,
+    which never runs module code, loads it.  Counted apart (issue 21's 6.12 byte mutants)."""
+    from lkmfuzz.oracle.diff import DiffReport, ModelOutcome, Row
+    model = ModelOutcome(["loaded"], ["loaded relocs"], "OE")
+    own = KernelOutcome(results=[22], klog=["relocs: loading out-of-tree module taints kernel.",
+                                            "relocs: sum=23135 check=0x1"])
+    loader_only = KernelOutcome(results=[22], klog=["relocs: loading out-of-tree module taints kernel."])
+    report = DiffReport([Row("own", model, own), Row("loader", model, loader_only)])
+    assert [row.category for row in report.rows] == ["module-code result", "DISAGREE"]
+    figures = report.figures()
+    assert (figures["module_code_results"], figures["comparable"], figures["agree"]) == (1, 1, 0)

@@ -28,6 +28,9 @@ UPSTREAM_CHANGES = {
     "elf_validity_cache_index_sym": "6.12: exactly one SHT_SYMTAB",
     "elf_validity_cache_index_str": "6.12: the symbol table's sh_link names an SHT_STRTAB",
     "elf_validity_cache_strtab": "d979e3dffa93 (6.13): the symbol string table NUL at both ends, st_name inside it",
+    "sysfs_attr_errors": "6.12 (module: sysfs: add_sect_attrs()/add_notes_attrs() return errors): a "
+                         "section or note attribute that cannot be created (two sections of one name: EEXIST) "
+                         "fails the load; 6.1 ignored it",
     "module_patient_check_exists": "064f4536d139 (6.4): the duplicate lookup takes the name as a const char *, "
                                    "so strlen() of an unterminated mod->name is no longer fortified",
     "early_mod_check": "6.4 (module: move early sanity checks into a helper): EEXIST/EBUSY for a module already "

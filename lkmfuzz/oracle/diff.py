@@ -41,6 +41,13 @@ def model_outcome(oracle: OracleCase) -> ModelOutcome:
     return outcome
 
 
+# What the loader itself prints under a module's name: any other "<name>: ..." line in the
+# kernel log came from the module's own code (its init).
+LOADER_MESSAGES = ("taints kernel", "module verification failed", "module license", "disagrees about version",
+                   "Unknown symbol", "parameter", "is blacklisted", "version magic", "module is from the staging",
+                   "loading test module", "tainting kernel")
+
+
 @dataclass
 class Row:
     case: str
@@ -50,6 +57,18 @@ class Row:
     @property
     def module_code_oops(self) -> bool:
         return self.kernel.in_module_code
+
+    @property
+    def module_code_result(self) -> bool:
+        """The model loads (it never runs the module's init), the kernel returns an errno
+        after the module's init printed: the module's own code refused (relocs.ko checks
+        its relocated values and returns -EINVAL).  Counted apart, like an oops in module code."""
+        kinds = self.kernel.kinds()
+        if self.model.kinds[-1:] != ["loaded"] or not kinds or kinds[-1] in ("loaded", "kernel-fault"):
+            return False
+        name = self.model.details[-1].removeprefix("loaded ")
+        return any(line.startswith(f"{name}: ") and not any(m in line for m in LOADER_MESSAGES)
+                   for line in self.kernel.klog)
 
     @property
     def unload_oops(self) -> bool:
@@ -67,6 +86,8 @@ class Row:
     def category(self) -> str:
         if self.module_code_oops:
             return "module-code oops"
+        if self.module_code_result:
+            return "module-code result"
         if self.unload_oops:
             return "unload oops" if self.agrees else "DISAGREE"
         if self.kernel.hang:
@@ -102,6 +123,7 @@ class DiffReport:
             "oopses_predicted": sum(r.model.kinds[-1:] == ["kernel-fault"] for r in oopses),
             "false_kernel_faults": sum("kernel-fault" in r.model.kinds for r in survived),
             "module_code_oopses": self.count(lambda r: r.module_code_oops),
+            "module_code_results": self.count(lambda r: r.module_code_result),
             "unload_oopses": self.count(lambda r: r.unload_oops),
             "hangs": self.count(lambda r: r.kernel.hang),
             "taint_differences": self.count(lambda r: r.agrees and r.model.taint != r.kernel.module_taint
@@ -112,7 +134,8 @@ class DiffReport:
         f = self.figures()
         lines = [f"{f['cases']} cases: {f['agree']}/{f['comparable']} agree ({f['agreement_pct']}%); "
                  f"loader oopses {f['loader_oopses']}, predicted as kernel-fault {f['oopses_predicted']}; "
-                 f"false kernel-fault {f['false_kernel_faults']}; module-code oopses {f['module_code_oopses']}; "
+                 f"false kernel-fault {f['false_kernel_faults']}; module-code oopses {f['module_code_oopses']}, "
+                 f"results {f['module_code_results']}; "
                  f"oopses while unloading {f['unload_oopses']}; "
                  f"hangs {f['hangs']}; taint differences {f['taint_differences']}"]
         for row in self.rows:
