@@ -229,10 +229,14 @@ def test_a_shipped_module_whose_own_param_ops_take_a_null_arg_loads_in_hardened(
     Debian's modules were refused by validate_kernel_params."""
     from lkmfuzz.loader import finit_module
     assert IMAGE_DEB_6_1 is not None
-    msr = _shipped_module(IMAGE_DEB_6_1, f"./lib/modules/{LINUX_6_1.uname}/kernel/arch/x86/kernel/msr.ko")
+    base = f"./lib/modules/{LINUX_6_1.uname}/kernel"
+    msr = _shipped_module(IMAGE_DEB_6_1, f"{base}/arch/x86/kernel/msr.ko")
+    # lis3lv02d: module_param_array of its own element type (param_ops_axis), elemsize apart.
+    lis3 = _shipped_module(IMAGE_DEB_6_1, f"{base}/drivers/misc/lis3lv02d/lis3lv02d.ko")
     for profile in ("hardened", "linux-6.1"):
-        result = finit_module(Kernel(profile), msr)
-        assert result.ok and not result.module.taint_letters, f"{profile}: {result}"
+        for module in (msr, lis3):
+            result = finit_module(Kernel(profile), module)
+            assert result.ok and not result.module.taint_letters, f"{profile}: {result}"
 
 
 @pytest.mark.skipif(IMAGE_DEB_6_1 is None, reason="no linux-image-6.1 .deb cached (lkmfuzz oracle setup keeps it in "

@@ -44,7 +44,7 @@ from ..errors import LoadError
 from ..kernel.memory import TableView
 from .arch import SITE_TABLES
 from .context import LoadInfo
-from .kparams import ARRAY_OPS, kernel_variable
+from .kparams import ARRAY_OPS, exported_variable
 from .params import PARAM_TYPES
 from .regions import scheme_of
 
@@ -536,9 +536,13 @@ def _param_storage_problem(info: LoadInfo, memory: ModuleMemory, ops: int, arg: 
             return f"struct kparam_array {arg:#x} outside the module"
         max_elems, elemsize, num, elem_ops, elem = info.kernel.alloc.space.unpack(KPARAM_ARRAY, arg, "kparam_array")
         elem_type = info.kernel.symbols.at(elem_ops)
-        if elem_type is None or elem_type.name not in PARAM_TYPES or elem_type.name == STRING_OPS:
+        if elem_type is not None and elem_type.name in PARAM_TYPES and elem_type.name != STRING_OPS:
+            last = PARAM_TYPES[elem_type.name].size
+        elif info.mod.within(elem_ops):
+            last = elemsize       # the module's own element type (lis3lv02d's axes): elemsize apart
+        else:
             return f"array element ops {elem_ops:#x} is no fixed-size kernel_param_ops"
-        span = (max_elems - 1) * elemsize + PARAM_TYPES[elem_type.name].size if max_elems else 0
+        span = (max_elems - 1) * elemsize + last if max_elems else 0
         if span and not memory.holds_writable(elem, span):
             return f"array of {max_elems} x {elemsize} bytes at {elem:#x} outside the module's writable memory"
         if num and not memory.holds_writable(num, 4):
@@ -554,9 +558,9 @@ def _param_storage_problem(info: LoadInfo, memory: ModuleMemory, ops: int, arg: 
     if kind not in PARAM_TYPES:
         return f"ops {ops:#x} ({kind}) is no kernel_param_ops"
     size = PARAM_TYPES[kind].size
-    if memory.holds_writable(arg, size) or kernel_variable(info, arg):
+    if memory.holds_writable(arg, size) or exported_variable(info, arg):
         return ""
-    return f"arg {arg:#x}+{size} outside the module's writable memory (and no kernel variable)"
+    return f"arg {arg:#x}+{size} outside the module's writable memory (and no exported variable)"
 
 
 def _in_module(info: LoadInfo, addr: int, size: int) -> bool:

@@ -172,12 +172,18 @@ def kernel_variable(info: LoadInfo, addr: int) -> bool:
     return info.kernel.symbols.at(addr) is not None
 
 
+def exported_variable(info: LoadInfo, addr: int) -> bool:
+    """``addr`` is a variable vmlinux or another loaded module exports (kvm-intel's
+    parameters live in kvm.ko): module_param() of a variable that is not the module's own."""
+    return kernel_variable(info, addr) or any(
+        export.addr == addr for mod in info.kernel.modules if mod is not info.mod for export in mod.exports)
+
+
 def check_arg(info: LoadInfo, addr: int, size: int, what: str) -> None:
-    """A setter writes through ``addr``: the module's own variable, or a kernel one."""
-    if kernel_variable(info, addr):
+    """A setter writes through ``addr``: the module's own variable, or an exported one."""
+    if info.mod.within(addr) and info.mod.within(addr + max(size, 1) - 1) or exported_variable(info, addr):
         return
-    if not (info.mod.within(addr) and info.mod.within(addr + max(size, 1) - 1)):
-        info.unchecked(f"{what}: {addr:#x}+{size} is outside the module")
+    info.unchecked(f"{what}: {addr:#x}+{size} is outside the module")
 
 
 def decode_params(info: LoadInfo) -> list[BoundParam]:
