@@ -82,6 +82,13 @@ class KernelFault(AccessVerdict):
     kind = "kernel-fault"
 
 
+class WildAccess(KernelFault):
+    """A real kernel's profile: the kernel reads past the guard page after its copy of the
+    file, where other vmalloc'd memory may be mapped: it may oops, or go on with garbage.
+    The model cannot know which (the oracle counts these apart from agreement)."""
+    kind = "wild-access"
+
+
 class UnvalidatedAccess(AccessVerdict):
     """Hardened reached what the real kernel leaves unchecked.  Never a refusal: hardened
     must have refused the input with a named validation check before getting here."""

@@ -445,3 +445,23 @@ def test_a_fault_on_the_error_path_still_runs_every_label(profile, case, args):
     result = execute(TestCase(module=corrupt(case), args=args, profile="linux-6.1"))  # raises Finding on a leak
     assert result.kind == "kernel-fault"
     assert execute(TestCase(module=corrupt(case), args=args, profile=profile)).kind != "loaded"
+
+
+def test_a_read_past_the_guard_page_is_a_wild_access_a_far_one_a_fault():
+    """Issue 19: the copy is vmalloc'd; past its guard page lies what vmalloc placed next,
+    often mapped (6.12 read a symbol name 52 KB past a 7 KB copy and went on).  Near: the
+    outcome is unknown (wild-access); on the guard page or 2 GiB away: a certain fault."""
+    from lkmfuzz.elf.reader import WILD_REACH
+    from lkmfuzz.errors import KernelFault, WildAccess
+    strtab = patch.shdrs(HELLO)[patch.section_index(HELLO, ".strtab")]
+    past_copy = len(HELLO) + (-len(HELLO)) % 4096 - strtab.sh_offset     # st_name at the copy's last page end
+    verdicts = {}
+    for what, st_name in (("guard page", past_copy + 8), ("beyond it", past_copy + 4096 + 52_000),
+                          ("2 GiB away", 0x80000000), ("past the reach", past_copy + 4096 + WILD_REACH)):
+        verdicts[what] = finit_module(Kernel("linux-6.1"), patch.set_symbol(HELLO, "hello_greet", st_name=st_name))
+    assert type(verdicts["beyond it"].verdict) is WildAccess and verdicts["beyond it"].kind == "wild-access"
+    for what in ("guard page", "2 GiB away", "past the reach"):
+        assert type(verdicts[what].verdict) is KernelFault, (what, str(verdicts[what]))
+    hardened = finit_module(Kernel("hardened-minus-elf_validity_cache_strtab"),
+                            patch.set_symbol(HELLO, "hello_greet", st_name=past_copy + 4096 + 52_000))
+    assert hardened.kind == "unvalidated-access", "hardened has no nuance: a missing check"

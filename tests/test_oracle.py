@@ -453,3 +453,15 @@ def test_an_errno_after_the_modules_init_printed_is_module_code_not_a_disagreeme
     assert [row.category for row in report.rows] == ["module-code result", "DISAGREE"]
     figures = report.figures()
     assert (figures["module_code_results"], figures["comparable"], figures["agree"]) == (1, 1, 0)
+
+
+def test_a_wild_access_is_counted_apart_with_what_the_kernel_did():
+    from lkmfuzz.oracle.diff import DiffReport, ModelOutcome, Row
+    wild = ModelOutcome(["wild-access"], ["wild-access (layout_symtab: name of symbol 28 ...)"])
+    report = DiffReport([Row("went on", wild, KernelOutcome(results=[8])),
+                         Row("oopsed", wild, KernelOutcome(results=[], oops="strlen")),
+                         Row("plain", ModelOutcome(["ENOEXEC"], ["ENOEXEC (...)"]), KernelOutcome(results=[8]))])
+    assert [row.category for row in report.rows] == ["wild access", "wild access", "agree"]
+    figures = report.figures()
+    assert (figures["wild_accesses"], figures["wild_accesses_oopsed"], figures["comparable"]) == (2, 1, 1)
+    assert figures["false_kernel_faults"] == 0

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from ..elf.constants import SHDR_SIZE, SHF_ALLOC, SHT_NOBITS, SHT_NULL
 from ..elf.reader import Image, OutOfBounds
 from ..elf.structs import Ehdr, Shdr
-from ..errors import KernelFault, LoadError, UnvalidatedAccess, Verdict
+from ..errors import KernelFault, LoadError, UnvalidatedAccess, Verdict, WildAccess
 from ..kernel.alloc import AllocFailed
 from .copy import NAMES, STRTAB, CopyView
 
@@ -170,6 +170,8 @@ class LoadInfo:
         """An access out of bounds: the kernel's oops, or in hardened a missing check."""
         if self.hardened:
             return UnvalidatedAccess(site or self.step, oob.what)
+        if oob.wild:
+            return WildAccess(site or self.step, oob.what)
         return KernelFault(site or self.step, oob.what)
 
     def write_copy(self, off: int, data: bytes, what: str) -> None:

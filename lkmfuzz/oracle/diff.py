@@ -36,7 +36,7 @@ def model_outcome(oracle: OracleCase) -> ModelOutcome:
         if result.ok:
             assert result.module is not None, "a load that succeeded has its module"
             outcome.taint = result.module.taint_letters or "-"
-        if result.kind == "kernel-fault":
+        if result.kind in ("kernel-fault", "wild-access"):
             break
     return outcome
 
@@ -83,9 +83,16 @@ class Row:
         return self.model.kinds == self.kernel.kinds()
 
     @property
+    def wild_access(self) -> bool:
+        """The model's load reads past the guard page of its copy: the outcome is unknown."""
+        return self.model.kinds[-1:] == ["wild-access"]
+
+    @property
     def category(self) -> str:
         if self.module_code_oops:
             return "module-code oops"
+        if self.wild_access:
+            return "wild access"
         if self.module_code_result:
             return "module-code result"
         if self.unload_oops:
@@ -124,6 +131,8 @@ class DiffReport:
             "false_kernel_faults": sum("kernel-fault" in r.model.kinds for r in survived),
             "module_code_oopses": self.count(lambda r: r.module_code_oops),
             "module_code_results": self.count(lambda r: r.module_code_result),
+            "wild_accesses": self.count(lambda r: r.wild_access),
+            "wild_accesses_oopsed": self.count(lambda r: r.wild_access and r.kernel.kinds()[-1:] == ["kernel-fault"]),
             "unload_oopses": self.count(lambda r: r.unload_oops),
             "hangs": self.count(lambda r: r.kernel.hang),
             "taint_differences": self.count(lambda r: r.agrees and r.model.taint != r.kernel.module_taint
@@ -135,7 +144,8 @@ class DiffReport:
         lines = [f"{f['cases']} cases: {f['agree']}/{f['comparable']} agree ({f['agreement_pct']}%); "
                  f"loader oopses {f['loader_oopses']}, predicted as kernel-fault {f['oopses_predicted']}; "
                  f"false kernel-fault {f['false_kernel_faults']}; module-code oopses {f['module_code_oopses']}, "
-                 f"results {f['module_code_results']}; "
+                 f"results {f['module_code_results']}; wild accesses {f['wild_accesses']} "
+                 f"({f['wild_accesses_oopsed']} oopsed); "
                  f"oopses while unloading {f['unload_oopses']}; "
                  f"hangs {f['hangs']}; taint differences {f['taint_differences']}"]
         for row in self.rows:
