@@ -14,7 +14,7 @@ def test_struct_module_of_6_1_is_debians():
         "size": 0x380, "name_offset": 24, "init_offset": 0x138, "exit_offset": 0x350,
         "core_layout_offset": 0x140, "init_layout_offset": 0x190, "taints_offset": 0x1F8,
         "kallsyms_offset": 0x220, "core_kallsyms_offset": 0x228, "percpu_offset": 0x260, "klp_offset": 0x320,
-        "mem_offset": None, "module_memory_size": 0}
+        "refcnt_offset": 0x358, "source_list_offset": 0x330, "mem_offset": None, "module_memory_size": 0}
     assert module.LINUX_6_1_X86_64.core_size_offset == 0x148
 
 

@@ -32,6 +32,8 @@ class StructModuleLayout:
     core_kallsyms_offset: int   # struct mod_kallsyms core_kallsyms
     percpu_offset: int          # void __percpu *percpu
     klp_offset: int             # bool klp (CONFIG_LIVEPATCH)
+    refcnt_offset: int          # atomic_t refcnt (CONFIG_MODULE_UNLOAD)
+    source_list_offset: int     # struct list_head source_list, then target_list
     # Up to 6.3: struct module_layout core_layout, init_layout.
     core_layout_offset: int = 0
     init_layout_offset: int = 0
@@ -54,7 +56,8 @@ class StructModuleLayout:
 LINUX_6_1_X86_64 = StructModuleLayout(
     size=0x380, name_offset=24, init_offset=0x138, exit_offset=0x350,
     core_layout_offset=0x140, init_layout_offset=0x190, taints_offset=0x1F8,
-    kallsyms_offset=0x220, core_kallsyms_offset=0x228, percpu_offset=0x260, klp_offset=0x320)
+    kallsyms_offset=0x220, core_kallsyms_offset=0x228, percpu_offset=0x260, klp_offset=0x320, refcnt_offset=0x358,
+    source_list_offset=0x330)
 
 # enum mod_mem_type (6.4 on), by the loader's names for its regions (loader/regions.py).
 MOD_MEM_TYPES = ("text", "data", "rodata", "ro_after_init", "init_text", "init_data", "init_rodata")
@@ -65,7 +68,17 @@ MOD_MEM_TYPES = ("text", "data", "rodata", "ro_after_init", "init_text", "init_d
 LINUX_6_12_X86_64 = StructModuleLayout(
     size=0x500, name_offset=24, init_offset=0x138, exit_offset=0x4B0,
     taints_offset=0x350, kallsyms_offset=0x378, core_kallsyms_offset=0x380,
-    percpu_offset=0x3B8, klp_offset=0x480, mem_offset=0x140, module_memory_size=0x48)
+    percpu_offset=0x3B8, klp_offset=0x480, refcnt_offset=0x4B8, source_list_offset=0x490,
+    mem_offset=0x140, module_memory_size=0x48)
+
+LIST_HEAD = struct.Struct("<QQ")     # struct list_head { next, prev }: empty, both point at itself
+
+# struct mod_tree_node { struct module *mod; struct latch_tree_node node; } inside each
+# module_layout (6.1, at +24) or module_memory (6.4 on, at +16); latch_tree_node is two
+# struct rb_node, whose first word (__rb_parent_color) is never 0 once linked.
+MTN_MOD = 0
+MTN_RB_NODES = (8, 8 + 24)
+RB_BLACK = 1
 
 # struct module starts with `enum module_state state; struct list_head list;`
 MODULE_HEAD = struct.Struct("<I4xQQ")

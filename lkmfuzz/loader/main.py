@@ -16,7 +16,16 @@ import errno
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..abi.module import MODULE_HEAD, MODULE_NAME_LEN, MODULE_REF_BASE
+from ..abi.module import (
+    LIST_HEAD,
+    MODULE_HEAD,
+    MODULE_NAME_LEN,
+    MODULE_REF_BASE,
+    MTN_MOD,
+    MTN_RB_NODES,
+    RB_BLACK,
+)
+from ..abi.types import U32, U64
 from ..elf.reader import OutOfBounds
 from ..errors import AccessVerdict, LoadError, UnvalidatedAccess, Verdict
 from ..kernel import taint as T
@@ -240,9 +249,25 @@ def write_module_head(info: LoadInfo) -> None:
     finds them nonzero (x86-64 then refuses it: found by the qemu oracle).  The kernel
     writes them whatever the section's size: past a short section they land on what
     move_module() put next (found by the qemu oracle too), past the memory they fault."""
-    sh = info.sechdrs[info.index.mod]
+    sh, space = info.sechdrs[info.index.mod], info.kernel.alloc.space
     head = MODULE_HEAD.pack(ModuleState.UNFORMED, MODULES_LIST_HEAD, MODULES_LIST_HEAD)
-    info.kernel.alloc.space.write(sh.sh_addr, head, "struct module head", check_perm=False)
+    space.write(sh.sh_addr, head, "struct module head", check_perm=False)
+    mod_tree_insert(info, sh.sh_addr)
+
+
+def mod_tree_insert(info: LoadInfo, struct: int) -> None:
+    """add_unformed_module()'s mod_tree_insert(): each region's mtn.mod points at the module
+    and each region put in the latch tree gets its two rb_nodes linked (a parent-and-colour
+    word that is never 0) — inside the struct, where a relocation then finds nonzero
+    bytes (found by oracle diff --kernel linux-6.12: x86 refuses it, ENOEXEC)."""
+    scheme, space = scheme_of(info), info.kernel.alloc.space
+    layout = info.kernel.profile.struct_module
+    for region in scheme.regions:
+        node = struct + scheme.struct_offset(layout, region) + scheme.tree_node_offset
+        space.write(node + MTN_MOD, U64.pack(struct), "mod_tree_insert: mtn.mod", check_perm=False)
+        if region in info.mod.mem or region in scheme.always_allocated:
+            for rb in MTN_RB_NODES:
+                space.write(node + rb, U64.pack(RB_BLACK), "mod_tree_insert: rb_node", check_perm=False)
 
 
 def check_not_loaded(info: LoadInfo) -> None:
@@ -255,7 +280,16 @@ def check_not_loaded(info: LoadInfo) -> None:
 
 
 def module_unload_init(info: LoadInfo) -> None:
+    """INIT_LIST_HEAD() of source_list and target_list, atomic_set(&mod->refcnt,
+    MODULE_REF_BASE) and the reference init holds: in the moved struct, where a relocation
+    aimed at them then finds nonzero bytes (found by oracle diff --kernel linux-6.12: x86
+    refuses it, ENOEXEC)."""
     info.mod.refcnt = MODULE_REF_BASE + 1   # base, plus the reference held during init
+    struct, layout = info.sechdrs[info.index.mod].sh_addr, info.kernel.profile.struct_module
+    space = info.kernel.alloc.space
+    for head in (struct + layout.source_list_offset, struct + layout.source_list_offset + LIST_HEAD.size):
+        space.write(head, LIST_HEAD.pack(head, head), "INIT_LIST_HEAD", check_perm=False)
+    space.write(struct + layout.refcnt_offset, U32.pack(info.mod.refcnt), "mod->refcnt", check_perm=False)
 
 
 def taint_unsigned(info: LoadInfo) -> None:

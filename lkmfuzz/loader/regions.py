@@ -40,6 +40,7 @@ class Scheme:
     free_order: tuple[str, ...]                 # module_deallocate() / free_mod_mem()
     page_align_each: bool                       # move_module() rounds each region up (6.4)
     always_allocated: frozenset[str]            # allocated even when empty (6.1: core, ENOMEM at 0)
+    tree_node_offset: int                       # of struct mod_tree_node mtn in a region's struct
 
     def encode(self, region: str, offset: int) -> int:
         raise NotImplementedError
@@ -148,7 +149,7 @@ MODULE_LAYOUT = ModuleLayoutScheme(
     regions=("core", "init"), init_regions=frozenset({"init"}),
     core_classes=("core",) * 5, init_classes=("init",) * 5,
     kallsyms_core="core", kallsyms_init="init", free_order=("init", "core"), page_align_each=False,
-    always_allocated=frozenset({"core"}))
+    always_allocated=frozenset({"core"}), tree_node_offset=24)
 
 MODULE_MEMORY = ModuleMemoryScheme(
     regions=MOD_MEM_TYPES, init_regions=frozenset({"init_text", "init_data", "init_rodata"}),
@@ -157,7 +158,7 @@ MODULE_MEMORY = ModuleMemoryScheme(
     kallsyms_core="data", kallsyms_init="init_data",
     # free_mod_mem(): every region but MOD_DATA, which holds struct module, then MOD_DATA.
     free_order=tuple(r for r in MOD_MEM_TYPES if r != "data") + ("data",), page_align_each=True,
-    always_allocated=frozenset())
+    always_allocated=frozenset(), tree_node_offset=16)
 
 
 def scheme_of(info) -> Scheme:
