@@ -142,4 +142,5 @@ def test_info_shows_filename_and_signer_like_modinfo_and_honours_profile(tmp_pat
     assert [line for line in lines if line.startswith("verdict")] == ["verdict (linux-6.1): loaded hello"]
     code, out, _ = run("info", str(signed))
     assert [line.split(":")[0] for line in out.splitlines() if line.startswith("verdict")] == [
-        "verdict (linux-6.1)", "verdict (hardened)"]
+        "verdict (linux-6.1)", "verdict (linux-6.12)", "verdict (hardened)"]
+    assert "verdict (linux-6.12): ENOEXEC (elf_validity_cache_index_mod:" in out, "a 6.1 build on 6.12"
