@@ -150,3 +150,10 @@ def test_note_sections_appear_under_notes():
     kernel, _, result = loaded("hello")
     notes = [p for p in kernel.sysfs.listing() if p.startswith("module/hello/notes/")]
     assert "module/hello/notes/.note.gnu.build-id" in notes, notes
+
+
+def test_a_fault_is_named_after_the_6_12_function_the_oops_shows():
+    # The real 6.12 oopses in __write_relocate_add() where 6.1 did in __apply_relocate_add().
+    data = patch.set_relocation(HELLO, ".rela.text", 0, info=(0x7FFFFFF << 32) | C.R_X86_64_PLT32)
+    result = finit_module(Kernel("linux-6.12"), data)
+    assert result.kind == "kernel-fault" and result.verdict.site == "__write_relocate_add", str(result)

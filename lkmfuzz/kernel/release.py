@@ -65,6 +65,15 @@ class Release:
     changes: frozenset[str] = frozenset()   # UPSTREAM_CHANGES it contains
     seeds: str = ""                         # the folder of corpus/ with the seeds built for it
     alt_instr: AltInstrABI = ALT_INSTR_6_1  # struct alt_instr of its x86 text patching
+    # Kernel functions this release calls by another name than 6.1 (where its oops shows).
+    renamed: tuple[tuple[str, str], ...] = ()
+
+    def function_name(self, name: str) -> str:
+        """What this release calls 6.1's kernel function ``name``."""
+        for old, new in self.renamed:
+            if old == name:
+                return new
+        return name
     arch: str = "x86_64"
 
     @property
@@ -92,7 +101,10 @@ LINUX_6_12 = Release(
     # Read off Debian's linux-source-6.12 (kernel/module/main.c): the elf_validity_cache_*
     # split without 6.13's string-table contents check, early_mod_check, module_memory...
     changes=frozenset(UPSTREAM_CHANGES) - {"elf_validity_cache_strtab"}, seeds="linux-6.12",
-    alt_instr=ALT_INSTR_6_12)
+    alt_instr=ALT_INSTR_6_12,
+    # x86's relocation loop moved into __write_relocate_add() (shared with livepatch's
+    # clear_relocate_add): the oops's RIP names it.
+    renamed=(("apply_relocate_add", "__write_relocate_add"),))
 
 RELEASES = {release.name: release for release in (LINUX_6_1, LINUX_6_12)}
 

@@ -153,8 +153,9 @@ class LoadInfo:
     def within(self, name: str) -> "Within":
         """Name the kernel function doing the work, for verdicts raised inside it.
 
-        The outer name comes back only on normal exit: a verdict keeps the inner one."""
-        return Within(self, name)
+        The outer name comes back only on normal exit: a verdict keeps the inner one.  The
+        name is the profile's release's (kernel/release.py Release.renamed)."""
+        return Within(self, self.kernel.profile.release.function_name(name))
 
     def refuse(self, err: int, reason: str, step: str | None = None) -> LoadError:
         return LoadError(err, step or self.step, reason)
