@@ -157,3 +157,18 @@ def test_a_fault_is_named_after_the_6_12_function_the_oops_shows():
     data = patch.set_relocation(HELLO, ".rela.text", 0, info=(0x7FFFFFF << 32) | C.R_X86_64_PLT32)
     result = finit_module(Kernel("linux-6.12"), data)
     assert result.kind == "kernel-fault" and result.verdict.site == "__write_relocate_add", str(result)
+
+
+def test_region_sizes_from_the_file_stay_within_the_resource_bound():
+    # Seven regions, each sized from the file: found by `lkmfuzz fuzz --profile linux-6.12`
+    # (two 1 MiB regions were dense bytearrays, past invariants' resource bound).
+    off = patch.shdrs(HELLO)[patch.section_index(HELLO, ".gnu.linkonce.this_module")].sh_offset
+    data = bytearray(HELLO)
+    for kind in range(len(MOD_MEM_TYPES)):
+        size = off + LINUX_6_12_X86_64.mem_offset + kind * LINUX_6_12_X86_64.module_memory_size + 8
+        data[size:size + 4] = U32.pack(1 << 20)
+    kernel = Kernel("linux-6.12")
+    before = snapshot(kernel)
+    result = finit_module(kernel, bytes(data))
+    assert result.ok, str(result)
+    assert not check_attempt(kernel, before, result, len(data))

@@ -21,7 +21,10 @@ from typing import Any
 from ..abi.arch import page_align
 from ..elf.reader import OutOfBounds
 
-DENSE_LIMIT = 1 << 20
+# Above this a region is an mmap.  Low enough that the regions a load may size from the
+# file's struct module (two in 6.1, seven from 6.4 on) stay within the resource bound
+# (invariants.RESOURCE_SLACK) however the file sets them: 7 x 64 KiB.
+DENSE_LIMIT = 64 << 10
 
 PERM_R = 1
 PERM_W = 2
