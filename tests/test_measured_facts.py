@@ -4,6 +4,7 @@ reproduced by the model — in both profiles unless the fact is profile-specific
 import dataclasses
 import errno
 import struct
+from pathlib import Path
 
 import pytest
 from conftest import seed_bytes
@@ -465,3 +466,17 @@ def test_a_read_past_the_guard_page_is_a_wild_access_a_far_one_a_fault():
     hardened = finit_module(Kernel("hardened-minus-elf_validity_cache_strtab"),
                             patch.set_symbol(HELLO, "hello_greet", st_name=past_copy + 4096 + 52_000))
     assert hardened.kind == "unvalidated-access", "hardened has no nuance: a missing check"
+
+
+@pytest.mark.parametrize("profile", ["linux-6.1", "linux-6.12"])
+def test_a_livepatch_relocation_section_must_be_named_klp_rela(profile):
+    """klp_apply_section_relocs(): SHF_RELA_LIVEPATCH on a section not named
+    .klp.rela.OBJ.SEC is EINVAL (the real 6.12 on a byte mutant of arrparam)."""
+    seed = HELLO if profile == "linux-6.1" else (Path(__file__).resolve().parent.parent / "corpus" / "linux-6.12"
+                                                 / "hello.ko").read_bytes()
+    flags = patch.shdrs(seed)[patch.section_index(seed, ".rela.init.text")].sh_flags
+    marked = patch.set_shdr(seed, ".rela.init.text", sh_flags=flags | C.SHF_RELA_LIVEPATCH)
+    result = finit_module(Kernel(profile), marked)
+    assert result.kind == "EINVAL" and result.verdict.step == "klp_apply_section_relocs", str(result)
+    other_object = patch.rename_section(marked, ".rela.init.text", ".klp.rela.ext.x")
+    assert finit_module(Kernel(profile), other_object).ok, "applied when ext loads, not now"

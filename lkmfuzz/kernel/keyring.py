@@ -87,8 +87,9 @@ def _load_certificate_bytes(blob: bytes) -> bytes:
     return blob
 
 
+@functools.lru_cache(maxsize=None)
 def _build_certificate(release: Release) -> X509Certificate:
-    """The build-time key of one Debian kernel build (package data; parsed once)."""
+    """The build-time key of one Debian kernel build (package data; read and parsed once)."""
     return _trusted_certificate(release.data(CERTIFICATE), release.crypto)
 
 

@@ -110,11 +110,17 @@ class Module:
 
     def within(self, addr: int) -> bool:
         """within_module_core() || within_module_init(): anywhere in its memory."""
-        return any(area.addr <= addr < area.addr + area.size for area in self.mem.values())
+        for area in self.mem.values():      # a loop: asked for every pointer a check tests
+            if area.addr <= addr < area.addr + area.size:
+                return True
+        return False
 
     def within_text(self, addr: int) -> bool:
-        return any(span.start <= addr - self.mem[span.region].addr < span.end
-                   for span in self.spans if span.kind == "text" and span.region in self.mem)
+        for span in self.spans:
+            if span.kind == "text" and span.region in self.mem:
+                if span.start <= addr - self.mem[span.region].addr < span.end:
+                    return True
+        return False
 
     def span_areas(self, kind: str):
         """(allocation, span) of every allocated span of this kind."""

@@ -16,6 +16,7 @@ verdict — a missing check.
 """
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 
 from ..abi.module import StructModuleLayout
@@ -99,16 +100,20 @@ class Profile:
     changes: frozenset[str] = frozenset()   # UPSTREAM_CHANGES beyond the release's own (hardened: all)
     deleted: frozenset[str] = frozenset()   # changes deleted (mutation testing only)
 
+    @functools.cached_property
+    def enabled(self) -> frozenset[str]:
+        """Every change and check this profile's loader contains (asked dozens of times a load)."""
+        return (self.release.changes | self.changes | self.checks) - self.deleted
+
     def has(self, name: str) -> bool:
         """Whether the loader of this profile contains the named change or check."""
-        return (name in self.release.changes or name in self.changes or name in self.checks) \
-            and name not in self.deleted
+        return name in self.enabled
 
-    @property
+    @functools.cached_property
     def vermagic(self) -> str:
         return self.release.vermagic
 
-    @property
+    @functools.cached_property
     def struct_module(self) -> StructModuleLayout:
         return self.release.struct_module
 

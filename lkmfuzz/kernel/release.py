@@ -70,6 +70,8 @@ class Release:
 
     def function_name(self, name: str) -> str:
         """What this release calls 6.1's kernel function ``name``."""
+        if not self.renamed:
+            return name
         for old, new in self.renamed:
             if old == name:
                 return new

@@ -155,7 +155,8 @@ class LoadInfo:
 
         The outer name comes back only on normal exit: a verdict keeps the inner one.  The
         name is the profile's release's (kernel/release.py Release.renamed)."""
-        return Within(self, self.kernel.profile.release.function_name(name))
+        release = self.kernel.profile.release
+        return Within(self, release.function_name(name) if release.renamed else name)
 
     def refuse(self, err: int, reason: str, step: str | None = None) -> LoadError:
         return LoadError(err, step or self.step, reason)

@@ -75,9 +75,9 @@ def reject(info: LoadInfo, check: str, reason: str) -> LoadError:
 def run_checks(info: LoadInfo, checks: tuple, *shared) -> None:
     """Run those of ``checks`` the profile has, in order, each given ``shared`` too (what a
     group's checks all read, read once)."""
-    profile = info.kernel.profile
+    enabled = info.kernel.profile.enabled
     for check in checks:
-        if profile.has(check.__name__):
+        if check.__name__ in enabled:
             check(info, *shared)
 
 

@@ -31,7 +31,7 @@ def is_core_symbol(info: LoadInfo, st_name: int, st_shndx: int, core_sections: d
     return core
 
 
-def is_core_section(info: LoadInfo, st_shndx: int) -> bool:
+def is_core_section(info: LoadInfo, st_shndx: int, scheme: Scheme | None = None) -> bool:
     if st_shndx == C.SHN_UNDEF or st_shndx >= info.shnum:
         return False
     if info.kernel.config.kallsyms_all and st_shndx == info.index.pcpu:
@@ -41,7 +41,7 @@ def is_core_section(info: LoadInfo, st_shndx: int) -> bool:
         return False
     if not info.kernel.config.kallsyms_all and not sec.sh_flags & C.SHF_EXECINSTR:
         return False
-    return not scheme_of(info).is_init(sec.sh_entsize)
+    return not (scheme or scheme_of(info)).is_init(sec.sh_entsize)
 
 
 def keeps_symbol(info: LoadInfo, i: int, st_name: int, st_shndx: int, core_sections: dict) -> bool:
@@ -70,7 +70,7 @@ def layout_symtab(info: LoadInfo, scheme: Scheme, layouts: dict) -> None:
     # is_core_section() is pure, so it is asked once for each section index in use.
     table = info.image.read(symsect.sh_offset, nsrc * C.SYM_SIZE, "symbol table")
     symbols = list(SYM.iter_unpack(table))
-    in_core = {shndx: is_core_section(info, shndx) for shndx in {fields[3] for fields in symbols}}
+    in_core = {shndx: is_core_section(info, shndx, scheme) for shndx in {fields[3] for fields in symbols}}
     for i, (st_name, _info, _other, st_shndx, _value, _size) in enumerate(symbols):
         if i == 0 or keep_all or (st_name and in_core[st_shndx]):   # keeps_symbol(), is_core_symbol()
             name = info.strtab_string(st_name, i)

@@ -35,7 +35,8 @@ def apply_relocations(info: LoadInfo) -> None:
         if not info.sechdrs[infosec].sh_flags & C.SHF_ALLOC:
             continue
         if sh.sh_flags & C.SHF_RELA_LIVEPATCH:
-            continue  # klp_apply_section_relocs(): resolved by livepatch, not modelled
+            if not klp_applies_now(info, i, symtab):
+                continue
         if sh.sh_type == C.SHT_REL:
             raise info.refuse(errno.ENOEXEC, f"module {info.mod.name}: REL relocation unsupported (section {i})",
                               "apply_relocate")
@@ -48,6 +49,33 @@ def apply_relocations(info: LoadInfo) -> None:
                 apply_relocate_add(info, i, symtab, values)
             if infosec == info.index.sym:
                 values.forget()     # this section rewrote symbols: read them again
+
+
+KLP_RELA_PREFIX = b".klp.rela."
+KLP_OBJNAME_LEN = 55          # sscanf(name, ".klp.rela.%55[^.]", sec_objname)
+
+
+def klp_applies_now(info: LoadInfo, i: int, symtab: TableView) -> bool:
+    """klp_apply_section_relocs(): a livepatch relocation section is named
+    .klp.rela.OBJNAME.SECTION — another name is EINVAL (found by oracle diff --kernel
+    linux-6.12: a byte mutant set SHF_RELA_LIVEPATCH on .rela.init.data); at load only the
+    sections for vmlinux apply, the others when their object loads.  Symbols of
+    SHN_LIVEPATCH (klp_resolve_symbols(), through kallsyms) are not modelled: such a
+    section is left unapplied."""
+    name = info.sec_name(i)
+    objname = name[len(KLP_RELA_PREFIX):].split(b".", 1)[0][:KLP_OBJNAME_LEN] \
+        if name.startswith(KLP_RELA_PREFIX) else b""
+    if not objname:
+        raise info.refuse(errno.EINVAL, f"livepatch: section {name.decode('latin-1')} has an incorrectly "
+                                        f"formatted name", "klp_apply_section_relocs")
+    if objname != b"vmlinux":
+        return False
+    rela = TableView(info.kernel.alloc.space, info.sechdrs[i].sh_addr, C.RELA_SIZE,
+                     info.sechdrs[i].sh_size // C.RELA_SIZE, f"relocation in section {i}")
+    for _offset, r_info, _addend in rela.iter(RELA):
+        if symtab.unpack(SYM, r_info >> 32)[3] == C.SHN_LIVEPATCH:
+            return False    # a model gap, not a check: the real kernel resolves and applies it
+    return True
 
 
 class SymbolValues:

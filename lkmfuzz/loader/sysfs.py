@@ -52,8 +52,9 @@ def mod_sysfs_setup(info: LoadInfo) -> None:
         _remove_setup(sysfs, path, links)
         raise
     try:
-        _add_sect_attrs(info, path)
-        _add_notes_attrs(info, path)
+        loaded = _loaded_sections(info)
+        _add_sect_attrs(info, path, loaded)
+        _add_notes_attrs(info, path, loaded)
     except (SysfsError, AllocFailed) as failed:
         if info.has("sysfs_attr_errors"):       # out_unreg_sect_attrs / out_del_usage_links ...
             _remove_setup(sysfs, path, links)
@@ -84,31 +85,30 @@ def _add_params(info: LoadInfo, path: str) -> None:
         sysfs.create(f"{path}/parameters/{p.name}", info.mod.name, "add_sysfs_param")
 
 
-def _loaded_sections(info: LoadInfo):
+def _loaded_sections(info: LoadInfo) -> list[tuple[int, str]]:
     """Index and name of each section sect_empty() keeps (SHF_ALLOC, not empty), named."""
-    for i, sh in enumerate(info.sechdrs):
-        if sh.sh_flags & C.SHF_ALLOC and sh.sh_size and sh.sh_name:
-            yield i, info.sec_name(i).decode("latin-1")
+    return [(i, info.sec_name(i).decode("latin-1")) for i, sh in enumerate(info.sechdrs)
+            if sh.sh_flags & C.SHF_ALLOC and sh.sh_size and sh.sh_name]
 
 
-def _add_sect_attrs(info: LoadInfo, path: str) -> None:
+def _add_sect_attrs(info: LoadInfo, path: str, loaded: list[tuple[int, str]]) -> None:
     """add_sect_attrs(): /sys/module/<name>/sections, one file per loaded section (two of
     one name: EEXIST).  A failure leaves nothing behind; 6.1 ignores it (void), later
     kernels fail the load (mod_sysfs_setup)."""
     sysfs, mod = info.kernel.sysfs, info.mod
     try:
         sysfs.create(f"{path}/sections", mod.name, "add_sect_attrs")
-        for _i, sec in _loaded_sections(info):
+        for _i, sec in loaded:
             sysfs.create(f"{path}/sections/{sec}", mod.name, "add_sect_attrs")
     except (SysfsError, AllocFailed):
         sysfs.remove_tree(f"{path}/sections")
         raise
 
 
-def _add_notes_attrs(info: LoadInfo, path: str) -> None:
+def _add_notes_attrs(info: LoadInfo, path: str, loaded: list[tuple[int, str]]) -> None:
     """add_notes_attrs(): /sys/module/<name>/notes, one file per loaded SHT_NOTE section."""
     sysfs, mod = info.kernel.sysfs, info.mod
-    notes = [sec for i, sec in _loaded_sections(info) if info.sechdrs[i].sh_type == C.SHT_NOTE]
+    notes = [sec for i, sec in loaded if info.sechdrs[i].sh_type == C.SHT_NOTE]
     if not notes:
         return
     try:
