@@ -68,15 +68,14 @@ class Release:
     # Kernel functions this release calls by another name than 6.1 (where its oops shows).
     renamed: tuple[tuple[str, str], ...] = ()
 
+    arch: str = "x86_64"
+
     def function_name(self, name: str) -> str:
         """What this release calls 6.1's kernel function ``name``."""
-        if not self.renamed:
-            return name
         for old, new in self.renamed:
             if old == name:
                 return new
         return name
-    arch: str = "x86_64"
 
     @property
     def image_package(self) -> str:

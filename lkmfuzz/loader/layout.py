@@ -9,14 +9,22 @@ profile refuses a layout that does not fit 32 bits.
 
 import errno
 
-from ..abi.types import U32, U64_MASK
+from ..abi.types import U64_MASK
 from ..elf import constants as C
 from ..elf.reader import OutOfBounds
 from ..kernel.alloc import PERCPU_MODULE_RESERVE
 from ..kernel.memory import TableView
 from .context import LoadInfo
 from .kallsyms import layout_symtab
-from .modstruct import clear_percpu, read_layouts, read_moved_taints, sync_section_headers, write_bases, write_layouts
+from .modstruct import (
+    clear_percpu,
+    read_layouts,
+    read_moved_taints,
+    sync_section_headers,
+    write_bases,
+    write_layouts,
+    write_region_size,
+)
 from .regions import Scheme, scheme_of
 from .sizes import ENTSIZE_UNSET, Layout, get_offset, strict_align
 from .strict_rwx import module_enforce_rwx_sections
@@ -120,7 +128,7 @@ def move_module(info: LoadInfo, scheme: Scheme, layouts: dict[str, Layout]) -> N
                 # module_memory_alloc(): PAGE_ALIGN in unsigned int (a size near 4 GiB
                 # becomes 0, which execmem_alloc() refuses), stored back.
                 layout.size = strict_align(layout.size)
-                info.write_copy(_size_field(info, scheme, region), U32.pack(layout.size), "mod->mem[].size")
+                write_region_size(info, scheme, region, layout.size)
             mod.mem[region] = _module_alloc(info, layout.size, region, earlier)
             earlier += layout.size
         write_bases(info, scheme)
@@ -134,11 +142,6 @@ def move_module(info: LoadInfo, scheme: Scheme, layouts: dict[str, Layout]) -> N
         mod.mem.clear()
         mod.spans = []
         raise
-
-
-def _size_field(info: LoadInfo, scheme: Scheme, region: str) -> int:
-    assert info.mod_copy_off is not None, "move_module() writes the file's struct"
-    return info.mod_copy_off + scheme.size_field(info.kernel.profile.struct_module, region)
 
 
 def _copy_sections(info: LoadInfo, scheme: Scheme) -> None:

@@ -265,7 +265,7 @@ def mod_tree_insert(info: LoadInfo, struct: int) -> None:
     for region in scheme.regions:
         node = struct + scheme.struct_offset(layout, region) + scheme.tree_node_offset
         space.write(node + MTN_MOD, U64.pack(struct), "mod_tree_insert: mtn.mod", check_perm=False)
-        if region in info.mod.mem or region in scheme.always_allocated:
+        if region in info.mod.mem:      # 6.1: core always, init if any; 6.4: each non-empty region
             for rb in MTN_RB_NODES:
                 space.write(node + rb, U64.pack(RB_BLACK), "mod_tree_insert: rb_node", check_perm=False)
 

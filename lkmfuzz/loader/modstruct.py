@@ -113,6 +113,11 @@ def write_layouts(info: LoadInfo, scheme: Scheme, layouts: dict[str, Layout]) ->
         info.write_copy(_copy_field(info, scheme.size_field(_struct(info), region)), sizes, "struct module layout")
 
 
+def write_region_size(info: LoadInfo, scheme: Scheme, region: str, size: int) -> None:
+    """module_memory_alloc() stores the page-aligned size back into mod->mem[type].size."""
+    info.write_copy(_copy_field(info, scheme.size_field(_struct(info), region)), U32.pack(size), "mod->mem[].size")
+
+
 def write_bases(info: LoadInfo, scheme: Scheme) -> None:
     """move_module(): each region's base (NULL for one not allocated)."""
     for region in scheme.regions:

@@ -54,7 +54,8 @@ class Scheme:
         raise NotImplementedError
 
     def is_init(self, entsize: int) -> bool:
-        """Whether is_core_symbol() takes a section placed so for init memory."""
+        """Whether is_core_symbol() takes a section placed so for init memory (6.4: by the
+        type bits, so an unset entsize, type 15, is not init; 6.1: by the init bit)."""
         return self.decode(entsize)[0] in self.init_regions
 
     def close_class(self, layouts: dict, is_init: bool, m: int) -> None:
@@ -130,18 +131,12 @@ class ModuleMemoryScheme(Scheme):
         region = MOD_MEM_TYPES[kind] if kind < len(MOD_MEM_TYPES) else None
         return region, entsize & SH_ENTSIZE_OFFSET_MASK
 
-    def is_init(self, entsize: int) -> bool:
-        # mod_mem_type_is_init() of the top bits: an unset entsize (type 15) is not init.
-        return self.decode(entsize)[0] in self.init_regions
-
     def struct_offset(self, layout: StructModuleLayout, region: str) -> int:
         assert layout.mem_offset is not None, f"struct module of {layout} has no mem[]"
         return layout.mem_offset + MOD_MEM_TYPES.index(region) * layout.module_memory_size
 
     def spans(self, layouts: dict) -> list[Span]:
-        kinds = {"text": "text", "data": "data", "rodata": "rodata", "ro_after_init": "ro_after_init",
-                 "init_text": "text", "init_data": "data", "init_rodata": "rodata"}
-        return [Span(region, 0, layouts[region].size, kinds[region], region in self.init_regions)
+        return [Span(region, 0, layouts[region].size, region.removeprefix("init_"), region in self.init_regions)
                 for region in self.regions]
 
 
