@@ -20,7 +20,8 @@ from .errors import KernelFault, LkmfuzzError, LoadError, UnvalidatedAccess, Usa
 from .faults import FaultPlan, FaultPlanError
 from .fuzzing.targets import TARGETS
 from .kernel.kernel import Kernel
-from .kernel.profile import DEFAULT_PROFILE, PROFILES, get_profile
+from .kernel.profile import DEFAULT_PROFILE, PROFILES, get_profile, hardened_for
+from .kernel.release import RELEASES
 from .sign import DEFAULT_HASH, HASHES
 
 EXIT_LOADED, EXIT_REFUSED, EXIT_USAGE, EXIT_KERNEL_FAULT = 0, 1, 2, 3
@@ -381,7 +382,9 @@ def cmd_info(args) -> int:
     from .inspect import inspect_module, render
     from .loader import finit_module
     data = read_file(args.file)
-    profiles = [args.profile] if args.profile else list(PROFILES)     # both unless one is asked for
+    # Each release's real kernel and hardened on it, unless one profile is asked for.
+    profiles = [args.profile] if args.profile else [name for release in RELEASES
+                                                    for name in (release, hardened_for(release))]
     kernels = {name: make_kernel(argparse.Namespace(profile=name, sig_enforce=False)) for name in profiles}
     verdicts = {name: str(finit_module(kernel, data)) for name, kernel in kernels.items()}
     print(render(inspect_module(data), kernels[profiles[0]].symbols, verdicts, filename=args.file))
@@ -413,7 +416,6 @@ def cmd_sign(args) -> int:
 
 def _oracle_release(args):
     """The Release of --kernel (oracle setup, run, diff)."""
-    from .kernel.release import RELEASES
     return RELEASES[getattr(args, "kernel", None) or ORACLE_DEFAULT_KERNEL]
 
 
@@ -587,7 +589,6 @@ def _repro_on_kernel(path, case) -> int:
     oracle_case = OracleCase(Path(path).name, case)    # the whole test case: syscall, flags, config...
     for note in oracle_case.unsupported():
         print(f"note: the real kernel runs the case without {note}")
-    from .kernel.release import RELEASES
     model = model_outcome(oracle_case)
     (outcome,), _stats = _run_on_kernel([oracle_case], RELEASES[oracle_case.kernel])
     print(f"model ({oracle_case.kernel}, as the kernel runs it): {' then '.join(model.details)}")
@@ -603,7 +604,6 @@ ORACLE_DEFAULT_KERNEL = "linux-6.1"
 
 
 def _add_oracle_kernel_option(cmd) -> None:
-    from .kernel.release import RELEASES
     cmd.add_argument("--kernel", choices=tuple(RELEASES), default=ORACLE_DEFAULT_KERNEL,
                      help=f"which Debian kernel release (default {ORACLE_DEFAULT_KERNEL})")
 

@@ -36,7 +36,8 @@ def test_mem_regions_exist_only_from_6_4_on():
 def test_every_profile_points_to_a_struct_module_layout():
     assert {name: p.struct_module for name, p in PROFILES.items()} == {
         "linux-6.1": module.LINUX_6_1_X86_64, "linux-6.12": module.LINUX_6_12_X86_64,
-        "hardened": module.LINUX_6_1_X86_64}
+        "hardened": module.LINUX_6_1_X86_64, "hardened-6.1": module.LINUX_6_1_X86_64,
+        "hardened-6.12": module.LINUX_6_12_X86_64}
 
 
 def test_record_sizes_are_the_kernels():

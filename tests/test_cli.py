@@ -71,14 +71,14 @@ def test_info_shows_modinfo_versions_and_verdicts():
     assert code == 0
     assert "depends:        hello" in out
     assert "module_layout" in out and "0x9060323f / 0x9060323f" in out
-    assert "verdict (hardened): ENOENT" in out
+    assert "verdict (hardened-6.1): ENOENT" in out
 
 
 def test_info_on_garbage_does_not_crash(tmp_path):
     junk = tmp_path / "junk.ko"
     junk.write_bytes(b"\x7fELF" + b"\xff" * 100)
     code, out, err = run("info", str(junk))
-    assert code == 0 and "verdict (hardened): ENOEXEC" in out and err == ""
+    assert code == 0 and "verdict (hardened-6.12): ENOEXEC" in out and err == ""
 
 
 @pytest.mark.parametrize("argv, time, dirs, flags", [
@@ -142,5 +142,5 @@ def test_info_shows_filename_and_signer_like_modinfo_and_honours_profile(tmp_pat
     assert [line for line in lines if line.startswith("verdict")] == ["verdict (linux-6.1): loaded hello"]
     code, out, _ = run("info", str(signed))
     assert [line.split(":")[0] for line in out.splitlines() if line.startswith("verdict")] == [
-        "verdict (linux-6.1)", "verdict (linux-6.12)", "verdict (hardened)"]
+        "verdict (linux-6.1)", "verdict (hardened-6.1)", "verdict (linux-6.12)", "verdict (hardened-6.12)"]
     assert "verdict (linux-6.12): ENOEXEC (elf_validity_cache_index_mod:" in out, "a 6.1 build on 6.12"

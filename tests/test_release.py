@@ -250,3 +250,17 @@ def test_a_shipped_module_whose_parameter_is_a_kernel_variable_loads_and_sets_it
     for profile in ("hardened", "linux-6.1"):
         result = finit_module(Kernel(profile), edac, b"edac_op_state=1")
         assert result.ok and not result.trusted, f"{profile}: {result} {result.trusted}"
+
+
+def test_each_release_has_a_hardened_profile_built_on_it():
+    """Every check on top of each release, every change it can take: a module built for
+    the release passes the release's own gates and meets the checks."""
+    from lkmfuzz.kernel.profile import HARDENING_CHECKS, get_profile, hardened_for, real_kernel_of
+    for name, release in RELEASES.items():
+        hardened = get_profile(hardened_for(name))
+        assert hardened.hardened and hardened.release is release
+        assert hardened.checks == frozenset(HARDENING_CHECKS)
+        assert release.changes <= hardened.enabled
+        assert real_kernel_of(hardened) == name
+    assert get_profile(hardened_for("linux-6.1")).has("early_mod_check")
+    assert not get_profile(hardened_for("linux-6.1")).has("module_memory")

@@ -136,14 +136,44 @@ class Profile:
         return dataclasses.replace(self, config=dataclasses.replace(self.config, **switches))
 
 
+def real_kernel(release: Release, config: Config = Config()) -> Profile:
+    """The profile that imitates one release as Debian ships it: its changes, no checks."""
+    return Profile(release.name, hardened=False, release=release, config=config)
+
+
+def hardened_on(release: Release, name: str, config: Config = Config()) -> Profile:
+    """Every validation check on top of one release: every named change the release can
+    take (one bound to another struct layout, 6.4's module_memory on 6.1, it cannot)."""
+    portable = frozenset(UPSTREAM_CHANGES) - (RELEASE_BOUND_CHANGES - release.changes)
+    return Profile(name, hardened=True, checks=frozenset(HARDENING_CHECKS), release=release, config=config,
+                   changes=portable)
+
+
+# Debian's 6.12 builds MODULE_DECOMPRESS (xz) in; its shipped modules are .ko.xz.
+_CONFIG_6_12 = Config(module_decompress=True)
 PROFILES = {
-    "linux-6.1": Profile("linux-6.1", hardened=False),
-    # Debian's 6.12 builds MODULE_DECOMPRESS (xz) in; its shipped modules are .ko.xz.
-    "linux-6.12": Profile("linux-6.12", hardened=False, release=LINUX_6_12, config=Config(module_decompress=True)),
-    "hardened": Profile("hardened", hardened=True, checks=frozenset(HARDENING_CHECKS),
-                        changes=frozenset(UPSTREAM_CHANGES) - RELEASE_BOUND_CHANGES),
+    "linux-6.1": real_kernel(LINUX_6_1),
+    "linux-6.12": real_kernel(LINUX_6_12, _CONFIG_6_12),
+    "hardened": hardened_on(LINUX_6_1, "hardened"),
+    "hardened-6.1": hardened_on(LINUX_6_1, "hardened-6.1"),
+    "hardened-6.12": hardened_on(LINUX_6_12, "hardened-6.12", _CONFIG_6_12),
 }
+# The hardened profile built on each release: what refuses that release's modules with
+# a named check (hunt reports name it; a module built for 6.1 is refused by 6.12's
+# vermagic before any check could).
+HARDENED_FOR = {"linux-6.1": "hardened-6.1", "linux-6.12": "hardened-6.12"}
 DEFAULT_PROFILE = "hardened"
+
+
+def hardened_for(release_name: str) -> str:
+    """The name of the hardened profile built on the release ``release_name``."""
+    return HARDENED_FOR[release_name]
+
+
+def real_kernel_of(profile: Profile) -> str:
+    """The name of the real kernel's profile of ``profile``'s release: the second opinion
+    on a hardened verdict, the kernel an oracle replays a case of ``profile`` on."""
+    return profile.release.name
 
 
 def get_profile(name: str = DEFAULT_PROFILE, **switches) -> Profile:
